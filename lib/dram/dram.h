@@ -1,0 +1,84 @@
+// LPDDR4/LPDDR4X/LPDDR5 timing model, shared by the SystemC model and the
+// RTL co-simulation (both sides are served by this one class).
+//
+// The model serves requests in the order they are submitted (in-order,
+// open-page policy).  A request is at most one DMA burst and never crosses an
+// interleave unit, so it touches exactly one channel, bank and row.  Its
+// timing is computed in closed form from the bank and channel state in DRAM
+// clocks (tCK); the caller passes the arrival time in picoseconds and gets the
+// completion time in picoseconds.  docs/timing.md gives every rule.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "hw/hw_config.h"
+
+namespace clonesim::dram {
+
+struct Address {
+  uint32_t channel = 0;
+  uint32_t bank = 0;
+  uint64_t row = 0;
+  uint32_t column = 0;  // byte offset within the row
+};
+
+enum class RowOutcome : uint8_t { Hit, Miss, Conflict };
+
+struct Completion {
+  uint64_t done_ps = 0;       // last data beat transferred
+  uint64_t data_start_ps = 0; // first data beat
+  RowOutcome outcome = RowOutcome::Hit;
+  uint32_t refreshes = 0;     // refreshes performed before this request
+};
+
+struct ChannelStats {
+  uint64_t reads = 0, writes = 0;        // requests
+  uint64_t read_bytes = 0, write_bytes = 0;
+  uint64_t bursts = 0;                   // column commands
+  uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0;
+  uint64_t activates = 0, precharges = 0, refreshes = 0;
+  uint64_t busy_ck = 0;                  // clocks the data bus carried data
+};
+
+class DramModel {
+ public:
+  explicit DramModel(const hw::DramConfig& cfg);
+
+  Address map(uint64_t addr) const;
+  // Serve one request.  `bytes` >= 1 and [addr, addr+bytes) lies inside one
+  // interleave unit.  `arrival_ps` must not decrease between calls.
+  Completion access(uint64_t addr, uint32_t bytes, bool is_write, uint64_t arrival_ps);
+
+  const std::vector<ChannelStats>& channel_stats() const { return stats_; }
+  ChannelStats total_stats() const;
+  const hw::DramConfig& config() const { return cfg_; }
+  void reset();
+
+ private:
+  struct Bank {
+    int64_t open_row = -1;
+    uint64_t act_ok = 0;   // earliest ACT (after precharge + tRP)
+    uint64_t col_ok = 0;   // earliest column command (ACT + tRCD)
+    uint64_t pre_ok = 0;   // earliest PRE (tRAS, tRTP, tWR)
+  };
+  struct Channel {
+    std::vector<Bank> banks;
+    std::array<uint64_t, 4> act_hist{};  // last four ACT times (tFAW)
+    unsigned act_pos = 0;
+    uint64_t acts = 0;
+    uint64_t last_act = 0;
+    uint64_t next_col = 0;     // earliest next column command (tCCD)
+    uint64_t bus_free = 0;     // data bus free from this clock
+    uint64_t wr_data_end = 0;  // end of last write data (tWTR)
+    bool last_write = false;
+    uint64_t next_refresh = 0; // clock the next refresh is due
+  };
+
+  hw::DramConfig cfg_;
+  std::vector<Channel> ch_;
+  std::vector<ChannelStats> stats_;
+};
+
+}  // namespace clonesim::dram

@@ -1,0 +1,141 @@
+// The hardware design point: one struct, parsed and validated by one library,
+// consumed by the SystemC model, the compiler, the RTL generator and the
+// power models.  Every timing-relevant figure is stored here in the integer
+// unit the timing rules use (picoseconds, clocks, bytes), derived once at load.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace clonesim::hw {
+
+enum class WeightType : uint8_t { Int8 = 0, Int4 = 1 };
+const char* to_string(WeightType t);
+inline unsigned weight_bits(WeightType t) { return t == WeightType::Int4 ? 4 : 8; }
+
+enum class DramType : uint8_t { LPDDR4, LPDDR4X, LPDDR5 };
+const char* to_string(DramType t);
+
+// DVFS domains.  The numbering is part of the ISA (the DVFS instruction names
+// a domain by this index).
+enum class Domain : uint8_t { Compute = 0, Memory = 1, AlwaysOn = 2 };
+constexpr int kNumDomains = 3;
+const char* to_string(Domain d);
+
+// One SRAM kind (scratchpad or accumulator) of one tile: `banks` banks, each
+// `depth` lines of `width_bits`, each with `ports` read/write ports.
+// Addresses are byte addresses; bank = addr / bank_bytes() (block banking).
+struct SramConfig {
+  uint32_t banks = 0;
+  uint32_t width_bits = 0;  // power of two, >= 64
+  uint32_t depth = 0;       // lines per bank, power of two
+  uint32_t ports = 1;       // 1 or 2
+
+  uint32_t line_bytes() const { return width_bits / 8; }
+  uint64_t bank_bytes() const { return uint64_t(line_bytes()) * depth; }
+  uint64_t total_bytes() const { return bank_bytes() * banks; }
+};
+
+struct MxuConfig {
+  uint32_t rows = 0;  // R: the reduction (K) dimension held in the array
+  uint32_t cols = 0;  // C: the output (N) dimension
+  std::vector<WeightType> weight_types;  // at least one of int8, int4
+  bool supports(WeightType t) const;
+};
+
+struct VxuConfig {
+  uint32_t lanes = 0;  // L: elements per step, power of two
+};
+
+struct DmaConfig {
+  uint32_t burst_bytes = 0;  // largest DRAM request; power of two, <= dram.interleave_bytes
+  uint32_t outstanding = 0;  // requests in flight at once (>= 1)
+};
+
+struct ControllerConfig {
+  uint32_t queue_depth = 0;   // entries in each unit queue (>= 1)
+  uint32_t sync_cycles = 0;   // synchroniser depth for a signal crossing domains (>= 1)
+};
+
+// JEDEC timings in DRAM clocks (tCK) unless the name says ns.
+struct DramTiming {
+  uint32_t BL = 16;  // burst length (transfers)
+  uint32_t CL = 0;   // read latency
+  uint32_t CWL = 0;  // write latency
+  uint32_t tRCD = 0, tRP = 0, tRAS = 0, tRRD = 0, tFAW = 0;
+  uint32_t tCCD = 0, tRTP = 0, tWR = 0, tWTR = 0;
+  double tRFC_ns = 0;   // all-bank refresh cycle time
+  double tREFI_ns = 0;  // refresh interval
+};
+
+struct DramConfig {
+  DramType type = DramType::LPDDR4X;
+  uint32_t channels = 0;
+  uint32_t banks = 0;            // per channel
+  uint32_t page_bytes = 0;       // row size per bank, power of two
+  uint32_t width_bits = 16;      // channel data width
+  uint32_t data_rate_mtps = 0;   // transfers per second per pin, in millions
+  uint32_t ck_mhz = 0;           // command clock
+  uint32_t interleave_bytes = 0; // consecutive bytes kept in one channel, power of two
+  DramTiming timing;
+
+  // Derived at load (see docs/timing.md).
+  uint64_t tck_ps = 0;           // round(1e6 / ck_mhz)
+  uint32_t burst_bytes() const { return timing.BL * width_bits / 8; }
+  uint32_t burst_clocks() const;  // BL / (data_rate / ck), clocks a burst holds the bus
+  uint64_t tRFC_ck() const;       // ceil(tRFC_ns / tck)
+  uint64_t tREFI_ck() const;      // floor(tREFI_ns / tck)
+  double peak_gbps() const;       // channels * data_rate * width / 8 / 1000
+};
+
+struct OperatingPoint {
+  double volts = 0;
+  double mhz = 0;
+  uint64_t period_ps = 0;  // derived: round(1e6 / mhz)
+};
+
+struct DomainConfig {
+  std::vector<OperatingPoint> points;  // ascending frequency
+  uint32_t initial = 0;                // index into points
+  double transition_ns = 0;            // LDO settling + ADPLL relock
+  double transition_nj = 0;            // energy per transition
+  uint64_t transition_ps = 0;          // derived: round(transition_ns * 1000)
+};
+
+struct HwConfig {
+  std::string name;
+  std::string source;  // file it came from ("<embedded>" for built-ins)
+  uint32_t technology_nm = 28;
+  uint32_t tiles = 0;  // <= 63
+  MxuConfig mxu;
+  VxuConfig vxu;
+  SramConfig scratchpad;
+  SramConfig accumulator;  // holds int32
+  DmaConfig dma;
+  ControllerConfig controller;
+  DramConfig dram;
+  std::array<DomainConfig, kNumDomains> domains;
+
+  const DomainConfig& domain(Domain d) const { return domains[static_cast<int>(d)]; }
+  // Peak MAC throughput of all tiles at the compute domain's fastest point,
+  // counting a MAC as two operations.
+  double peak_tops(WeightType t) const;
+  uint64_t sram_total_bytes() const;  // scratchpad + accumulator, all tiles
+};
+
+// Parse and validate.  Any problem throws clonesim::Error with a one-line
+// message "FILE:LINE: KEY: expected ...".
+HwConfig load_hw_config(const std::string& path);
+HwConfig parse_hw_config(const std::string& yaml_text, const std::string& source_name);
+
+// Resolve a design-point argument: an existing file path, or the name of a
+// shipped design point ("clone-28nm" -> CONFIG_DIR/hw/clone-28nm.yaml).
+HwConfig load_hw_config_or_named(const std::string& path_or_name);
+std::string default_hw_name();  // "clone-28nm"
+
+// Human-readable derived figures (what `clonesim hw show` prints).
+std::string describe(const HwConfig& hw);
+
+}  // namespace clonesim::hw
