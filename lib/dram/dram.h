@@ -76,9 +76,43 @@ class DramModel {
     uint64_t next_refresh = 0; // clock the next refresh is due
   };
 
+  // x / d for a divisor fixed at construction: a shift for powers of two,
+  // else a multiply-high by a precomputed reciprocal (exact for x <= lim,
+  // a plain division above it).
+  __extension__ typedef unsigned __int128 U128;
+  struct Div {
+    uint64_t d = 1, m = 0, lim = 0;
+    int shift = 0;  // >= 0: power of two
+    void init(uint64_t divisor);
+    uint64_t operator()(uint64_t x) const {
+      if (shift >= 0) return x >> shift;
+      if (x <= lim) return uint64_t((static_cast<U128>(x) * m) >> 64);
+      return x / d;
+    }
+  };
+
+  // Timing and geometry in the units `access` uses, derived once from cfg_.
+  struct Derived {
+    uint64_t tck_ps = 0;
+    uint64_t burst_ck = 0;   // BL / (data_rate / ck)
+    uint64_t tRFC = 0;       // ceil(tRFC_ns / tck)
+    uint64_t tREFI = 0;      // floor(tREFI_ns / tck); 0 = refresh disabled
+    uint64_t CL = 0, CWL = 0, tRCD = 0, tRP = 0, tRAS = 0, tRRD = 0, tFAW = 0;
+    uint64_t tCCD = 0, tRTP = 0, tWR = 0, tWTR = 0;
+    uint64_t ilv_bytes = 0, ilv_mask = 0, page_mask = 0;
+    int ilv_shift = 0, page_shift = 0;
+    Div tck, channels, banks, burst;
+  };
+
+  // Step 1 of `access`: every refresh due at or before clock t.  Returns the
+  // number performed.
+  uint64_t refresh(Channel& ch, ChannelStats& st, uint64_t t);
+
   hw::DramConfig cfg_;
+  Derived d_;
   std::vector<Channel> ch_;
   std::vector<ChannelStats> stats_;
+  uint64_t last_arrival_ps_ = 0;
 };
 
 }  // namespace clonesim::dram

@@ -29,7 +29,7 @@ const char* to_string(Domain d);
 // Addresses are byte addresses; bank = addr / bank_bytes() (block banking).
 struct SramConfig {
   uint32_t banks = 0;
-  uint32_t width_bits = 0;  // power of two, >= 64
+  uint32_t width_bits = 0;  // power of two, 32..4096 (accumulator: multiple of 32)
   uint32_t depth = 0;       // lines per bank, power of two
   uint32_t ports = 1;       // 1 or 2
 
@@ -106,7 +106,7 @@ struct DomainConfig {
 
 struct HwConfig {
   std::string name;
-  std::string source;  // file it came from ("<embedded>" for built-ins)
+  std::string source;  // file it came from ("configs/hw/NAME.yaml" for built-ins)
   uint32_t technology_nm = 28;
   uint32_t tiles = 0;  // <= 63
   MxuConfig mxu;
@@ -131,9 +131,19 @@ HwConfig load_hw_config(const std::string& path);
 HwConfig parse_hw_config(const std::string& yaml_text, const std::string& source_name);
 
 // Resolve a design-point argument: an existing file path, or the name of a
-// shipped design point ("clone-28nm" -> CONFIG_DIR/hw/clone-28nm.yaml).
+// shipped design point, with or without ".yaml" ("clone-28nm" -> the copy of
+// configs/hw/clone-28nm.yaml compiled into the library; source is set to
+// "configs/hw/clone-28nm.yaml").
 HwConfig load_hw_config_or_named(const std::string& path_or_name);
 std::string default_hw_name();  // "clone-28nm"
+// Names of the design points compiled into the library, sorted
+// ("clone-28nm", "edge-large", "edge-small").
+std::vector<std::string> shipped_hw_names();
+
+// The per-type DRAM defaults (geometry, data rate, JEDEC timings, interleave
+// 256 B) with the derived fields filled in: what a design point gets when its
+// `dram:` section names only `type` and `channels`.
+DramConfig default_dram(DramType type, uint32_t channels = 1);
 
 // Human-readable derived figures (what `clonesim hw show` prints).
 std::string describe(const HwConfig& hw);

@@ -174,7 +174,7 @@ Instruction decode(const Word256& w, uint64_t byte_offset = 0);
 std::string check(const Instruction& in);
 
 // Semantic groups used by the model and the generator.
-bool is_vector_elementwise(Opcode op);  // vadd..vrot (one result per element)
+bool is_vector_elementwise(Opcode op);  // vadd..vrot except lutld (one result per element)
 bool is_vector_reduction(Opcode op);    // vredsum, vredmax (one result)
 // Index of the count field of an opcode (Rows, M, Len), or kNumFields if none.
 int count_field(Opcode op);

@@ -1,0 +1,675 @@
+#include "sim/accelerator.h"
+
+#include <algorithm>
+#include <cinttypes>
+
+#include "common/error.h"
+#include "sim/timing.h"
+
+namespace clonesim::sim {
+
+using hw::Domain;
+using isa::Field;
+using isa::Instruction;
+using isa::Opcode;
+
+namespace {
+constexpr int kDone = 0, kWake = 1;
+constexpr int kCtrl = 0, kLoadU = 1, kStoreU = 2;
+int di(Domain d) { return static_cast<int>(d); }
+constexpr int kAO = static_cast<int>(Domain::AlwaysOn);
+
+VecClass vec_class(Opcode op) {
+  switch (op) {
+    case Opcode::VMul:
+    case Opcode::VRequant: return VecClass::Mul;
+    case Opcode::VLut: return VecClass::Lut;
+    case Opcode::VRecip:
+    case Opcode::VRsqrt: return VecClass::Sfu;
+    case Opcode::VRedSum:
+    case Opcode::VRedMax: return VecClass::Reduce;
+    default: return VecClass::Alu;
+  }
+}
+}  // namespace
+
+Accelerator::Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, isa::Program program, Options opt)
+    : sc_module(name), hw_(hw), prog_(std::move(program)), opt_(opt), dram_(hw.dram) {
+  tiles_.resize(hw_.tiles);
+  if (opt_.mode == Mode::Functional) {
+    for (auto& t : tiles_) {
+      t.sp.assign(hw_.scratchpad.total_bytes(), 0);
+      t.acc.assign(hw_.accumulator.total_bytes(), 0);
+    }
+  }
+  luts_.resize(hw_.tiles);
+  mxu_.resize(hw_.tiles);
+  holders_.resize(hw_.tiles);
+  for (auto& h : holders_)
+    for (auto& s : h) s.fill(0);
+  sems_.resize(hw_.tiles * 16 + 16);
+  ctx_ = opt_.ctx;
+  ctx_[0] = 0;
+
+  units_.push_back({Kind::Control, -1, Domain::AlwaysOn, {}, {}, -1, 0, 0, 0, {}});
+  units_.push_back({Kind::Load, -1, Domain::Memory, {}, {}, -1, 0, 0, 0, {}});
+  units_.push_back({Kind::Store, -1, Domain::Memory, {}, {}, -1, 0, 0, 0, {}});
+  for (unsigned t = 0; t < hw_.tiles; ++t) {
+    units_.push_back({Kind::Matrix, int(t), Domain::Compute, {}, {}, -1, 0, 0, 0, {}});
+    units_.push_back({Kind::Vector, int(t), Domain::Compute, {}, {}, -1, 0, 0, 0, {}});
+  }
+  for (auto& u : units_)
+    for (auto& s : u.hold) s.fill(0);
+
+  stats_.design_point = hw_.name;
+  for (const auto& u : units_) {
+    UnitStats s;
+    s.domain = u.dom;
+    s.tile = u.tile;
+    switch (u.kind) {
+      case Kind::Control: s.name = "control"; break;
+      case Kind::Load: s.name = "load"; break;
+      case Kind::Store: s.name = "store"; break;
+      case Kind::Matrix: s.name = "matrix[" + std::to_string(u.tile) + "]"; break;
+      case Kind::Vector: s.name = "vector[" + std::to_string(u.tile) + "]"; break;
+    }
+    stats_.units.push_back(s);
+  }
+  stats_.sram.resize(hw_.tiles);
+  for (auto& t : stats_.sram) {
+    t[0].resize(hw_.scratchpad.banks);
+    t[1].resize(hw_.accumulator.banks);
+  }
+  for (int d = 0; d < hw::kNumDomains; ++d) {
+    const auto& dc = hw_.domains[d];
+    point_[d] = dc.initial;
+    clk_[d].base = 0;
+    clk_[d].period = dc.points[dc.initial].period_ps;
+    stats_.domains[d].time_ps_at_point.assign(dc.points.size(), 0);
+  }
+  SC_THREAD(run);
+}
+
+// ---------------------------------------------------------------------------
+// Event plumbing
+
+void Accelerator::push_event(uint64_t t, int kind, uint32_t arg) { events_.push({t, seq_++, kind, arg}); }
+
+void Accelerator::wake(Domain d, uint64_t t) {
+  const int i = di(d);
+  if (last_wake_[i] == t && t != 0) return;
+  last_wake_[i] = t;
+  push_event(t, kWake, i);
+}
+
+void Accelerator::set_stall(int u, uint64_t t, int reason) {
+  Unit& un = units_[u];
+  if (un.stall >= 0) stats_.units[u].stall_ps[un.stall] += t - un.stall_since;
+  un.stall = reason;
+  un.stall_since = t;
+}
+
+void Accelerator::fail(uint32_t index, const Instruction& in, const std::string& what) const {
+  throw Error(prog_.source + ": instruction " + std::to_string(index) + " (" + isa::disassemble(in) + "): " + what);
+}
+
+uint64_t Accelerator::tile_mask_of(const Instruction& in) const {
+  if (in.tile == isa::kAllTiles) return hw_.tiles >= 64 ? ~uint64_t(0) : (uint64_t(1) << hw_.tiles) - 1;
+  return uint64_t(1) << in.tile;
+}
+
+// ---------------------------------------------------------------------------
+// Semaphores: 1..15 local to each tile, 16..31 global.  A signal raised at t
+// in domain X is usable in domain Y at t (Y == X) or after sync_cycles edges
+// of Y (Y != X).
+
+int Accelerator::sem_index(int tile, int id) const {
+  if (id >= int(isa::kFirstGlobalSemaphore)) return int(hw_.tiles) * 16 + (id - 16);
+  return tile * 16 + id;
+}
+
+namespace {
+// The (semaphore index, count) pairs an instruction waits on or signals.
+template <typename F>
+void for_each_sem(const std::array<uint8_t, 2>& ids, uint64_t tiles, int ntiles, int base_global, F f) {
+  for (int k = 0; k < 2; ++k) {
+    const int id = ids[k];
+    if (id == 0) continue;
+    if (id >= int(isa::kFirstGlobalSemaphore)) {
+      f(base_global + (id - 16));
+    } else {
+      for (int t = 0; t < ntiles; ++t)
+        if (tiles >> t & 1) f(t * 16 + id);
+    }
+  }
+}
+}  // namespace
+
+bool Accelerator::sems_ready(const Instruction& in, uint64_t tiles, Domain d, uint64_t t) {
+  if (in.wait[0] == 0 && in.wait[1] == 0) return true;
+  // Count needs per semaphore (an instruction may wait twice on one).
+  int idx[130];
+  int n = 0;
+  for_each_sem(in.wait, tiles, hw_.tiles, hw_.tiles * 16, [&](int s) { idx[n++] = s; });
+  for (int i = 0; i < n; ++i) {
+    int need = 0;
+    for (int j = 0; j < n; ++j) need += idx[j] == idx[i];
+    int have = 0;
+    for (const Signal& s : sems_[idx[i]]) have += s.vis[di(d)] <= t;
+    if (have < need) return false;
+  }
+  return true;
+}
+
+void Accelerator::sems_take(const Instruction& in, uint64_t tiles, Domain d, uint64_t t) {
+  for_each_sem(in.wait, tiles, hw_.tiles, hw_.tiles * 16, [&](int s) {
+    auto& v = sems_[s];
+    for (auto it = v.begin(); it != v.end(); ++it)
+      if (it->vis[di(d)] <= t) {
+        v.erase(it);
+        return;
+      }
+  });
+}
+
+void Accelerator::sems_signal(const Instruction& in, uint64_t tiles, Domain from, uint64_t t) {
+  for_each_sem(in.signal, tiles, hw_.tiles, hw_.tiles * 16, [&](int s) {
+    Signal sig;
+    for (int y = 0; y < hw::kNumDomains; ++y) {
+      sig.vis[y] = y == di(from) ? t : clk_[y].edge_after(t, hw_.controller.sync_cycles);
+      if (y != di(from)) wake(static_cast<Domain>(y), sig.vis[y]);
+    }
+    sems_[s].push_back(sig);
+    ++stats_.events.semaphore_signals;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// SRAM bank ports: a unit holds one port of every bank its in-flight
+// instructions touch; a bank with P ports serves at most P units at once.
+
+bool Accelerator::banks_free(int u, uint64_t tiles, const std::array<uint64_t, 2>& m) const {
+  const Unit& un = units_[u];
+  for (unsigned t = 0; t < hw_.tiles; ++t) {
+    if (!(tiles >> t & 1)) continue;
+    for (int sp = 0; sp < 2; ++sp) {
+      const uint32_t ports = space_config(hw_, sp).ports;
+      for (uint64_t bm = m[sp]; bm; bm &= bm - 1) {
+        const int b = __builtin_ctzll(bm);
+        if (un.hold[sp][b] == 0 && holders_[t][sp][b] >= ports) return false;
+      }
+    }
+  }
+  return true;
+}
+
+void Accelerator::banks_hold(int u, uint64_t tiles, const std::array<uint64_t, 2>& m, int delta) {
+  // A unit's in-flight instructions always act on the same tile set (the
+  // matrix and vector units on their own tile; the DMA queues one transfer at
+  // a time), so a (space, bank) count per unit is exact.
+  Unit& un = units_[u];
+  for (int sp = 0; sp < 2; ++sp)
+    for (uint64_t bm = m[sp]; bm; bm &= bm - 1) {
+      const int b = __builtin_ctzll(bm);
+      uint16_t& h = un.hold[sp][b];
+      const bool change = delta > 0 ? h++ == 0 : --h == 0;
+      if (!change) continue;
+      for (unsigned t = 0; t < hw_.tiles; ++t)
+        if (tiles >> t & 1) holders_[t][sp][b] += delta > 0 ? 1 : -1;
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+uint32_t Accelerator::start_flight(int u, const Entry& e, uint64_t start, uint64_t done, std::array<uint64_t, 2> banks,
+                                   uint64_t tiles) {
+  uint32_t slot;
+  if (!free_flights_.empty()) {
+    slot = free_flights_.back();
+    free_flights_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(flights_.size());
+    flights_.emplace_back();
+  }
+  flights_[slot] = Flight{u, e, start, done, banks, tiles};
+  push_event(done, kDone, slot);
+  Unit& un = units_[u];
+  ++un.inflight;
+  UnitStats& us = stats_.units[u];
+  ++us.instructions;
+  const uint64_t from = std::max(start, un.busy_until);
+  if (done > from) us.busy_ps += done - from;
+  un.busy_until = std::max(un.busy_until, done);
+  if (un.stall >= 0) set_stall(u, start, -1);
+  return slot;
+}
+
+void Accelerator::pop_queue(int u, uint64_t t) {
+  Unit& un = units_[u];
+  un.q.pop_front();
+  // The freed slot reaches the controller through its synchroniser.
+  un.pops_seen.push_back(clk_[kAO].edge_after(t, hw_.controller.sync_cycles));
+  wake(Domain::AlwaysOn, un.pops_seen.back());
+}
+
+// ---------------------------------------------------------------------------
+// Controller: fetches, decodes and dispatches one instruction per always-on
+// cycle, in program order; executes control instructions itself.
+
+void Accelerator::step_controller(uint64_t t) {
+  if (halted_ || t < ctrl_next_ || t < trans_until_[kAO]) return;
+  const uint64_t P = clk_[kAO].period;
+  // Completions and queue pops the controller can see by now.
+  for (int d = 0; d < hw::kNumDomains; ++d)
+    while (!done_pending_[d].empty() && done_pending_[d].front() <= t) {
+      done_pending_[d].pop_front();
+      ++done_seen_[d];
+    }
+
+  const bool at_end = pc_ >= prog_.code.size();
+  Instruction in;
+  if (at_end) in.op = Opcode::Halt;  // running off the end halts
+  else in = prog_.code[pc_];
+  const uint32_t index = pc_;
+
+  // Resolve the context registers.
+  if (in.cnt_reg) {
+    const int cf = isa::count_field(in.op);
+    if (cf < isa::kNumFields) in.f[cf] = ctx_[in.cnt_reg];
+  }
+  if (in.addr_reg) in[Field::Dram] += ctx_[in.addr_reg];
+  if (!at_end) {
+    const std::string p = check_against(hw_, in);
+    if (!p.empty()) fail(index, in, p);
+  }
+
+  const isa::Unit unit = isa::unit_of(in.op);
+  if (unit == isa::Unit::Control) {
+    const uint64_t tiles = tile_mask_of(in);
+    if (!sems_ready(in, tiles, Domain::AlwaysOn, t)) return set_stall(kCtrl, t, int(StallReason::Semaphore));
+    if (in.op == Opcode::Halt || in.op == Opcode::Dvfs) {
+      bool drained = true;
+      for (int d = 0; d < hw::kNumDomains; ++d)
+        if ((in.op == Opcode::Halt || d == in[Field::DomainF]) && done_seen_[d] != dispatched_[d]) drained = false;
+      if (!drained) return set_stall(kCtrl, t, int(StallReason::Drain));
+    }
+    sems_take(in, tiles, Domain::AlwaysOn, t);
+    set_stall(kCtrl, t, -1);
+    stats_.units[kCtrl].busy_ps += P;
+    ++stats_.events.instructions_fetched;
+    ++stats_.instructions;
+    uint64_t done = t + P;
+    switch (in.op) {
+      case Opcode::Halt:
+        halted_ = true;
+        finalize(t);
+        return;
+      case Opcode::CtxSet: ctx_[in[Field::Reg]] = in[Field::Value]; break;
+      case Opcode::CtxAdd: ctx_[in[Field::Reg]] = ctx_[in[Field::Src]] + in[Field::Value]; break;
+      case Opcode::CtxMul: ctx_[in[Field::Reg]] = ctx_[in[Field::Src]] * in[Field::Value]; break;
+      case Opcode::Dvfs: {
+        const int d = static_cast<int>(in[Field::DomainF]);
+        const uint32_t p = static_cast<uint32_t>(in[Field::Point]);
+        const auto& dc = hw_.domains[d];
+        account_domain(d, t);
+        const uint64_t end = t + dc.transition_ps;
+        DomainStats& ds = stats_.domains[d];
+        ++ds.transitions;
+        ds.transition_ps += dc.transition_ps;
+        ds.transition_nj += dc.transition_nj;
+        ds.cycles += (dc.transition_ps + dc.points[p].period_ps - 1) / dc.points[p].period_ps;
+        acct_from_[d] = end;
+        point_[d] = p;
+        trans_until_[d] = end;
+        clk_[d].base = end;
+        clk_[d].period = dc.points[p].period_ps;
+        dvfs_log_.push_back({static_cast<Domain>(d), p, t, end});
+        wake(static_cast<Domain>(d), end);
+        if (d == kAO) done = end;
+        else done = std::max(done, end);  // the instruction completes (signals) when the transition ends
+        if (d == kAO) ctrl_next_ = end;
+        break;
+      }
+      default: break;
+    }
+    if (in.op != Opcode::Dvfs || in[Field::DomainF] != kAO) ctrl_next_ = t + P;
+    if (in.signal[0] || in.signal[1]) {
+      Entry e{index, in, t};
+      start_flight(kCtrl, e, t, done, {0, 0}, tiles);
+    } else {
+      ++stats_.units[kCtrl].instructions;
+    }
+    ++pc_;
+    wake(Domain::AlwaysOn, ctrl_next_);
+    return;
+  }
+
+  // A unit instruction: find its queue(s).
+  int targets[64];
+  int nt = 0;
+  switch (unit) {
+    case isa::Unit::Load: targets[nt++] = kLoadU; break;
+    case isa::Unit::Store: targets[nt++] = kStoreU; break;
+    case isa::Unit::Matrix:
+    case isa::Unit::Vector: {
+      const int off = unit == isa::Unit::Matrix ? 3 : 4;
+      if (in.tile == isa::kAllTiles)
+        for (unsigned k = 0; k < hw_.tiles; ++k) targets[nt++] = off + 2 * int(k);
+      else
+        targets[nt++] = off + 2 * in.tile;
+      break;
+    }
+    default: break;
+  }
+  for (int i = 0; i < nt; ++i) {
+    Unit& un = units_[targets[i]];
+    while (!un.pops_seen.empty() && un.pops_seen.front() <= t) un.pops_seen.pop_front();
+    if (un.q.size() + un.pops_seen.size() >= hw_.controller.queue_depth)
+      return set_stall(kCtrl, t, int(StallReason::QueueFull));
+  }
+  set_stall(kCtrl, t, -1);
+  for (int i = 0; i < nt; ++i) {
+    Unit& un = units_[targets[i]];
+    Entry e{index, in, clk_[di(un.dom)].edge_after(t, hw_.controller.sync_cycles)};
+    if (un.tile >= 0) e.in.tile = static_cast<uint8_t>(un.tile);
+    un.q.push_back(e);
+    ++dispatched_[di(un.dom)];
+    wake(un.dom, e.visible);
+  }
+  ++stats_.events.instructions_fetched;
+  ++stats_.instructions;
+  ++stats_.units[kCtrl].instructions;
+  stats_.units[kCtrl].busy_ps += P;
+  ++pc_;
+  ctrl_next_ = t + P;
+  wake(Domain::AlwaysOn, ctrl_next_);
+}
+
+// ---------------------------------------------------------------------------
+// DMA engine: one transfer at a time; the load and store queues take turns
+// when both have a ready instruction.
+
+void Accelerator::step_dma(uint64_t t) {
+  const int mem = di(Domain::Memory);
+  const bool transition = t < trans_until_[mem];
+  const int order[2] = {dma_last_ == kLoadU ? kStoreU : kLoadU, dma_last_ == kLoadU ? kLoadU : kStoreU};
+  bool started = false;
+  for (int u : order) {
+    Unit& un = units_[u];
+    if (un.q.empty() || un.q.front().visible > t) {
+      if (un.stall >= 0) set_stall(u, t, -1);
+      continue;
+    }
+    if (transition) {
+      set_stall(u, t, int(StallReason::Dvfs));
+      continue;
+    }
+    const Entry& e = un.q.front();
+    const uint64_t tiles = tile_mask_of(e.in);
+    if (!sems_ready(e.in, tiles, Domain::Memory, t)) {
+      set_stall(u, t, int(StallReason::Semaphore));
+      continue;
+    }
+    if (dma_busy_until_ > t || started) {
+      // Busy with this queue's own previous transfer is not a stall.
+      const bool own = !started && units_[u].inflight > 0;
+      if (!own) set_stall(u, t, int(StallReason::Engine));
+      else if (un.stall >= 0) set_stall(u, t, -1);
+      continue;
+    }
+    const int sp = static_cast<int>(e.in[Field::Space]);
+    const hw::SramConfig& sc = space_config(hw_, sp);
+    std::array<uint64_t, 2> banks{0, 0};
+    banks[sp] = bank_mask(sc, e.in[Field::Sram],
+                          uint64_t(e.in[Field::Rows] - 1) * e.in[Field::SStride] + e.in[Field::Bytes]);
+    if (!banks_free(u, tiles, banks)) {
+      set_stall(u, t, int(StallReason::Bank));
+      continue;
+    }
+    sems_take(e.in, tiles, Domain::Memory, t);
+    uint64_t bank_lines[64] = {};
+    const DmaOutcome o = dma_timing(hw_, e.in, t, clk_[mem], dram_, bank_lines);
+    const bool store = u == kStoreU;
+    for (unsigned k = 0; k < hw_.tiles; ++k) {
+      if (!(tiles >> k & 1)) continue;
+      for (unsigned b = 0; b < sc.banks; ++b) {
+        if (store) stats_.sram[k][sp][b].reads += bank_lines[b];
+        else stats_.sram[k][sp][b].writes += bank_lines[b];
+      }
+    }
+    stats_.events.dma_requests += o.requests;
+    (store ? stats_.events.dma_store_bytes : stats_.events.dma_load_bytes) += o.bytes;
+    banks_hold(u, tiles, banks, +1);
+    start_flight(u, e, t, o.done_ps, banks, tiles);
+    dma_busy_until_ = o.done_ps;
+    dma_last_ = u;
+    pop_queue(u, t);
+    started = true;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// MXU: weight preload into shadow registers overlaps the previous
+// instruction's stream; streams follow each other back to back.
+
+void Accelerator::step_matrix(int u, uint64_t t) {
+  Unit& un = units_[u];
+  if (un.q.empty() || un.q.front().visible > t) {
+    if (un.stall >= 0) set_stall(u, t, -1);
+    return;
+  }
+  if (t < trans_until_[di(Domain::Compute)]) return set_stall(u, t, int(StallReason::Dvfs));
+  const int tile = un.tile;
+  MxuState& ms = mxu_[tile];
+  const Entry& e = un.q.front();
+  const uint64_t K = e.in[Field::K];
+  const uint64_t M = e.in[Field::M];
+  const uint64_t wmask = bank_mask(hw_.scratchpad, e.in[Field::Wgt], weight_bytes(e.in));
+  // Pipeline: preload stage free, shadow registers free (previous stream
+  // started), and a single-port weight bank shared with the streaming
+  // activations waits for that stream to end.
+  if (t < ms.p_end || t < ms.s_start) return;  // busy: not a stall
+  if (hw_.scratchpad.ports == 1 && (wmask & ms.act_mask) && t < ms.s_end) {
+    wake(Domain::Compute, ms.s_end);
+    return;
+  }
+  const uint64_t tiles = uint64_t(1) << tile;
+  if (!sems_ready(e.in, tiles, Domain::Compute, t)) {
+    if (un.inflight == 0) set_stall(u, t, int(StallReason::Semaphore));
+    return;
+  }
+  std::array<uint64_t, 2> banks{};
+  const uint64_t amask = bank_mask(hw_.scratchpad, e.in[Field::Act], (M - 1) * e.in[Field::AStride] + K);
+  banks[0] = wmask | amask;
+  banks[1] = bank_mask(hw_.accumulator, e.in[Field::Acc], (M - 1) * e.in[Field::CStride] + 4 * e.in[Field::N]);
+  if (!banks_free(u, tiles, banks)) {
+    if (un.inflight == 0) set_stall(u, t, int(StallReason::Bank));
+    return;
+  }
+  sems_take(e.in, tiles, Domain::Compute, t);
+  const uint64_t P = clk_[di(Domain::Compute)].period;
+  const MxuTiming tm = mxu_timing(hw_, e.in);
+  const uint64_t p_end = t + tm.preload * P;
+  const uint64_t s_start = std::max(p_end, ms.s_end);
+  const uint64_t s_end = s_start + tm.stream * P;
+  const uint64_t done = s_end + tm.drain * P;
+  ms.p_end = p_end;
+  ms.s_start = s_start;
+  ms.s_end = s_end;
+  ms.act_mask = amask;
+  // SRAM traffic
+  auto& sr = stats_.sram[tile];
+  const auto add_lines = [&](int sp, uint64_t addr, uint64_t total, bool write) {
+    auto& bank = sr[sp][addr / space_config(hw_, sp).bank_bytes()];
+    (write ? bank.writes : bank.reads) += total;
+  };
+  add_lines(0, e.in[Field::Wgt], tm.wgt_lines, false);
+  add_lines(0, e.in[Field::Act], tm.act_lines, false);
+  add_lines(1, e.in[Field::Acc], tm.acc_lines, true);
+  if (e.in[Field::Accum]) add_lines(1, e.in[Field::Acc], tm.acc_lines, false);
+  const uint64_t macs = M * K * uint64_t(e.in[Field::N]);
+  (e.in[Field::WType] == 1 ? stats_.events.macs_int4 : stats_.events.macs_int8) += macs;
+  ++stats_.events.mxu_weight_loads;
+  banks_hold(u, tiles, banks, +1);
+  start_flight(u, e, t, done, banks, tiles);
+  pop_queue(u, t);
+  // The next instruction may be accepted once the preload stage frees.
+  wake(Domain::Compute, std::max(p_end, s_start));
+}
+
+// ---------------------------------------------------------------------------
+// VXU: one instruction at a time.
+
+void Accelerator::step_vector(int u, uint64_t t) {
+  Unit& un = units_[u];
+  if (un.q.empty() || un.q.front().visible > t) {
+    if (un.stall >= 0) set_stall(u, t, -1);
+    return;
+  }
+  if (t < trans_until_[di(Domain::Compute)]) return set_stall(u, t, int(StallReason::Dvfs));
+  if (un.inflight > 0) return;  // busy
+  const Entry& e = un.q.front();
+  const uint64_t tiles = uint64_t(1) << un.tile;
+  if (!sems_ready(e.in, tiles, Domain::Compute, t)) return set_stall(u, t, int(StallReason::Semaphore));
+  vxu_accesses(hw_, e.in, scratch_acc_);
+  std::array<uint64_t, 2> banks{};
+  for (const SramAccess& a : scratch_acc_) banks[a.space] |= uint64_t(1) << a.bank;
+  if (!banks_free(u, tiles, banks)) return set_stall(u, t, int(StallReason::Bank));
+  sems_take(e.in, tiles, Domain::Compute, t);
+  const VxuTiming tm = vxu_timing(hw_, e.in);
+  const uint64_t done = t + tm.total() * clk_[di(Domain::Compute)].period;
+  auto& sr = stats_.sram[un.tile];
+  for (const SramAccess& a : scratch_acc_) {
+    sr[a.space][a.bank].reads += a.reads;
+    sr[a.space][a.bank].writes += a.writes;
+  }
+  if (e.in.op == Opcode::LutLoad) ++stats_.events.lut_loads;
+  else stats_.events.vec_elems[int(vec_class(e.in.op))] += uint64_t(e.in[Field::Len]);
+  banks_hold(u, tiles, banks, +1);
+  start_flight(u, e, t, done, banks, tiles);
+  pop_queue(u, t);
+}
+
+// ---------------------------------------------------------------------------
+
+void Accelerator::complete(uint32_t slot, uint64_t t) {
+  Flight f = flights_[slot];
+  free_flights_.push_back(slot);
+  Unit& un = units_[f.unit];
+  --un.inflight;
+  const Instruction& in = f.e.in;
+  if (opt_.mode == Mode::Functional) {
+    switch (un.kind) {
+      case Kind::Load: {
+        std::vector<TileMemory*> ts;
+        for (unsigned k = 0; k < hw_.tiles; ++k)
+          if (f.tile_mask >> k & 1) ts.push_back(&tiles_[k]);
+        exec_load(in, dram_data_, ts);
+        break;
+      }
+      case Kind::Store: exec_store(in, dram_data_, tiles_[in.tile == isa::kAllTiles ? 0 : in.tile]); break;
+      case Kind::Matrix: exec_matmul(in, tiles_[un.tile]); break;
+      case Kind::Vector: exec_vector(in, tiles_[un.tile], luts_[un.tile]); break;
+      case Kind::Control: break;
+    }
+  }
+  if (un.kind != Kind::Control) {
+    banks_hold(f.unit, f.tile_mask, f.banks, -1);
+    const int d = di(un.dom);
+    done_pending_[d].push_back(clk_[kAO].edge_after(t, hw_.controller.sync_cycles));
+    wake(Domain::AlwaysOn, done_pending_[d].back());
+  }
+  sems_signal(in, f.tile_mask, un.dom, t);
+  retired_.push_back({f.e.index, f.unit, f.start, f.done});
+}
+
+// ---------------------------------------------------------------------------
+
+void Accelerator::account_domain(int d, uint64_t upto) {
+  if (upto > acct_from_[d]) {
+    const uint64_t len = upto - acct_from_[d];
+    stats_.domains[d].time_ps_at_point[point_[d]] += len;
+    const uint64_t P = hw_.domains[d].points[point_[d]].period_ps;
+    stats_.domains[d].cycles += (len + P - 1) / P;
+    acct_from_[d] = upto;
+  }
+}
+
+void Accelerator::finalize(uint64_t end) {
+  for (int d = 0; d < hw::kNumDomains; ++d) {
+    account_domain(d, end);
+    stats_.domains[d].final_point = point_[d];
+  }
+  for (size_t u = 0; u < units_.size(); ++u)
+    if (units_[u].stall >= 0) set_stall(static_cast<int>(u), end, -1);
+  stats_.time_ps = end;
+  stats_.cycles = stats_.domains[di(Domain::Compute)].cycles;
+  // Per-unit cycles in the unit's own clock (exact while its domain keeps one
+  // operating point; with DVFS, time / period of the final point).
+  for (auto& s : stats_.units) {
+    const uint64_t P = clk_[di(s.domain)].period;
+    s.busy_cycles = s.busy_ps / P;
+    for (int r = 0; r < kNumStallReasons; ++r) s.stall_cycles[r] = s.stall_ps[r] / P;
+  }
+  stats_.dram_channels = dram_.channel_stats();
+  stats_.dram_total = dram_.total_stats();
+  finished_ = true;
+}
+
+void Accelerator::run() {
+  try {
+    for (int d = 0; d < hw::kNumDomains; ++d) push_event(0, kWake, d);
+    std::vector<uint32_t> dones;
+    while (!halted_) {
+      if (events_.empty()) {
+        std::string waiting;
+        for (size_t u = 0; u < units_.size(); ++u)
+          if (!units_[u].q.empty() || (u == kCtrl && pc_ < prog_.code.size()))
+            waiting += std::string(waiting.empty() ? "" : ", ") + stats_.units[u].name;
+        throw Error(prog_.source + ": deadlock at " + std::to_string(now_) + " ps: no instruction can ever start (" +
+                    (waiting.empty() ? "nothing queued" : "waiting: " + waiting) +
+                    "); a semaphore is waited on more often than it is signalled");
+      }
+      const uint64_t t = events_.top().t;
+      if (t > now_) {
+        wait(sc_core::sc_time(static_cast<double>(t - now_), sc_core::SC_PS));
+        now_ = t;
+      }
+      unsigned wake_mask = 0;
+      dones.clear();
+      while (!events_.empty() && events_.top().t == t) {
+        const Event ev = events_.top();
+        events_.pop();
+        if (ev.kind == kDone) dones.push_back(ev.arg);
+        else wake_mask |= 1u << ev.arg;
+      }
+      if (!dones.empty()) {
+        // Completions at one instant are applied in unit priority order.
+        std::sort(dones.begin(), dones.end(), [&](uint32_t a, uint32_t b) {
+          return flights_[a].unit != flights_[b].unit ? flights_[a].unit < flights_[b].unit
+                                                      : flights_[a].start < flights_[b].start;
+        });
+        for (uint32_t s : dones) complete(s, t);
+        for (int d = 0; d < hw::kNumDomains; ++d) {
+          const uint64_t w = clk_[d].next_edge(t);
+          if (w == t) wake_mask |= 1u << d;
+          else wake(static_cast<Domain>(d), w);
+        }
+      }
+      // Evaluate at this instant, in fixed priority: controller, DMA, then
+      // each tile's MXU and VXU.  Only domains with an edge now act.
+      if ((wake_mask >> kAO & 1) && clk_[kAO].is_edge(t)) step_controller(t);
+      if (halted_) break;
+      if ((wake_mask >> di(Domain::Memory) & 1) && clk_[di(Domain::Memory)].is_edge(t)) step_dma(t);
+      if ((wake_mask >> di(Domain::Compute) & 1) && clk_[di(Domain::Compute)].is_edge(t))
+        for (unsigned k = 0; k < hw_.tiles; ++k) {
+          step_matrix(3 + 2 * int(k), t);
+          step_vector(4 + 2 * int(k), t);
+        }
+    }
+  } catch (const std::exception& e) {
+    error_ = e.what();
+  }
+}
+
+}  // namespace clonesim::sim

@@ -1,0 +1,193 @@
+// The SystemC model of one accelerator instance: controller, unit queues,
+// DMA engine, DRAM model, per-tile MXU, VXU and banked SRAM, DVFS domains.
+//
+// The model advances by events: an instruction's whole latency is computed
+// when it starts (sim/timing.h), so simulated time jumps from event to event
+// and never ticks through idle cycles.  Several Accelerator instances may be
+// elaborated in one process; each runs its own program from time zero.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "dram/dram.h"
+#include "hw/hw_config.h"
+#include "isa/program.h"
+#include "sim/clock.h"
+#include "sim/functional.h"
+#include "sim/memory.h"
+#include "sim/stats.h"
+#include "sim/timing.h"
+
+namespace clonesim::sim {
+
+enum class Mode { Functional, Timing };
+
+struct Options {
+  Mode mode = Mode::Functional;
+  std::array<int64_t, isa::kNumContextRegs> ctx{};  // c1..c7 at start (c0 is ignored)
+};
+
+// One executed instruction (a tile copy of a broadcast counts once per tile).
+struct Retirement {
+  uint32_t index;   // position in the program
+  int unit;         // index into Stats::units
+  uint64_t start_ps, done_ps;
+};
+
+struct DvfsChange {
+  hw::Domain domain;
+  uint32_t point;
+  uint64_t start_ps, end_ps;
+};
+
+class Accelerator : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Accelerator);
+  Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, isa::Program program, Options opt = {});
+
+  // Memory images; set them up before sc_start(), read them after.
+  SparseMemory& dram() { return dram_data_; }
+  const SparseMemory& dram() const { return dram_data_; }
+  TileMemory& tile(unsigned t) { return tiles_[t]; }
+  const TileMemory& tile(unsigned t) const { return tiles_[t]; }
+  const hw::HwConfig& hw() const { return hw_; }
+
+  bool finished() const { return finished_; }
+  const std::string& error() const { return error_; }  // non-empty if the run failed
+  const Stats& stats() const { return stats_; }
+  const std::vector<Retirement>& retirements() const { return retired_; }
+  const std::vector<DvfsChange>& dvfs_changes() const { return dvfs_log_; }
+
+ private:
+  enum class Kind : uint8_t { Control, Load, Store, Matrix, Vector };
+  struct Entry {
+    uint32_t index;
+    isa::Instruction in;  // resolved
+    uint64_t visible;     // when the unit sees it
+  };
+  struct Unit {
+    Kind kind;
+    int tile;  // -1 for control/load/store
+    hw::Domain dom;
+    std::deque<Entry> q;
+    std::deque<uint64_t> pops_seen;  // when the controller sees each pop
+    int stall = -1;                  // current stall reason, -1 none
+    uint64_t stall_since = 0;
+    uint64_t busy_until = 0;         // union accounting of busy time
+    uint32_t inflight = 0;
+    std::array<std::array<uint16_t, 64>, 2> hold{};  // [space][bank] holds by this unit
+  };
+  struct Flight {
+    int unit;
+    Entry e;
+    uint64_t start, done;
+    std::array<uint64_t, 2> banks;  // [space] mask, held on each tile in `tile_mask`
+    uint64_t tile_mask;
+  };
+  struct Signal {
+    std::array<uint64_t, hw::kNumDomains> vis;
+  };
+  struct Event {
+    uint64_t t;
+    uint64_t seq;
+    int kind;  // 0 = done(arg = flight slot), 1 = wake(arg = domain)
+    uint32_t arg;
+    bool operator>(const Event& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+  };
+
+  void run();
+  void step_controller(uint64_t t);
+  void step_dma(uint64_t t);
+  void step_matrix(int u, uint64_t t);
+  void step_vector(int u, uint64_t t);
+  void complete(uint32_t slot, uint64_t t);
+
+  // helpers
+  void push_event(uint64_t t, int kind, uint32_t arg);
+  void wake(hw::Domain d, uint64_t t);
+  void set_stall(int u, uint64_t t, int reason);
+  uint64_t tile_mask_of(const isa::Instruction& in) const;
+  int sem_index(int tile, int id) const;
+  bool sems_ready(const isa::Instruction& in, uint64_t tiles, hw::Domain d, uint64_t t);
+  void sems_take(const isa::Instruction& in, uint64_t tiles, hw::Domain d, uint64_t t);
+  void sems_signal(const isa::Instruction& in, uint64_t tiles, hw::Domain from, uint64_t t);
+  bool banks_free(int u, uint64_t tiles, const std::array<uint64_t, 2>& m) const;
+  void banks_hold(int u, uint64_t tiles, const std::array<uint64_t, 2>& m, int delta);
+  uint32_t start_flight(int u, const Entry& e, uint64_t start, uint64_t done, std::array<uint64_t, 2> banks,
+                        uint64_t tiles);
+  void pop_queue(int u, uint64_t t);
+  [[noreturn]] void fail(uint32_t index, const isa::Instruction& in, const std::string& what) const;
+  void finalize(uint64_t end);
+  void account_domain(int d, uint64_t upto);
+
+  hw::HwConfig hw_;
+  isa::Program prog_;
+  Options opt_;
+  SparseMemory dram_data_;
+  std::vector<TileMemory> tiles_;
+  std::vector<std::array<Lut, isa::kNumLuts>> luts_;
+  dram::DramModel dram_;
+
+  std::array<DomainClock, hw::kNumDomains> clk_;
+  std::array<uint32_t, hw::kNumDomains> point_{};
+  std::array<uint64_t, hw::kNumDomains> trans_until_{};
+  std::array<uint64_t, hw::kNumDomains> acct_from_{};  // domain time accounted up to here
+  std::array<uint64_t, hw::kNumDomains> dispatched_{};
+  std::array<uint64_t, hw::kNumDomains> done_seen_{};
+  std::array<std::deque<uint64_t>, hw::kNumDomains> done_pending_;  // times the controller sees completions
+  std::array<uint64_t, hw::kNumDomains> last_wake_{};
+
+  std::vector<Unit> units_;  // 0 control, 1 load, 2 store, 3+2t matrix, 4+2t vector
+  std::vector<std::vector<Signal>> sems_;
+  // Units holding each bank: [tile][space][bank]
+  std::vector<std::array<std::array<uint8_t, 64>, 2>> holders_;
+
+  // controller
+  uint32_t pc_ = 0;
+  uint64_t ctrl_next_ = 0;
+  std::array<int64_t, isa::kNumContextRegs> ctx_{};
+  bool halted_ = false;
+
+  // DMA engine
+  uint64_t dma_busy_until_ = 0;
+  int dma_last_ = 2;  // last served queue unit (1 load, 2 store)
+
+  // MXU pipeline state per tile
+  struct MxuState {
+    uint64_t p_end = 0, s_start = 0, s_end = 0;
+    uint64_t act_mask = 0;
+  };
+  std::vector<MxuState> mxu_;
+
+  std::vector<Flight> flights_;
+  std::vector<uint32_t> free_flights_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  uint64_t seq_ = 0;
+  uint64_t now_ = 0;
+
+  std::vector<SramAccess> scratch_acc_;
+
+  Stats stats_;
+  std::vector<Retirement> retired_;
+  std::vector<DvfsChange> dvfs_log_;
+  bool finished_ = false;
+  std::string error_;
+};
+
+// Run one program to completion in this process (elaborates one Accelerator
+// and calls sc_start).  `setup` may fill memories before the run.
+struct RunResult {
+  Stats stats;
+  std::vector<Retirement> retirements;
+  std::vector<DvfsChange> dvfs_changes;
+};
+
+}  // namespace clonesim::sim

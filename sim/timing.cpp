@@ -1,0 +1,363 @@
+#include "sim/timing.h"
+
+#include <algorithm>
+#include <string>
+
+#include "common/error.h"
+
+namespace clonesim::sim {
+
+using isa::Field;
+using isa::Instruction;
+using isa::Opcode;
+
+const hw::SramConfig& space_config(const hw::HwConfig& hw, int space) {
+  return space == isa::kAccumulator ? hw.accumulator : hw.scratchpad;
+}
+
+uint64_t bank_mask(const hw::SramConfig& s, uint64_t addr, uint64_t bytes) {
+  const uint64_t first = addr / s.bank_bytes();
+  const uint64_t last = (addr + bytes - 1) / s.bank_bytes();
+  uint64_t m = 0;
+  for (uint64_t b = first; b <= last && b < 64; ++b) m |= uint64_t(1) << b;
+  return m;
+}
+
+// ---- DMA -------------------------------------------------------------------
+
+void dma_requests(const hw::HwConfig& hw, const Instruction& in, std::vector<DmaRequest>& out) {
+  out.clear();
+  const uint64_t burst = hw.dma.burst_bytes;
+  const uint64_t rows = in[Field::Rows], bytes = in[Field::Bytes];
+  for (uint64_t r = 0; r < rows; ++r) {
+    uint64_t d = in[Field::Dram] + r * in[Field::DStride];
+    uint64_t s = in[Field::Sram] + r * in[Field::SStride];
+    uint64_t left = bytes;
+    while (left > 0) {
+      const uint64_t room = burst - (d & (burst - 1));
+      const uint32_t n = static_cast<uint32_t>(std::min(room, left));
+      out.push_back({d, s, n});
+      d += n;
+      s += n;
+      left -= n;
+    }
+  }
+}
+
+DmaOutcome dma_timing(const hw::HwConfig& hw, const Instruction& in, uint64_t start_ps,
+                      const DomainClock& clk, dram::DramModel& dram, uint64_t* bank_lines) {
+  const bool is_store = in.op == Opcode::Store;
+  const hw::SramConfig& sc = space_config(hw, static_cast<int>(in[Field::Space]));
+  const uint32_t lb = sc.line_bytes();
+  const uint64_t bank_bytes = sc.bank_bytes();
+  const uint64_t P = clk.period;
+  const uint32_t O = hw.dma.outstanding;
+  const uint64_t burst = hw.dma.burst_bytes;
+
+  // Ring of the times at which the last O requests free their slots.
+  uint64_t slot_small[64];
+  std::vector<uint64_t> slot_big;
+  uint64_t* slot = slot_small;
+  if (O > 64) {
+    slot_big.assign(O, 0);
+    slot = slot_big.data();
+  }
+
+  DmaOutcome out;
+  uint64_t i = 0;
+  // Load: issue_i = max(issue_{i-1} + P, free_{i-O}); data written to SRAM in
+  // order, one line per cycle: w_end_i = max(c_i, w_end_{i-1}) + lines_i * P.
+  // Store: the SRAM read of request i starts when its slot is free and the
+  // previous read is done; the request issues the cycle its data is read.
+  uint64_t issue = start_ps;  // earliest issue of the next request
+  uint64_t sram_end = start_ps;
+  uint64_t done = start_ps;
+
+  const uint64_t rows = in[Field::Rows], bytes = in[Field::Bytes];
+  for (uint64_t r = 0; r < rows; ++r) {
+    uint64_t d = in[Field::Dram] + r * in[Field::DStride];
+    uint64_t s = in[Field::Sram] + r * in[Field::SStride];
+    uint64_t left = bytes;
+    while (left > 0) {
+      const uint64_t room = burst - (d & (burst - 1));
+      const uint32_t n = static_cast<uint32_t>(room < left ? room : left);
+      const uint64_t nl = lines_touched(s, n, lb);
+      if (bank_lines) {
+        // A request may straddle a bank boundary: count each line in its bank.
+        const uint64_t b0 = s / bank_bytes, b1 = (s + n - 1) / bank_bytes;
+        if (b0 == b1) {
+          bank_lines[b0] += nl;
+        } else {
+          for (uint64_t line = s / lb; line <= (s + n - 1) / lb; ++line) bank_lines[line * lb / bank_bytes] += 1;
+        }
+      }
+      const uint64_t k = i % O;
+      if (!is_store) {
+        if (i >= O && slot[k] > issue) issue = slot[k];
+        const dram::Completion c = dram.access(d, n, false, issue);
+        const uint64_t ce = clk.next_edge(c.done_ps);
+        sram_end = std::max(ce, sram_end) + nl * P;
+        slot[k] = sram_end;
+        done = sram_end;
+        issue += P;
+      } else {
+        uint64_t rs = sram_end;
+        if (i >= O && slot[k] > rs) rs = slot[k];
+        sram_end = rs + nl * P;
+        if (sram_end > issue) issue = sram_end;
+        const dram::Completion c = dram.access(d, n, true, issue);
+        const uint64_t ce = clk.next_edge(c.done_ps);
+        slot[k] = ce;
+        if (ce > done) done = ce;
+        issue += P;
+      }
+      out.sram_lines += nl;
+      out.bytes += n;
+      ++i;
+      d += n;
+      s += n;
+      left -= n;
+    }
+  }
+  out.requests = i;
+  out.done_ps = done;
+  return out;
+}
+
+// ---- MXU -------------------------------------------------------------------
+
+uint64_t weight_bytes(const Instruction& in) {
+  const uint64_t bits = in[Field::WType] == 1 ? 4 : 8;
+  return (uint64_t(in[Field::K]) * uint64_t(in[Field::N]) * bits + 7) / 8;
+}
+
+MxuTiming mxu_timing(const hw::HwConfig& hw, const Instruction& in) {
+  MxuTiming t;
+  const uint32_t lbs = hw.scratchpad.line_bytes(), lba = hw.accumulator.line_bytes();
+  const uint64_t M = in[Field::M], K = in[Field::K], N = in[Field::N];
+  const uint64_t act = in[Field::Act], acc = in[Field::Acc];
+  const uint64_t as = in[Field::AStride], cs = in[Field::CStride];
+  t.wgt_lines = lines_touched(in[Field::Wgt], weight_bytes(in), lbs);
+  t.preload = t.wgt_lines;
+  if (as % lbs == 0 && cs % lba == 0) {
+    const uint64_t a = lines_touched(act, K, lbs), c = lines_touched(acc, 4 * N, lba);
+    t.stream = M * std::max(a, c);
+    t.act_lines = M * a;
+    t.acc_lines = M * c;
+  } else {
+    for (uint64_t m = 0; m < M; ++m) {
+      const uint64_t a = lines_touched(act + m * as, K, lbs), c = lines_touched(acc + m * cs, 4 * N, lba);
+      t.stream += std::max(a, c);
+      t.act_lines += a;
+      t.acc_lines += c;
+    }
+  }
+  t.drain = uint64_t(hw.mxu.rows) + hw.mxu.cols;
+  return t;
+}
+
+// ---- VXU -------------------------------------------------------------------
+
+namespace {
+
+struct VOperand {
+  int space;
+  uint64_t addr;
+  uint64_t bytes;
+  uint32_t elem_bytes;  // bytes per element per step (8 for a requant table)
+  bool write;
+  bool streamed;        // read/written every step (else once)
+};
+
+uint32_t elem_bytes(int space) { return space == isa::kAccumulator ? 4 : 1; }
+
+bool is_reduction(Opcode op) { return op == Opcode::VRedSum || op == Opcode::VRedMax; }
+
+int vector_operands(const Instruction& in, VOperand* ops) {
+  int n = 0;
+  const uint64_t len = in[Field::Len];
+  const int as = static_cast<int>(in[Field::ASpace]), ds = static_cast<int>(in[Field::DSpace]);
+  const int bs = static_cast<int>(in[Field::BSpace]);
+  if (in.op == Opcode::LutLoad) {
+    ops[n++] = {isa::kScratchpad, uint64_t(in[Field::A]), 2 * isa::kLutEntries, 1, false, true};
+    return n;
+  }
+  ops[n++] = {as, uint64_t(in[Field::A]), len * elem_bytes(as), elem_bytes(as), false, true};
+  const int64_t bm = in[Field::BMode];
+  if (in.op == Opcode::VRequant) {
+    if (bm == isa::kBVector)
+      ops[n++] = {isa::kAccumulator, uint64_t(in[Field::B]), 8 * uint64_t(in[Field::Imm2]), 8, false, true};
+  } else if (bm == isa::kBVector) {
+    ops[n++] = {bs, uint64_t(in[Field::B]), len * elem_bytes(bs), elem_bytes(bs), false, true};
+  } else if (bm == isa::kBScalar) {
+    ops[n++] = {bs, uint64_t(in[Field::B]), elem_bytes(bs), elem_bytes(bs), false, false};
+  }
+  if (is_reduction(in.op))
+    ops[n++] = {ds, uint64_t(in[Field::Dst]), elem_bytes(ds), elem_bytes(ds), true, false};
+  else
+    ops[n++] = {ds, uint64_t(in[Field::Dst]), len * elem_bytes(ds), elem_bytes(ds), true, true};
+  return n;
+}
+
+// Lines a streamed operand touches per step: lanes * elem_bytes / line_bytes,
+// at least one.
+uint64_t lines_per_step(const hw::HwConfig& hw, const VOperand& o) {
+  const uint64_t lb = space_config(hw, o.space).line_bytes();
+  const uint64_t b = uint64_t(hw.vxu.lanes) * o.elem_bytes;
+  return b > lb ? b / lb : 1;
+}
+
+unsigned log2u(uint64_t x) {
+  unsigned r = 0;
+  while ((uint64_t(1) << r) < x) ++r;
+  return r;
+}
+
+}  // namespace
+
+VxuTiming vxu_timing(const hw::HwConfig& hw, const Instruction& in) {
+  VxuTiming t;
+  VOperand ops[4];
+  const int n = vector_operands(in, ops);
+  if (in.op == Opcode::LutLoad) {
+    t.steps = lines_touched(ops[0].addr, ops[0].bytes, hw.scratchpad.line_bytes());
+    t.step_cycles = 1;
+    t.fixed = 2;
+    return t;
+  }
+  const uint64_t L = hw.vxu.lanes;
+  t.steps = (uint64_t(in[Field::Len]) + L - 1) / L;
+  // Accesses per step to each bank; a bank with P ports serves P per cycle.
+  uint64_t per_bank[2][64] = {};
+  bool scalar = false;
+  for (int i = 0; i < n; ++i) {
+    const VOperand& o = ops[i];
+    if (!o.streamed) {
+      if (!o.write) scalar = true;
+      continue;
+    }
+    const hw::SramConfig& s = space_config(hw, o.space);
+    per_bank[o.space][(o.addr / s.bank_bytes()) & 63] += lines_per_step(hw, o);
+  }
+  uint64_t c = 1;
+  for (int sp = 0; sp < 2; ++sp) {
+    const uint64_t ports = space_config(hw, sp).ports;
+    for (int b = 0; b < 64; ++b) c = std::max(c, (per_bank[sp][b] + ports - 1) / ports);
+  }
+  if (in.op == Opcode::VRecip || in.op == Opcode::VRsqrt) c = std::max(c, kSfuCycles);
+  t.step_cycles = c;
+  const bool deep = in.op == Opcode::VMul || in.op == Opcode::VRequant;
+  t.fixed = (deep ? 3 : 2) + (scalar ? 1 : 0) + (is_reduction(in.op) ? log2u(L) + 1 : 0);
+  return t;
+}
+
+void vxu_accesses(const hw::HwConfig& hw, const Instruction& in, std::vector<SramAccess>& out) {
+  out.clear();
+  VOperand ops[4];
+  const int n = vector_operands(in, ops);
+  const VxuTiming t = vxu_timing(hw, in);
+  for (int i = 0; i < n; ++i) {
+    const VOperand& o = ops[i];
+    const hw::SramConfig& s = space_config(hw, o.space);
+    uint64_t count;
+    if (in.op == Opcode::LutLoad) count = t.steps;
+    else count = o.streamed ? t.steps * lines_per_step(hw, o) : 1;
+    SramAccess a{o.space, static_cast<uint32_t>(o.addr / s.bank_bytes()), o.write ? 0 : count, o.write ? count : 0};
+    out.push_back(a);
+  }
+}
+
+// ---- Checks ----------------------------------------------------------------
+
+namespace {
+std::string range_problem(const char* what, const hw::SramConfig& s, const char* space_name, uint64_t addr,
+                          uint64_t bytes) {
+  if (addr + bytes > s.total_bytes())
+    return std::string(what) + ": range [0x" + [&] {
+      char buf[192];
+      snprintf(buf, sizeof buf, "%llx, 0x%llx) exceeds the %s (%llu bytes)", (unsigned long long)addr,
+               (unsigned long long)(addr + bytes), space_name, (unsigned long long)s.total_bytes());
+      return std::string(buf);
+    }();
+  return "";
+}
+const char* space_name(int s) { return s == isa::kAccumulator ? "accumulator" : "scratchpad"; }
+}  // namespace
+
+std::string check_against(const hw::HwConfig& hw, const Instruction& in) {
+  const isa::Unit u = isa::unit_of(in.op);
+  if (u != isa::Unit::Control && in.tile != isa::kAllTiles && in.tile >= hw.tiles)
+    return "tile " + std::to_string(in.tile) + " does not exist (design point has " + std::to_string(hw.tiles) +
+           " tiles)";
+  const int cf = isa::count_field(in.op);
+  if (cf < isa::kNumFields && in.f[cf] < 1)
+    return std::string(isa::field_name(static_cast<Field>(cf))) + ": count is " + std::to_string(in.f[cf]) +
+           " (from context register c" + std::to_string(in.cnt_reg) + "), must be >= 1";
+  switch (u) {
+    case isa::Unit::Load:
+    case isa::Unit::Store: {
+      if (in.op == Opcode::Store && in.tile == isa::kAllTiles)
+        return "tile=all: a store reads one tile's memory";
+      const int sp = static_cast<int>(in[Field::Space]);
+      const uint64_t ext = uint64_t(in[Field::Rows] - 1) * uint64_t(in[Field::SStride]) + uint64_t(in[Field::Bytes]);
+      std::string p = range_problem("sram", space_config(hw, sp), space_name(sp), in[Field::Sram], ext);
+      if (!p.empty()) return p;
+      const uint64_t dext = uint64_t(in[Field::Rows] - 1) * uint64_t(in[Field::DStride]) + uint64_t(in[Field::Bytes]);
+      if (uint64_t(in[Field::Dram]) + dext > (uint64_t(1) << 48)) return "dram: range exceeds the 48-bit address space";
+      return "";
+    }
+    case isa::Unit::Matrix: {
+      if (in[Field::K] > hw.mxu.rows)
+        return "k: " + std::to_string(in[Field::K]) + " exceeds the MXU's " + std::to_string(hw.mxu.rows) + " rows";
+      if (in[Field::N] > hw.mxu.cols)
+        return "n: " + std::to_string(in[Field::N]) + " exceeds the MXU's " + std::to_string(hw.mxu.cols) + " columns";
+      const hw::WeightType wt = in[Field::WType] == 1 ? hw::WeightType::Int4 : hw::WeightType::Int8;
+      if (!hw.mxu.supports(wt)) return std::string("wtype: ") + hw::to_string(wt) + " not supported by this design point";
+      const uint64_t M = in[Field::M];
+      std::string p = range_problem("act", hw.scratchpad, "scratchpad", in[Field::Act],
+                                    (M - 1) * in[Field::AStride] + in[Field::K]);
+      if (p.empty()) p = range_problem("wgt", hw.scratchpad, "scratchpad", in[Field::Wgt], weight_bytes(in));
+      if (p.empty())
+        p = range_problem("acc", hw.accumulator, "accumulator", in[Field::Acc], (M - 1) * in[Field::CStride] + 4 * in[Field::N]);
+      return p;
+    }
+    case isa::Unit::Vector: {
+      if (in.op == Opcode::VRot && in[Field::Len] % (2 * in[Field::Imm]) != 0)
+        return "len: vrot needs a multiple of 2*imm = " + std::to_string(2 * in[Field::Imm]) + ", got " +
+               std::to_string(in[Field::Len]);
+      VOperand ops[4];
+      const int n = vector_operands(in, ops);
+      static const char* names[4] = {"a", "b", "dst", "dst"};
+      for (int i = 0; i < n; ++i) {
+        const VOperand& o = ops[i];
+        const char* nm = o.write ? "dst" : (i == 0 ? "a" : names[1]);
+        const hw::SramConfig& s = space_config(hw, o.space);
+        std::string p = range_problem(nm, s, space_name(o.space), o.addr, o.bytes);
+        if (!p.empty()) return p;
+        if (o.addr / s.bank_bytes() != (o.addr + o.bytes - 1) / s.bank_bytes())
+          return std::string(nm) + ": operand crosses a " + space_name(o.space) + " bank boundary (banks are " +
+                 std::to_string(s.bank_bytes()) + " bytes)";
+        if (o.streamed && in.op != Opcode::LutLoad) {
+          const uint64_t align = std::min<uint64_t>(uint64_t(hw.vxu.lanes) * elem_bytes(o.space), s.line_bytes());
+          if (o.addr % align != 0)
+            return std::string(nm) + ": address must be aligned to " + std::to_string(align) + " bytes";
+        }
+      }
+      return "";
+    }
+    case isa::Unit::Control:
+      if (in.op == Opcode::Dvfs) {
+        const auto& d = hw.domains[static_cast<int>(in[Field::DomainF])];
+        if (uint64_t(in[Field::Point]) >= d.points.size())
+          return "point: " + std::to_string(in[Field::Point]) + " out of range (domain has " +
+                 std::to_string(d.points.size()) + " operating points)";
+      }
+      if (in.tile != isa::kAllTiles && in.tile >= hw.tiles)
+        return "tile " + std::to_string(in.tile) + " does not exist (design point has " + std::to_string(hw.tiles) +
+               " tiles)";
+      return "";
+  }
+  return "";
+}
+
+}  // namespace clonesim::sim

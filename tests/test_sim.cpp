@@ -1,0 +1,68 @@
+// Model-level behaviour: bad programs give one-line errors, never a hang.
+#include <catch2/catch.hpp>
+
+#include "common/error.h"
+#include "sim/run.h"
+#include "sim_test_util.h"
+
+using namespace clonesim;
+using namespace clonesim::test;
+
+TEST_CASE("a program that waits on a semaphore nobody signals is reported as a deadlock", "[sim][errors]") {
+  Bench b;
+  auto& a = b.add(design("edge-small"), "vadd dst=0x10000 a=0x0 b=0x8000 bmode=vec len=8 wait=s3\nhalt\n");
+  b.run();
+  CHECK_FALSE(a.finished());
+  CHECK_THAT(a.error(), Catch::Contains("deadlock") && Catch::Contains("vector[0]") && Catch::Contains("test.s"));
+}
+
+TEST_CASE("an instruction the design point cannot run names the instruction and the problem", "[sim][errors]") {
+  Bench b;
+  // edge-small has an 8x8 MXU and a 128 KiB scratchpad, one tile
+  auto& k = b.add(design("edge-small"), "nop\nmatmul act=0x0 wgt=0x100 acc=0 m=1 k=16 n=8\nhalt\n");
+  auto& r = b.add(design("edge-small"), "load dram=0 sram=0x1fff0 bytes=64\nhalt\n");
+  auto& t = b.add(design("edge-small"), "vadd dst=0 a=0 b=0x100 bmode=vec len=8 tile=3\nhalt\n");
+  auto& x = b.add(design("edge-small"), "vadd dst=0x7ff8 a=0 b=0x100 bmode=vec len=16\nhalt\n");
+  auto& al = b.add(design("edge-small"), "vadd dst=0x3 a=0 b=0x100 bmode=vec len=16\nhalt\n");
+  auto& dv = b.add(design("edge-small"), "dvfs domain=compute point=7\nhalt\n");
+  sim::Options ctx;
+  ctx.ctx[2] = 0;
+  auto& c0 = b.add(design("edge-small"), "vadd dst=0 a=0 b=0x100 bmode=vec cnt=c2\nhalt\n", ctx);
+  b.run();
+  CHECK_THAT(k.error(), Catch::StartsWith("test.s: instruction 1 (matmul") && Catch::Contains("k: 16 exceeds the MXU's 8 rows"));
+  CHECK_THAT(r.error(), Catch::Contains("instruction 0") && Catch::Contains("exceeds the scratchpad (131072 bytes)"));
+  CHECK_THAT(t.error(), Catch::Contains("tile 3 does not exist"));
+  CHECK_THAT(x.error(), Catch::Contains("crosses a scratchpad bank boundary"));
+  CHECK_THAT(al.error(), Catch::Contains("dst: address must be aligned to 8 bytes"));
+  CHECK_THAT(dv.error(), Catch::Contains("point: 7 out of range"));
+  CHECK_THAT(c0.error(), Catch::Contains("count is 0 (from context register c2)"));
+}
+
+TEST_CASE("context registers supply counts and DRAM offsets at dispatch", "[sim][ctx]") {
+  sim::Options opt;
+  opt.ctx[1] = 3;  // e.g. a KV-cache position
+  Bench b;
+  auto& a = b.add(design("edge-small"),
+                  "ctx.mul reg=c2 src=c1 value=64\n"      // c2 = 192: byte offset of row 3
+                  "ctx.add reg=c3 src=c1 value=1\n"       // c3 = 4 rows
+                  "load dram=0x1000 sram=0x0 bytes=64 addr=c2 signal=s1\n"
+                  "load dram=0x1000 sram=0x100 bytes=16 dstride=16 sstride=16 cnt=c3 signal=s2\n"
+                  "vadd dst=0x10000 a=0x0 b=0x8000 bmode=imm imm=1 cnt=c3 wait=s1,s2\n"
+                  "halt\n",
+                  opt);
+  std::vector<uint8_t> img(1024);
+  for (size_t i = 0; i < img.size(); ++i) img[i] = uint8_t(i);
+  a.dram().write(0x1000, img.data(), img.size());
+  b.run();
+  REQUIRE(a.error() == "");
+  for (int i = 0; i < 64; ++i) CHECK(a.tile(0).sp[i] == img[192 + i]);
+  for (int i = 0; i < 64; ++i) CHECK(a.tile(0).sp[0x100 + i] == img[i]);  // 4 rows of 16
+  CHECK(a.tile(0).sp[0x100 + 64] == 0);
+  for (int i = 0; i < 4; ++i) CHECK(int8_t(a.tile(0).sp[0x10000 + i]) == int8_t(img[192 + i] + 1));
+  CHECK(a.tile(0).sp[0x10000 + 4] == 0);
+}
+
+TEST_CASE("run_program turns a failed run into a clonesim::Error", "[sim][errors]") {
+  const isa::Program p = asm_program("vadd dst=0 a=0 b=0x100 bmode=vec len=8 wait=s1\nhalt\n");
+  CHECK_THROWS_AS(sim::run_program(design("edge-small"), p, {}, nullptr, nullptr), Error);
+}

@@ -1,0 +1,364 @@
+// Exact cycle counts of every instruction class against the formulas of
+// docs/timing.md, recomputed here by hand.
+#include <catch2/catch.hpp>
+
+#include "dram/dram.h"
+#include "sim_test_util.h"
+
+using namespace clonesim;
+using namespace clonesim::test;
+
+namespace {
+constexpr uint64_t kP400 = 2500;  // ps per cycle at 400 MHz
+
+uint64_t latency_cycles(const sim::Accelerator& a, uint32_t index, uint64_t period) {
+  const auto& r = retired(a, index);
+  REQUIRE((r.done_ps - r.start_ps) % period == 0);
+  return (r.done_ps - r.start_ps) / period;
+}
+
+std::string matmul(int m, int k, int n, const char* wtype, uint64_t act, uint64_t wgt, uint64_t acc, int astride,
+                   int cstride, const char* extra = "") {
+  char buf[256];
+  snprintf(buf, sizeof buf, "matmul act=0x%llx wgt=0x%llx acc=0x%llx m=%d k=%d n=%d wtype=%s astride=%d cstride=%d %s\n",
+           (unsigned long long)act, (unsigned long long)wgt, (unsigned long long)acc, m, k, n, wtype, astride,
+           cstride, extra);
+  return buf;
+}
+}  // namespace
+
+TEST_CASE("matmul latency = preload + stream + R + C, over shapes and design points", "[timing][mxu]") {
+  const hw::HwConfig small = single_clock(design("edge-small"), 400);  // 8x8, LB_sp 8, LB_acc 32
+  const hw::HwConfig clone = single_clock(design("clone-28nm"), 400);  // 16x16, LB_sp 16, LB_acc 64
+  REQUIRE(small.scratchpad.line_bytes() == 8);
+  REQUIRE(small.accumulator.line_bytes() == 32);
+  REQUIRE(clone.scratchpad.line_bytes() == 16);
+  REQUIRE(clone.accumulator.line_bytes() == 64);
+  struct Case {
+    const hw::HwConfig* hw;
+    std::string text;
+    uint64_t expect;
+  };
+  const std::vector<Case> cases = {
+      // preload lines(0,64,8)=8, stream 16*1, drain 8+8
+      {&small, matmul(16, 8, 8, "int8", 0x8000, 0, 0, 8, 32), 8 + 16 + 16},
+      // int4: 32 weight bytes -> 4 lines
+      {&small, matmul(16, 8, 8, "int4", 0x8000, 0, 0, 8, 32), 4 + 16 + 16},
+      // decode: M = 1
+      {&small, matmul(1, 8, 8, "int8", 0x8000, 0, 0, 8, 32), 8 + 1 + 16},
+      // partial tile: 15 weight bytes -> 2 lines
+      {&small, matmul(5, 3, 5, "int8", 0x8000, 0, 0, 8, 32), 2 + 5 + 16},
+      // unaligned rows at 0x8004, 0x8010, 0x801c touch 2, 1, 2 lines
+      {&small, matmul(3, 8, 8, "int8", 0x8004, 0, 0, 12, 32), 8 + 5 + 16},
+      // accumulator rows of 8 int32 = 32 bytes at stride 64, act rows 1 line
+      {&small, matmul(4, 8, 8, "int8", 0x8000, 0, 0x10, 8, 64), 8 + 4 * 2 + 16},
+      {&clone, matmul(64, 16, 16, "int8", 0x8000, 0, 0, 16, 64), 16 + 64 + 32},
+      {&clone, matmul(64, 16, 16, "int4", 0x8000, 0, 0, 16, 64), 8 + 64 + 32},
+      {&clone, matmul(1, 16, 16, "int4", 0x8000, 0, 0, 16, 64), 8 + 1 + 32},
+  };
+  Bench b;
+  for (const auto& c : cases) b.add(*c.hw, c.text + "halt\n", {sim::Mode::Timing});
+  b.run();
+  for (size_t i = 0; i < cases.size(); ++i) {
+    INFO("case " << i << ": " << cases[i].text);
+    REQUIRE(b.accs[i]->error() == "");
+    CHECK(latency_cycles(*b.accs[i], 0, kP400) == cases[i].expect);
+    // dispatched at cycle 0, visible after 2 synchroniser edges
+    CHECK(retired(*b.accs[i], 0).start_ps == 2 * kP400);
+    // halt sees the completion 2 edges later
+    CHECK(b.accs[i]->stats().cycles == 2 + cases[i].expect + 2);
+  }
+}
+
+TEST_CASE("back-to-back matmuls overlap preload with stream; a shared single-port bank serialises", "[timing][mxu]") {
+  const hw::HwConfig small = single_clock(design("edge-small"), 400);
+  hw::HwConfig dual = small;
+  dual.scratchpad.ports = 2;
+  Bench b;
+  // weights in bank 0, activations in bank 1: next preload overlaps the stream
+  b.add(small, matmul(16, 8, 8, "int8", 0x8000, 0x0, 0, 8, 32) + matmul(16, 8, 8, "int8", 0x8000, 0x40, 0x400, 8, 32) + "halt\n");
+  // activations of the first in bank 0 = weights of the second: wait for the stream
+  b.add(small, matmul(16, 8, 8, "int8", 0x1000, 0x0, 0, 8, 32) + matmul(16, 8, 8, "int8", 0x8000, 0x40, 0x400, 8, 32) + "halt\n");
+  // same with two ports: overlap again
+  b.add(dual, matmul(16, 8, 8, "int8", 0x1000, 0x0, 0, 8, 32) + matmul(16, 8, 8, "int8", 0x8000, 0x40, 0x400, 8, 32) + "halt\n");
+  b.run();
+  const uint64_t s = 2 * kP400;
+  for (auto& a : b.accs) {
+    REQUIRE(a->error() == "");
+    CHECK(retired(*a, 0).start_ps == s);
+    CHECK(retired(*a, 0).done_ps == s + 40 * kP400);
+  }
+  // A2 = s+8, P2end = s+16, S2start = max(s+16, S1end = s+24), done = s+24+16+16
+  CHECK(retired(*b.accs[0], 1).start_ps == s + 8 * kP400);
+  CHECK(retired(*b.accs[0], 1).done_ps == s + 56 * kP400);
+  // A2 = S1end = s+24, P2end = s+32, done = s+32+16+16
+  CHECK(retired(*b.accs[1], 1).start_ps == s + 24 * kP400);
+  CHECK(retired(*b.accs[1], 1).done_ps == s + 64 * kP400);
+  CHECK(retired(*b.accs[2], 1).done_ps == s + 56 * kP400);
+}
+
+TEST_CASE("vector latency = steps * conflict cycles + fixed, for every op class", "[timing][vxu]") {
+  const hw::HwConfig small = single_clock(design("edge-small"), 400);  // L=8, sp banks 32 KiB, acc banks 8 KiB
+  hw::HwConfig dual = small;
+  dual.scratchpad.ports = 2;
+  const hw::HwConfig clone = single_clock(design("clone-28nm"), 400);  // L=16
+  REQUIRE(small.vxu.lanes == 8);
+  REQUIRE(small.scratchpad.bank_bytes() == 0x8000);
+  REQUIRE(small.accumulator.bank_bytes() == 0x2000);
+  struct Case {
+    const hw::HwConfig* hw;
+    const char* text;
+    uint64_t expect;
+  };
+  const std::vector<Case> cases = {
+      {&small, "vadd dst=0x10000 a=0x0 b=0x8000 bmode=vec len=64", 8 * 1 + 2},            // three banks
+      {&small, "vadd dst=0x10000 a=0x0 b=0x100 bmode=vec len=64", 8 * 2 + 2},             // a, b share bank 0
+      {&small, "vsub dst=0x200 a=0x0 b=0x100 bmode=vec len=64", 8 * 3 + 2},               // all in bank 0
+      {&dual, "vsub dst=0x200 a=0x0 b=0x100 bmode=vec len=64", 8 * 2 + 2},                // 2 ports: ceil(3/2)
+      {&small, "vmax dst=0x10000 a=0x0 b=0x8000 bmode=vec len=61", 8 * 1 + 2},            // partial last step
+      {&small, "vmul dst=0x0 dspace=sp a=0x0 aspace=acc b=0x1000 bspace=acc bmode=vec len=16", 2 * 2 + 3},
+      {&small, "vredsum dst=0x0 dspace=acc a=0x0 len=64", 8 + 2 + 3 + 1},                 // log2(8)=3
+      {&small, "vredmax dst=0x0 dspace=acc a=0x0 len=8", 1 + 2 + 3 + 1},
+      {&small, "vrecip dst=0x2000 dspace=acc a=0x0 aspace=acc len=8 shift=16", 32 + 2},
+      {&small, "vrsqrt dst=0x2000 dspace=acc a=0x0 aspace=acc len=16 shift=16", 2 * 32 + 2},
+      {&small, "vadd dst=0x10000 a=0x0 b=0x8000 bmode=scalar len=64", 8 + 2 + 1},        // scalar fetch
+      {&small, "vadd dst=0x10000 a=0x0 bmode=imm imm=3 len=64", 8 + 2},
+      {&small, "lutld a=0x0 imm=0", 64 + 2},                                               // 512 B / 8 B lines
+      {&small, "vlut dst=0x8000 a=0x0 imm=0 len=64", 8 + 2},
+      {&small, "vrot dst=0x8000 a=0x0 imm=4 len=64", 8 + 2},
+      // per-channel requant: table of 8-byte pairs, 8 lanes * 8 B = 2 acc lines per step in bank 1
+      {&small, "vrequant dst=0x0 a=0x0 aspace=acc b=0x2000 bspace=acc bmode=vec imm2=16 len=16", 2 * 2 + 3},
+      {&small, "vrequant dst=0x0 a=0x0 aspace=acc imm=1000 shift=10 len=16", 2 * 1 + 3},
+      {&small, "vclamp dst=0x8000 a=0x0 imm=-5 imm2=5 len=9", 2 * 1 + 2},
+      {&clone, "vadd dst=0x10000 a=0x0 b=0x8000 bmode=vec len=100", 7 + 2},                // L=16
+      {&clone, "vredmax dst=0x0 dspace=acc a=0x0 len=256", 16 + 2 + 4 + 1},
+  };
+  Bench b;
+  for (const auto& c : cases) b.add(*c.hw, std::string(c.text) + "\nhalt\n", {sim::Mode::Timing});
+  b.run();
+  for (size_t i = 0; i < cases.size(); ++i) {
+    INFO("case " << i << ": " << cases[i].text);
+    REQUIRE(b.accs[i]->error() == "");
+    CHECK(latency_cycles(*b.accs[i], 0, kP400) == cases[i].expect);
+  }
+}
+
+namespace {
+// docs/timing.md, DMA load: issue_i = max(issue_{i-1} + P, free_{i-O}); data
+// written in order, one line per cycle.
+uint64_t reference_load(const hw::HwConfig& hw, uint64_t s, uint64_t dram_addr, uint64_t sram, uint64_t rows,
+                        uint64_t bytes, uint64_t dstride, uint64_t sstride, uint64_t P) {
+  dram::DramModel d(hw.dram);
+  const uint64_t burst = hw.dma.burst_bytes, O = hw.dma.outstanding, lb = hw.scratchpad.line_bytes();
+  std::vector<uint64_t> freed;
+  uint64_t issue = s, w = s;
+  for (uint64_t r = 0; r < rows; ++r) {
+    uint64_t a = dram_addr + r * dstride, sa = sram + r * sstride, left = bytes;
+    while (left) {
+      const uint64_t n = std::min(left, burst - a % burst);
+      const size_t i = freed.size();
+      if (i >= O) issue = std::max(issue, freed[i - O]);
+      const uint64_t done = d.access(a, uint32_t(n), false, issue).done_ps;
+      const uint64_t c = (done + P - 1) / P * P;
+      const uint64_t lines = (sa + n - 1) / lb - sa / lb + 1;
+      w = std::max(w, c) + lines * P;
+      freed.push_back(w);
+      issue += P;
+      a += n;
+      sa += n;
+      left -= n;
+    }
+  }
+  return w;
+}
+
+uint64_t reference_store(const hw::HwConfig& hw, uint64_t s, uint64_t dram_addr, uint64_t sram, uint64_t bytes,
+                         uint64_t P) {
+  dram::DramModel d(hw.dram);
+  const uint64_t burst = hw.dma.burst_bytes, O = hw.dma.outstanding, lb = hw.scratchpad.line_bytes();
+  std::vector<uint64_t> freed;
+  uint64_t read_end = s, issue_prev = 0, done = s;
+  uint64_t a = dram_addr, sa = sram, left = bytes;
+  bool first = true;
+  while (left) {
+    const uint64_t n = std::min(left, burst - a % burst);
+    const size_t i = freed.size();
+    uint64_t rs = read_end;
+    if (i >= O) rs = std::max(rs, freed[i - O]);
+    read_end = rs + ((sa + n - 1) / lb - sa / lb + 1) * P;
+    const uint64_t issue = first ? std::max(read_end, s) : std::max(read_end, issue_prev + P);
+    first = false;
+    const uint64_t c = (d.access(a, uint32_t(n), true, issue).done_ps + P - 1) / P * P;
+    freed.push_back(c);
+    done = std::max(done, c);
+    issue_prev = issue;
+    a += n;
+    sa += n;
+    left -= n;
+  }
+  return done;
+}
+}  // namespace
+
+TEST_CASE("DMA load and store follow the request pipeline recurrence", "[timing][dma]") {
+  const hw::HwConfig small = single_clock(design("edge-small"), 400);
+  hw::HwConfig one_out = small;
+  one_out.dma.outstanding = 1;
+  Bench b;
+  b.add(small, "load dram=0x0 sram=0x0 bytes=64\nhalt\n");
+  b.add(small, "load dram=0x40 sram=0x0 bytes=4096\nhalt\n");
+  b.add(small, "load dram=0x1234 sram=0x10 rows=4 bytes=200 dstride=1000 sstride=256\nhalt\n");
+  b.add(one_out, "load dram=0x0 sram=0x0 bytes=4096\nhalt\n");
+  b.add(small, "store dram=0x10000 sram=0x0 bytes=1024\nhalt\n");
+  b.run();
+  for (auto& a : b.accs) REQUIRE(a->error() == "");
+  const uint64_t s = 2 * kP400;
+  CHECK(retired(*b.accs[0], 0).start_ps == s);
+  CHECK(retired(*b.accs[0], 0).done_ps == reference_load(small, s, 0x0, 0, 1, 64, 0, 0, kP400));
+  CHECK(retired(*b.accs[1], 0).done_ps == reference_load(small, s, 0x40, 0, 1, 4096, 0, 0, kP400));
+  CHECK(retired(*b.accs[2], 0).done_ps == reference_load(small, s, 0x1234, 0x10, 4, 200, 1000, 256, kP400));
+  CHECK(retired(*b.accs[3], 0).done_ps == reference_load(one_out, s, 0x0, 0, 1, 4096, 0, 0, kP400));
+  CHECK(retired(*b.accs[4], 0).done_ps == reference_store(small, s, 0x10000, 0, 1024, kP400));
+  // One outstanding request serialises the DRAM latency: strictly slower.
+  CHECK(retired(*b.accs[3], 0).done_ps > retired(*b.accs[1], 0).done_ps);
+  // 4 rows of 200 bytes from 0x1234 in 64-byte bursts: each row is split at
+  // 64-byte DRAM boundaries -> 4 requests per row.
+  CHECK(b.accs[2]->stats().events.dma_requests == 16);
+  CHECK(b.accs[1]->stats().events.dma_requests == 64);
+  CHECK(b.accs[1]->stats().dram_total.read_bytes == 4096);
+  CHECK(b.accs[4]->stats().dram_total.write_bytes == 1024);
+  // SRAM writes: 4096 bytes / 8-byte lines into bank 0
+  CHECK(b.accs[1]->stats().sram[0][0][0].writes == 512);
+  CHECK(b.accs[4]->stats().sram[0][0][0].reads == 128);
+}
+
+TEST_CASE("a unit waits for the SRAM bank another unit holds (bank stall exact)", "[timing][bank]") {
+  const hw::HwConfig small = single_clock(design("edge-small"), 400);
+  hw::HwConfig dual = small;
+  dual.scratchpad.ports = 2;
+  const char* prog =
+      "load dram=0x0 sram=0x0 bytes=4096\n"
+      "vadd dst=0x10000 a=0x100 b=0x8000 bmode=vec len=64\n"
+      "halt\n";
+  Bench b;
+  b.add(small, prog);
+  b.add(dual, prog);
+  b.run();
+  for (auto& a : b.accs) REQUIRE(a->error() == "");
+  const auto& load = retired(*b.accs[0], 0);
+  const auto& vadd = retired(*b.accs[0], 1);
+  // vadd dispatched at cycle 1, visible at cycle 3, waits for bank 0 until the load completes
+  CHECK(vadd.start_ps == load.done_ps);
+  const int v = unit_index(*b.accs[0], "vector[0]");
+  CHECK(b.accs[0]->stats().units[v].stall_ps[int(sim::StallReason::Bank)] == load.done_ps - 3 * kP400);
+  // with two ports both run at once
+  CHECK(retired(*b.accs[1], 1).start_ps == 3 * kP400);
+  CHECK(b.accs[1]->stats().units[v].stall_ps[int(sim::StallReason::Bank)] == 0);
+}
+
+TEST_CASE("semaphores order units, and crossing clock domains costs sync_cycles edges", "[timing][sync]") {
+  // clone-28nm as shipped: compute 1000 MHz (1000 ps), memory 800 MHz (1250 ps), always-on 800 MHz
+  const hw::HwConfig clone = design("clone-28nm");
+  REQUIRE(clone.domain(hw::Domain::Compute).points[clone.domain(hw::Domain::Compute).initial].period_ps == 1000);
+  REQUIRE(clone.domain(hw::Domain::Memory).points[clone.domain(hw::Domain::Memory).initial].period_ps == 1250);
+  REQUIRE(clone.controller.sync_cycles == 2);
+  Bench b;
+  auto& a = b.add(clone,
+                  "load dram=0x0 sram=0x0 bytes=256 signal=s1\n"
+                  "matmul act=0x8000 wgt=0x0 acc=0x0 m=1 k=16 n=16 astride=16 cstride=64 wait=s1 signal=s2\n"
+                  "store dram=0x100000 sram=0x0 space=acc bytes=64 wait=s2\n"
+                  "halt\n");
+  b.run();
+  REQUIRE(a.error() == "");
+  const auto& ld = retired(a, 0);
+  const auto& mm = retired(a, 1);
+  const auto& st = retired(a, 2);
+  // load: dispatched at 0, visible at the 2nd memory edge after 0
+  CHECK(ld.start_ps == 2500);
+  // matmul: the 2nd compute edge strictly after the load's completion
+  CHECK(mm.start_ps == (ld.done_ps / 1000 + 1) * 1000 + 1000);
+  CHECK(mm.done_ps - mm.start_ps == (16 + 1 + 32) * 1000);
+  // store: the 2nd memory edge strictly after the matmul's completion
+  CHECK(st.start_ps == (mm.done_ps / 1250 + 1) * 1250 + 1250);
+  // halt: the 2nd always-on edge after the store completes
+  CHECK(a.stats().time_ps == (st.done_ps / 1250 + 1) * 1250 + 1250);
+  const int mx = unit_index(a, "matrix[0]");
+  CHECK(a.stats().units[mx].stall_ps[int(sim::StallReason::Semaphore)] > 0);
+}
+
+TEST_CASE("DVFS: the transition stalls its domain for the documented time", "[timing][dvfs]") {
+  const hw::HwConfig small = design("edge-small");  // every domain 400 MHz; point 0 is 200 MHz
+  const auto& c = small.domain(hw::Domain::Compute);
+  REQUIRE(c.points[0].period_ps == 5000);
+  REQUIRE(c.points[1].period_ps == 2500);
+  REQUIRE(c.transition_ps == 200000);
+  Bench b;
+  auto& a = b.add(small,
+                  "dvfs domain=compute point=0\n"
+                  "vadd dst=0x10000 a=0x0 b=0x8000 bmode=vec len=64\n"
+                  "halt\n",
+                  {sim::Mode::Timing});
+  b.run();
+  REQUIRE(a.error() == "");
+  // transition [0, 200 ns); the vadd dispatched at 2500 ps becomes visible at
+  // the 2nd compute edge after it: the first is the new base (200000), then +5000
+  const auto& v = retired(a, 1);
+  CHECK(v.start_ps == 205000);
+  CHECK(v.done_ps - v.start_ps == 10 * 5000);
+  // halt sees it 2 always-on edges later
+  CHECK(a.stats().time_ps == 255000 + 2 * 2500);
+  const auto& ds = a.stats().domains[int(hw::Domain::Compute)];
+  CHECK(ds.transitions == 1);
+  CHECK(ds.transition_ps == 200000);
+  CHECK(ds.time_ps_at_point[0] == 260000 - 200000);
+  CHECK(ds.time_ps_at_point[1] == 0);
+  // compute cycles: 40 during the transition at the new period, 12 after
+  CHECK(a.stats().cycles == 40 + 12);
+  REQUIRE(a.dvfs_changes().size() == 1);
+  CHECK(a.dvfs_changes()[0].end_ps == 200000);
+}
+
+TEST_CASE("a full unit queue stalls dispatch (queue_full), halt drains", "[timing][controller]") {
+  const hw::HwConfig small = single_clock(design("edge-small"), 400);
+  REQUIRE(small.controller.queue_depth == 4);
+  std::string prog;
+  for (int i = 0; i < 10; ++i) prog += "vadd dst=0x10000 a=0x0 b=0x8000 bmode=vec len=8\n";  // 3 cycles each
+  prog += "halt\n";
+  Bench b;
+  auto& a = b.add(small, prog, {sim::Mode::Timing});
+  b.run();
+  REQUIRE(a.error() == "");
+  // VXU: starts at 2, 10 x 3 cycles, done at 32; halt at 34.
+  CHECK(a.stats().cycles == 34);
+  for (uint32_t i = 0; i < 10; ++i) CHECK(retired(a, i).start_ps == (2 + 3 * i) * kP400);
+  const auto& ctrl = a.stats().units[unit_index(a, "control")];
+  // dispatch stalls on [5,7), [8,10), [11,13), [14,16), [17,19): the queue
+  // frees a slot 2 cycles after each pop
+  CHECK(ctrl.stall_ps[int(sim::StallReason::QueueFull)] == 10 * kP400);
+  CHECK(ctrl.stall_ps[int(sim::StallReason::Drain)] == 14 * kP400);
+}
+
+TEST_CASE("functional and timing-only modes give identical cycles", "[timing][modes]") {
+  const hw::HwConfig clone = design("clone-28nm");
+  const char* prog =
+      "load dram=0x0 sram=0x0 rows=16 bytes=256 dstride=4096 sstride=256 tile=all signal=s1\n"
+      "load dram=0x100000 sram=0x8000 rows=16 bytes=16 dstride=16 sstride=16 tile=all signal=s2\n"
+      "matmul act=0x8000 wgt=0x0 acc=0x0 m=16 k=16 n=16 astride=16 cstride=64 tile=all wait=s1,s2 signal=s3\n"
+      "vrequant dst=0x10000 a=0x0 aspace=acc imm=12345 shift=20 len=256 tile=all wait=s3 signal=s4\n"
+      "store dram=0x200000 sram=0x10000 bytes=256 tile=1 wait=s4\n"
+      "halt\n";
+  Bench b;
+  auto& f = b.add(clone, prog, {sim::Mode::Functional});
+  auto& t = b.add(clone, prog, {sim::Mode::Timing});
+  b.run();
+  REQUIRE(f.error() == "");
+  REQUIRE(t.error() == "");
+  CHECK(f.stats().cycles == t.stats().cycles);
+  CHECK(f.stats().time_ps == t.stats().time_ps);
+  REQUIRE(f.retirements().size() == t.retirements().size());
+  for (size_t i = 0; i < f.retirements().size(); ++i) {
+    CHECK(f.retirements()[i].index == t.retirements()[i].index);
+    CHECK(f.retirements()[i].done_ps == t.retirements()[i].done_ps);
+  }
+  CHECK(f.stats().events.macs_int8 == 2 * 16 * 16 * 16);
+}
