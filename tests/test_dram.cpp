@@ -571,6 +571,8 @@ TEST_CASE("bad configurations throw", "[dram][errors]") {
   bad([](DramConfig& c) { c.ck_mhz = 0; });
   bad([](DramConfig& c) { c.timing.BL = 1; });  // less than 2 transfers per clock
   bad([](DramConfig& c) { c.timing.tREFI_ns = 0.5; });  // shorter than one clock
+  bad([](DramConfig& c) { c.timing.tREFI_ns = 100; });  // tREFI 100 ck <= tRFC 100 ck
+  bad([](DramConfig& c) { c.timing.tRFC_ns = -1; });
   DramConfig ok = small_cfg();
   ok.channels = 3;
   ok.banks = 6;

@@ -150,13 +150,13 @@ TEST_CASE("clone-28nm derived figures", "[hw]") {
   // 2 * 16 * 16 * 2 tiles * 1000 MHz = 1.024 TOPS, int4 at the int8 rate.
   CHECK(hw.peak_tops(WeightType::Int8) == Approx(1.024));
   CHECK(hw.peak_tops(WeightType::Int4) == Approx(1.024));
-  // Scratchpad 8 x 16 B x 2048 = 256 KiB, accumulator 2 x 64 B x 256 = 32 KiB.
-  CHECK(hw.scratchpad.line_bytes() == 16);
+  // Scratchpad 8 x 64 B x 512 = 256 KiB, accumulator 2 x 64 B x 256 = 32 KiB.
+  CHECK(hw.scratchpad.line_bytes() == 64);
   CHECK(hw.scratchpad.bank_bytes() == 32768);
   CHECK(hw.scratchpad.total_bytes() == 262144);
   CHECK(hw.accumulator.total_bytes() == 32768);
   CHECK(hw.sram_total_bytes() == 2 * (262144 + 32768));  // 589824 = 576 KiB
-  CHECK(hw.dma.burst_bytes == 64);
+  CHECK(hw.dma.burst_bytes == 256);
   CHECK(hw.dma.outstanding == 16);
   CHECK(hw.controller.queue_depth == 8);
   CHECK(hw.controller.sync_cycles == 2);
@@ -240,7 +240,7 @@ TEST_CASE("edge-large derived figures", "[hw]") {
   CHECK(hw.scratchpad.total_bytes() == 1048576);           // 16 x 32 B x 2048
   CHECK(hw.accumulator.total_bytes() == 131072);           // 4 x 128 B x 256
   CHECK(hw.sram_total_bytes() == 4 * (1048576 + 131072));
-  CHECK(hw.dma.burst_bytes == 128);
+  CHECK(hw.dma.burst_bytes == 256);
   CHECK(hw.dma.outstanding == 32);
   CHECK(hw.controller.queue_depth == 16);
   const DramConfig& d = hw.dram;

@@ -10,7 +10,7 @@ using namespace clonesim::test;
 
 TEST_CASE("a program that waits on a semaphore nobody signals is reported as a deadlock", "[sim][errors]") {
   Bench b;
-  auto& a = b.add(design("edge-small"), "vadd dst=0x10000 a=0x0 b=0x8000 bmode=vec len=8 wait=s3\nhalt\n");
+  auto& a = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "vadd dst=0x10000 a=0x0 b=0x8000 bmode=vec len=8 wait=s3\nhalt\n");
   b.run();
   CHECK_FALSE(a.finished());
   CHECK_THAT(a.error(), Catch::Contains("deadlock") && Catch::Contains("vector[0]") && Catch::Contains("test.s"));
@@ -19,15 +19,15 @@ TEST_CASE("a program that waits on a semaphore nobody signals is reported as a d
 TEST_CASE("an instruction the design point cannot run names the instruction and the problem", "[sim][errors]") {
   Bench b;
   // edge-small has an 8x8 MXU and a 128 KiB scratchpad, one tile
-  auto& k = b.add(design("edge-small"), "nop\nmatmul act=0x0 wgt=0x100 acc=0 m=1 k=16 n=8\nhalt\n");
-  auto& r = b.add(design("edge-small"), "load dram=0 sram=0x1fff0 bytes=64\nhalt\n");
-  auto& t = b.add(design("edge-small"), "vadd dst=0 a=0 b=0x100 bmode=vec len=8 tile=3\nhalt\n");
-  auto& x = b.add(design("edge-small"), "vadd dst=0x7ff8 a=0 b=0x100 bmode=vec len=16\nhalt\n");
-  auto& al = b.add(design("edge-small"), "vadd dst=0x3 a=0 b=0x100 bmode=vec len=16\nhalt\n");
-  auto& dv = b.add(design("edge-small"), "dvfs domain=compute point=7\nhalt\n");
+  auto& k = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "nop\nmatmul act=0x0 wgt=0x100 acc=0 m=1 k=16 n=8\nhalt\n");
+  auto& r = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "load dram=0 sram=0x1fff0 bytes=64\nhalt\n");
+  auto& t = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "vadd dst=0 a=0 b=0x100 bmode=vec len=8 tile=3\nhalt\n");
+  auto& x = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "vadd dst=0x7ff8 a=0 b=0x100 bmode=vec len=16\nhalt\n");
+  auto& al = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "vadd dst=0x3 a=0 b=0x100 bmode=vec len=16\nhalt\n");
+  auto& dv = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "dvfs domain=compute point=7\nhalt\n");
   sim::Options ctx;
   ctx.ctx[2] = 0;
-  auto& c0 = b.add(design("edge-small"), "vadd dst=0 a=0 b=0x100 bmode=vec cnt=c2\nhalt\n", ctx);
+  auto& c0 = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "vadd dst=0 a=0 b=0x100 bmode=vec cnt=c2\nhalt\n", ctx);
   b.run();
   CHECK_THAT(k.error(), Catch::StartsWith("test.s: instruction 1 (matmul") && Catch::Contains("k: 16 exceeds the MXU's 8 rows"));
   CHECK_THAT(r.error(), Catch::Contains("instruction 0") && Catch::Contains("exceeds the scratchpad (131072 bytes)"));
@@ -42,7 +42,7 @@ TEST_CASE("context registers supply counts and DRAM offsets at dispatch", "[sim]
   sim::Options opt;
   opt.ctx[1] = 3;  // e.g. a KV-cache position
   Bench b;
-  auto& a = b.add(design("edge-small"),
+  auto& a = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"),
                   "ctx.mul reg=c2 src=c1 value=64\n"      // c2 = 192: byte offset of row 3
                   "ctx.add reg=c3 src=c1 value=1\n"       // c3 = 4 rows
                   "load dram=0x1000 sram=0x0 bytes=64 addr=c2 signal=s1\n"
@@ -64,5 +64,5 @@ TEST_CASE("context registers supply counts and DRAM offsets at dispatch", "[sim]
 
 TEST_CASE("run_program turns a failed run into a clonesim::Error", "[sim][errors]") {
   const isa::Program p = asm_program("vadd dst=0 a=0 b=0x100 bmode=vec len=8 wait=s1\nhalt\n");
-  CHECK_THROWS_AS(sim::run_program(design("edge-small"), p, {}, nullptr, nullptr), Error);
+  CHECK_THROWS_AS(sim::run_program(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), p, {}, nullptr, nullptr), Error);
 }

@@ -107,10 +107,10 @@ TEST_CASE("tiled GEMM through DMA equals the C++ reference (int8 and int4, 2 des
     sim::Accelerator* acc = nullptr;
   };
   std::vector<Run> runs = {
-      {design("edge-small"), random_gemm(12, 20, 16, false, 1)},
-      {design("edge-small"), random_gemm(12, 20, 16, true, 2)},
-      {design("clone-28nm"), random_gemm(33, 40, 20, false, 3)},
-      {design("clone-28nm"), random_gemm(1, 48, 32, true, 4)},
+      {design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), random_gemm(12, 20, 16, false, 1)},
+      {design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), random_gemm(12, 20, 16, true, 2)},
+      {design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-16x16.yaml"), random_gemm(33, 40, 20, false, 3)},
+      {design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-16x16.yaml"), random_gemm(1, 48, 32, true, 4)},
   };
   Bench b;
   for (auto& r : runs) {
@@ -136,7 +136,7 @@ int64_t sat(bool d32, int64_t v) { return num::sat_to(d32, v); }
 }  // namespace
 
 TEST_CASE("every vector op equals the C++ reference, saturation included", "[functional][vxu]") {
-  const hw::HwConfig hw = single_clock(design("edge-small"), 400);
+  const hw::HwConfig hw = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);
   const int n = 40;
   std::mt19937 rng(7);
   // int8 sources in scratchpad banks 0 (a) and 1 (b); int32 sources in
@@ -258,7 +258,7 @@ TEST_CASE("every vector op equals the C++ reference, saturation included", "[fun
 }
 
 TEST_CASE("2D DMA load/store and broadcast give a bit-exact memory image", "[functional][dma]") {
-  const hw::HwConfig clone = design("clone-28nm");  // 2 tiles
+  const hw::HwConfig clone = design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-16x16.yaml");  // 2 tiles
   Bench b;
   auto& a = b.add(clone,
                   "load dram=0x1000 sram=0x100 rows=5 bytes=48 dstride=100 sstride=64 tile=all signal=s1\n"

@@ -28,8 +28,8 @@ std::string matmul(int m, int k, int n, const char* wtype, uint64_t act, uint64_
 }  // namespace
 
 TEST_CASE("matmul latency = preload + stream + R + C, over shapes and design points", "[timing][mxu]") {
-  const hw::HwConfig small = single_clock(design("edge-small"), 400);  // 8x8, LB_sp 8, LB_acc 32
-  const hw::HwConfig clone = single_clock(design("clone-28nm"), 400);  // 16x16, LB_sp 16, LB_acc 64
+  const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);  // 8x8, LB_sp 8, LB_acc 32
+  const hw::HwConfig clone = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-16x16.yaml"), 400);  // 16x16, LB_sp 16, LB_acc 64
   REQUIRE(small.scratchpad.line_bytes() == 8);
   REQUIRE(small.accumulator.line_bytes() == 32);
   REQUIRE(clone.scratchpad.line_bytes() == 16);
@@ -71,7 +71,7 @@ TEST_CASE("matmul latency = preload + stream + R + C, over shapes and design poi
 }
 
 TEST_CASE("back-to-back matmuls overlap preload with stream; a shared single-port bank serialises", "[timing][mxu]") {
-  const hw::HwConfig small = single_clock(design("edge-small"), 400);
+  const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);
   hw::HwConfig dual = small;
   dual.scratchpad.ports = 2;
   Bench b;
@@ -98,10 +98,10 @@ TEST_CASE("back-to-back matmuls overlap preload with stream; a shared single-por
 }
 
 TEST_CASE("vector latency = steps * conflict cycles + fixed, for every op class", "[timing][vxu]") {
-  const hw::HwConfig small = single_clock(design("edge-small"), 400);  // L=8, sp banks 32 KiB, acc banks 8 KiB
+  const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);  // L=8, sp banks 32 KiB, acc banks 8 KiB
   hw::HwConfig dual = small;
   dual.scratchpad.ports = 2;
-  const hw::HwConfig clone = single_clock(design("clone-28nm"), 400);  // L=16
+  const hw::HwConfig clone = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-16x16.yaml"), 400);  // L=16
   REQUIRE(small.vxu.lanes == 8);
   REQUIRE(small.scratchpad.bank_bytes() == 0x8000);
   REQUIRE(small.accumulator.bank_bytes() == 0x2000);
@@ -201,7 +201,7 @@ uint64_t reference_store(const hw::HwConfig& hw, uint64_t s, uint64_t dram_addr,
 }  // namespace
 
 TEST_CASE("DMA load and store follow the request pipeline recurrence", "[timing][dma]") {
-  const hw::HwConfig small = single_clock(design("edge-small"), 400);
+  const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);
   hw::HwConfig one_out = small;
   one_out.dma.outstanding = 1;
   Bench b;
@@ -233,7 +233,7 @@ TEST_CASE("DMA load and store follow the request pipeline recurrence", "[timing]
 }
 
 TEST_CASE("a unit waits for the SRAM bank another unit holds (bank stall exact)", "[timing][bank]") {
-  const hw::HwConfig small = single_clock(design("edge-small"), 400);
+  const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);
   hw::HwConfig dual = small;
   dual.scratchpad.ports = 2;
   const char* prog =
@@ -258,7 +258,7 @@ TEST_CASE("a unit waits for the SRAM bank another unit holds (bank stall exact)"
 
 TEST_CASE("semaphores order units, and crossing clock domains costs sync_cycles edges", "[timing][sync]") {
   // clone-28nm as shipped: compute 1000 MHz (1000 ps), memory 800 MHz (1250 ps), always-on 800 MHz
-  const hw::HwConfig clone = design("clone-28nm");
+  const hw::HwConfig clone = design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-16x16.yaml");
   REQUIRE(clone.domain(hw::Domain::Compute).points[clone.domain(hw::Domain::Compute).initial].period_ps == 1000);
   REQUIRE(clone.domain(hw::Domain::Memory).points[clone.domain(hw::Domain::Memory).initial].period_ps == 1250);
   REQUIRE(clone.controller.sync_cycles == 2);
@@ -287,7 +287,7 @@ TEST_CASE("semaphores order units, and crossing clock domains costs sync_cycles 
 }
 
 TEST_CASE("DVFS: the transition stalls its domain for the documented time", "[timing][dvfs]") {
-  const hw::HwConfig small = design("edge-small");  // every domain 400 MHz; point 0 is 200 MHz
+  const hw::HwConfig small = design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml");  // every domain 400 MHz; point 0 is 200 MHz
   const auto& c = small.domain(hw::Domain::Compute);
   REQUIRE(c.points[0].period_ps == 5000);
   REQUIRE(c.points[1].period_ps == 2500);
@@ -319,7 +319,7 @@ TEST_CASE("DVFS: the transition stalls its domain for the documented time", "[ti
 }
 
 TEST_CASE("a full unit queue stalls dispatch (queue_full), halt drains", "[timing][controller]") {
-  const hw::HwConfig small = single_clock(design("edge-small"), 400);
+  const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);
   REQUIRE(small.controller.queue_depth == 4);
   std::string prog;
   for (int i = 0; i < 10; ++i) prog += "vadd dst=0x10000 a=0x0 b=0x8000 bmode=vec len=8\n";  // 3 cycles each
@@ -339,7 +339,7 @@ TEST_CASE("a full unit queue stalls dispatch (queue_full), halt drains", "[timin
 }
 
 TEST_CASE("functional and timing-only modes give identical cycles", "[timing][modes]") {
-  const hw::HwConfig clone = design("clone-28nm");
+  const hw::HwConfig clone = design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-16x16.yaml");
   const char* prog =
       "load dram=0x0 sram=0x0 rows=16 bytes=256 dstride=4096 sstride=256 tile=all signal=s1\n"
       "load dram=0x100000 sram=0x8000 rows=16 bytes=16 dstride=16 sstride=16 tile=all signal=s2\n"

@@ -88,6 +88,8 @@ DramModel::DramModel(const hw::DramConfig& cfg) : cfg_(cfg) {
   d_.tRFC = (rfc_ps + cfg.tck_ps - 1) / cfg.tck_ps;
   d_.tREFI = refi_ps / cfg.tck_ps;
   if (refi_ps != 0 && d_.tREFI == 0) fail("tREFI_ns is shorter than one clock");
+  if (d_.tREFI != 0 && d_.tREFI <= d_.tRFC)
+    fail("tREFI (" + std::to_string(d_.tREFI) + " ck) must be longer than tRFC (" + std::to_string(d_.tRFC) + " ck)");
   d_.CL = tm.CL;
   d_.CWL = tm.CWL;
   d_.tRCD = tm.tRCD;
