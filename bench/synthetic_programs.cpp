@@ -18,12 +18,11 @@ std::string tiled_gemm(const hw::HwConfig& hw, unsigned m, unsigned k_tiles, uns
   std::string p;
   char buf[400];
   p += "; tiled GEMM, double-buffered weights and results\n";
-  for (unsigned t = 0; t < hw.tiles; ++t) {
-    snprintf(buf, sizeof buf, "load tile=%u dram=0x%llx sram=0x%llx rows=%u bytes=%llu dstride=%llu sstride=%llu signal=s9\n", t,
-             0x40000000ULL, (unsigned long long)act, m, (unsigned long long)K, (unsigned long long)K,
-             (unsigned long long)K);
-    p += buf;
-  }
+  // Activations go to every tile at once (a broadcast load signals s9 in each).
+  snprintf(buf, sizeof buf, "load tile=all dram=0x%llx sram=0x%llx rows=%u bytes=%llu dstride=%llu sstride=%llu signal=s9\n",
+           0x40000000ULL, (unsigned long long)act, m, (unsigned long long)K, (unsigned long long)K,
+           (unsigned long long)K);
+  p += buf;
   for (unsigned nb = 0; nb < n_blocks; ++nb) {
     const unsigned t = nb % hw.tiles;
     const unsigned local = nb / hw.tiles;  // block index within this tile

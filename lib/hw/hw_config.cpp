@@ -130,7 +130,8 @@ DramConfig default_dram(DramType type, uint32_t channels) {
       // [T] LPDDR4-3200, Ramulator src/LPDDR4.h speed entry LPDDR4_3200:
       // tCK 0.625 ns, 8 banks, 2 KiB page, BL16; CL 32, CWL 14, tRCD 29,
       // tRPpb 27, tRAS 68, tRRD 16, tFAW 64, tCCD 8, tRTP 14, tWR 28, tWTR 16;
-      // tRFCab 280 ns (8 Gb die), tREFI 3.904 us.
+      // tREFI 3.904 us.  [R] not the preset's: CWL 14 (JEDEC set A; preset 18),
+      // tRFCab 280 ns (JEDEC, 12/16 Gb die; the preset's 8 Gb die has 180 ns).
       d.banks = 8; d.page_bytes = 2048; d.data_rate_mtps = 3200; d.ck_mhz = 1600;
       t.BL = 16; t.CL = 32; t.CWL = 14; t.tRCD = 29; t.tRP = 27; t.tRAS = 68;
       t.tRRD = 16; t.tFAW = 64; t.tCCD = 8; t.tRTP = 14; t.tWR = 28; t.tWTR = 16;
@@ -149,9 +150,10 @@ DramConfig default_dram(DramType type, uint32_t channels) {
     case DramType::LPDDR5:
       // [T] LPDDR5-6400, Ramulator2 src/dram/impl/LPDDR5.cpp preset
       // LPDDR5_6400: CK 800 MHz (tCK 1.25 ns; WCK 4:1, 8 transfers per CK),
-      // 16 banks (4 bank groups), 2 KiB page, BL16; CL 20, CWL 9, tRCD 15,
-      // tRPpb 15, tRAS 34, tRRD 4, tFAW 16, tCCD 2, tRTP 6, tWR 28, tWTR 8;
-      // tRFCab 210 ns, tREFI 3.904 us.
+      // 16 banks (4 bank groups), 2 KiB page, BL16; CL 20, tRCD 15,
+      // tRPpb 15, tRAS 34, tRRD 4, tFAW 16, tWR 28; tRFCab 210 ns, tREFI
+      // 3.904 us.  [R] not the preset's: tCCD 2 (different bank group; bank
+      // groups are not modelled), CWL 9 / tRTP 6 / tWTR 8 (preset 11 / 4 / 5).
       d.banks = 16; d.page_bytes = 2048; d.data_rate_mtps = 6400; d.ck_mhz = 800;
       t.BL = 16; t.CL = 20; t.CWL = 9; t.tRCD = 15; t.tRP = 15; t.tRAS = 34;
       t.tRRD = 4; t.tFAW = 16; t.tCCD = 2; t.tRTP = 6; t.tWR = 28; t.tWTR = 8;
