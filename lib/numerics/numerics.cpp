@@ -7,10 +7,9 @@ namespace clonesim::num {
 int64_t rshr(int64_t x, unsigned s) {
   if (s == 0) return x;
   if (s > 63) s = 63;
-  const int64_t half = int64_t(1) << (s - 1);
-  int64_t sum;
-  if (__builtin_add_overflow(x, half, &sum)) sum = std::numeric_limits<int64_t>::max();
-  return sum >> s;  // arithmetic shift (C++20 defines it; GCC does so for C++17)
+  // Exact: the rounding add is done in 65+ bits, so it never overflows.
+  const __int128 sum = static_cast<__int128>(x) + (static_cast<__int128>(1) << (s - 1));
+  return static_cast<int64_t>(sum >> s);
 }
 
 int64_t shl_sat(int64_t x, unsigned s) {

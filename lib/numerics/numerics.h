@@ -15,8 +15,8 @@ inline int64_t sat32(int64_t x) { return x < kInt32Min ? kInt32Min : (x > kInt32
 inline int64_t sat_to(bool to_int32, int64_t x) { return to_int32 ? sat32(x) : sat8(x); }
 
 // Rounding arithmetic right shift: round half up (towards +inf at .5).
-// rshr(x, 0) = x; rshr(x, s) = (x + 2^(s-1)) >> s, arithmetic, s <= 63.
-// The addition saturates at INT64 limits, so it never overflows.
+// rshr(x, 0) = x; rshr(x, s) = (x + 2^(s-1)) >> s, arithmetic, s <= 63,
+// computed exactly (the addition has a 65-bit result).
 int64_t rshr(int64_t x, unsigned s);
 
 // Left shift saturating to int64.

@@ -1,0 +1,152 @@
+// The clonesim command line, run as a user would: exit codes, one-line
+// errors naming the file and the key/line/offset, and outputs that parse.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Out {
+  int code;
+  std::string out, err;
+};
+
+std::string tmp_path(const std::string& name) { return std::string("/tmp/clonesim_cli_") + name; }
+
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+Out run(const std::string& args) {
+  const std::string err = tmp_path("stderr.txt");
+  const std::string cmd = std::string(CLONESIM_BIN) + " " + args + " 2>" + err;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out, read_file(err)};
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+const std::string kSrc = CLONESIM_SOURCE_DIR;
+
+}  // namespace
+
+TEST_CASE("hw show prints derived figures of a shipped design point", "[cli]") {
+  const Out o = run("hw show clone-28nm");
+  CHECK(o.code == 0);
+  CHECK_THAT(o.out, Catch::Contains("1.024") && Catch::Contains("34.128"));
+  CHECK(o.err.empty());
+}
+
+TEST_CASE("bad design points give one line naming file, line and key", "[cli][errors]") {
+  const std::string f = tmp_path("bad.yaml");
+  std::string good = read_file(kSrc + "/configs/hw/edge-small.yaml");
+  // unknown key: rename 'lanes' under vxu
+  std::string bad = good;
+  bad.replace(bad.find("  lanes:"), 8, "  lanez:");
+  write_file(f, bad);
+  Out o = run("hw show " + f);
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK_THAT(o.err, Catch::Contains(f + ":") && Catch::Contains("vxu.lanez"));
+  // zero banks
+  bad = good;
+  bad.replace(bad.find("banks: 4"), 8, "banks: 0");
+  write_file(f, bad);
+  o = run("hw show " + f);
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK_THAT(o.err, Catch::Contains("scratchpad.banks"));
+  // unknown design point name
+  o = run("sim " + kSrc + "/examples/rmsnorm.s --hw no-such-point");
+  CHECK(o.code != 0);
+  CHECK_THAT(o.err, Catch::Contains("unknown design point 'no-such-point'"));
+}
+
+TEST_CASE("malformed programs give one line naming file and line or offset", "[cli][errors]") {
+  const std::string s = tmp_path("bad.s");
+  write_file(s, "nop\nhalt\nmatmul m=1 k=0 n=4\n");
+  Out o = run("sim " + s);
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK_THAT(o.err, Catch::Contains(s + ":3:") && Catch::Contains("k"));
+
+  // a truncated binary
+  const std::string bin = tmp_path("prog.bin");
+  REQUIRE(run("asm " + kSrc + "/examples/rmsnorm.s -o " + bin).code == 0);
+  std::string bytes = read_file(bin);
+  write_file(bin, bytes.substr(0, bytes.size() - 7));
+  o = run("sim " + bin);
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK_THAT(o.err, Catch::Contains(bin) && Catch::Contains("offset"));
+
+  // a file that is not a program at all
+  write_file(bin, std::string("\x7f" "ELF\0\0\0\1", 8));
+  o = run("sim " + bin);
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+
+  // missing file, bad --ctx
+  o = run("sim " + tmp_path("does-not-exist.s"));
+  CHECK(o.code != 0);
+  o = run("sim " + kSrc + "/examples/rmsnorm.s --ctx c9=1");
+  CHECK(o.code != 0);
+  CHECK_THAT(o.err, Catch::Contains("--ctx c9=1"));
+}
+
+TEST_CASE("a failed run leaves an existing report untouched", "[cli][errors]") {
+  const std::string json = tmp_path("keep.json");
+  write_file(json, "{\"kept\": true}\n");
+  const std::string s = tmp_path("deadlock.s");
+  write_file(s, "vadd dst=0 a=0 b=0x100 bmode=vec len=16 wait=s1\nhalt\n");
+  const Out o = run("sim " + s + " --json " + json);
+  CHECK(o.code != 0);
+  CHECK_THAT(o.err, Catch::Contains("deadlock"));
+  CHECK(read_file(json) == "{\"kept\": true}\n");
+}
+
+TEST_CASE("asm and disasm round-trip through files", "[cli]") {
+  const std::string bin = tmp_path("gemm.bin"), txt = tmp_path("gemm.s"), bin2 = tmp_path("gemm2.bin");
+  REQUIRE(run("asm " + kSrc + "/examples/gemm.s -o " + bin).code == 0);
+  REQUIRE(run("disasm " + bin + " -o " + txt).code == 0);
+  REQUIRE(run("asm " + txt + " -o " + bin2).code == 0);
+  CHECK(read_file(bin) == read_file(bin2));
+  CHECK(read_file(bin).size() == 16 + 32 * 50);  // header + 50 instructions
+}
+
+TEST_CASE("sim writes JSON statistics and a Perfetto trace; both modes agree", "[cli]") {
+  const std::string jf = tmp_path("f.json"), jt = tmp_path("t.json"), tr = tmp_path("trace.json");
+  const std::string prog = kSrc + "/examples/gemm.s";
+  REQUIRE(run("sim " + prog + " -q --json " + jf + " --trace " + tr).code == 0);
+  REQUIRE(run("sim " + prog + " -q --mode timing --json " + jt).code == 0);
+  const auto f = nlohmann::json::parse(read_file(jf));
+  const auto t = nlohmann::json::parse(read_file(jt));
+  CHECK(f.at("cycles").get<uint64_t>() > 0);
+  CHECK(f.at("cycles") == t.at("cycles"));
+  CHECK(f.at("events").at("macs_int8").get<uint64_t>() == 32ull * 64 * 128);
+  CHECK(f.at("units").size() == 7);
+  const auto trace = nlohmann::json::parse(read_file(tr));
+  size_t slices = 0;
+  for (const auto& e : trace.at("traceEvents")) slices += e.at("ph") == "X";
+  CHECK(slices == 49);  // every instruction but halt, once per tile copy
+}
