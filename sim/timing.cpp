@@ -25,25 +25,6 @@ uint64_t bank_mask(const hw::SramConfig& s, uint64_t addr, uint64_t bytes) {
 
 // ---- DMA -------------------------------------------------------------------
 
-void dma_requests(const hw::HwConfig& hw, const Instruction& in, std::vector<DmaRequest>& out) {
-  out.clear();
-  const uint64_t burst = hw.dma.burst_bytes;
-  const uint64_t rows = in[Field::Rows], bytes = in[Field::Bytes];
-  for (uint64_t r = 0; r < rows; ++r) {
-    uint64_t d = in[Field::Dram] + r * in[Field::DStride];
-    uint64_t s = in[Field::Sram] + r * in[Field::SStride];
-    uint64_t left = bytes;
-    while (left > 0) {
-      const uint64_t room = burst - (d & (burst - 1));
-      const uint32_t n = static_cast<uint32_t>(std::min(room, left));
-      out.push_back({d, s, n});
-      d += n;
-      s += n;
-      left -= n;
-    }
-  }
-}
-
 DmaOutcome dma_timing(const hw::HwConfig& hw, const Instruction& in, uint64_t start_ps,
                       const DomainClock& clk, dram::DramModel& dram, uint64_t* bank_lines) {
   const bool is_store = in.op == Opcode::Store;
@@ -52,7 +33,6 @@ DmaOutcome dma_timing(const hw::HwConfig& hw, const Instruction& in, uint64_t st
   const uint64_t bank_bytes = sc.bank_bytes();
   const uint64_t P = clk.period;
   const uint32_t O = hw.dma.outstanding;
-  const uint64_t burst = hw.dma.burst_bytes;
 
   // Ring of the times at which the last O requests free their slots.
   uint64_t slot_small[64];
@@ -73,52 +53,43 @@ DmaOutcome dma_timing(const hw::HwConfig& hw, const Instruction& in, uint64_t st
   uint64_t sram_end = start_ps;
   uint64_t done = start_ps;
 
-  const uint64_t rows = in[Field::Rows], bytes = in[Field::Bytes];
-  for (uint64_t r = 0; r < rows; ++r) {
-    uint64_t d = in[Field::Dram] + r * in[Field::DStride];
-    uint64_t s = in[Field::Sram] + r * in[Field::SStride];
-    uint64_t left = bytes;
-    while (left > 0) {
-      const uint64_t room = burst - (d & (burst - 1));
-      const uint32_t n = static_cast<uint32_t>(room < left ? room : left);
-      const uint64_t nl = lines_touched(s, n, lb);
-      if (bank_lines) {
-        // A request may straddle a bank boundary: count each line in its bank.
-        const uint64_t b0 = s / bank_bytes, b1 = (s + n - 1) / bank_bytes;
-        if (b0 == b1) {
-          bank_lines[b0] += nl;
-        } else {
-          for (uint64_t line = s / lb; line <= (s + n - 1) / lb; ++line) bank_lines[line * lb / bank_bytes] += 1;
-        }
-      }
-      const uint64_t k = i % O;
-      if (!is_store) {
-        if (i >= O && slot[k] > issue) issue = slot[k];
-        const dram::Completion c = dram.access(d, n, false, issue);
-        const uint64_t ce = clk.next_edge(c.done_ps);
-        sram_end = std::max(ce, sram_end) + nl * P;
-        slot[k] = sram_end;
-        done = sram_end;
-        issue += P;
+  for_each_dma_request(hw, in, [&](const DmaRequest& q) {
+    const uint64_t s = q.sram;
+    const uint32_t n = q.bytes;
+    const uint64_t nl = lines_touched(s, n, lb);
+    if (bank_lines) {
+      // A request may straddle a bank boundary: count each line in its bank.
+      const uint64_t b0 = s / bank_bytes, b1 = (s + n - 1) / bank_bytes;
+      if (b0 == b1) {
+        bank_lines[b0] += nl;
       } else {
-        uint64_t rs = sram_end;
-        if (i >= O && slot[k] > rs) rs = slot[k];
-        sram_end = rs + nl * P;
-        if (sram_end > issue) issue = sram_end;
-        const dram::Completion c = dram.access(d, n, true, issue);
-        const uint64_t ce = clk.next_edge(c.done_ps);
-        slot[k] = ce;
-        if (ce > done) done = ce;
-        issue += P;
+        for (uint64_t line = s / lb; line <= (s + n - 1) / lb; ++line) bank_lines[line * lb / bank_bytes] += 1;
       }
-      out.sram_lines += nl;
-      out.bytes += n;
-      ++i;
-      d += n;
-      s += n;
-      left -= n;
     }
-  }
+    const uint64_t k = i % O;
+    if (!is_store) {
+      if (i >= O && slot[k] > issue) issue = slot[k];
+      const dram::Completion c = dram.access(q.dram, n, false, issue);
+      const uint64_t ce = clk.next_edge(c.done_ps);
+      sram_end = std::max(ce, sram_end) + nl * P;
+      slot[k] = sram_end;
+      done = sram_end;
+      issue += P;
+    } else {
+      uint64_t rs = sram_end;
+      if (i >= O && slot[k] > rs) rs = slot[k];
+      sram_end = rs + nl * P;
+      if (sram_end > issue) issue = sram_end;
+      const dram::Completion c = dram.access(q.dram, n, true, issue);
+      const uint64_t ce = clk.next_edge(c.done_ps);
+      slot[k] = ce;
+      if (ce > done) done = ce;
+      issue += P;
+    }
+    out.sram_lines += nl;
+    out.bytes += n;
+    ++i;
+  });
   out.requests = i;
   out.done_ps = done;
   return out;

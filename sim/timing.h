@@ -39,8 +39,25 @@ struct DmaRequest {
   uint64_t sram;
   uint32_t bytes;
 };
-// Split a load/store into its requests, in issue order (row by row).
-void dma_requests(const hw::HwConfig& hw, const isa::Instruction& in, std::vector<DmaRequest>& out);
+// Visit the requests of a load/store in issue order (row by row): each is at
+// most dma.burst_bytes and never crosses a burst-aligned DRAM boundary.
+template <typename F>
+inline void for_each_dma_request(const hw::HwConfig& hw, const isa::Instruction& in, F&& f) {
+  const uint64_t burst = hw.dma.burst_bytes;
+  const uint64_t rows = in[isa::Field::Rows], bytes = in[isa::Field::Bytes];
+  for (uint64_t r = 0; r < rows; ++r) {
+    uint64_t d = in[isa::Field::Dram] + r * in[isa::Field::DStride];
+    uint64_t s = in[isa::Field::Sram] + r * in[isa::Field::SStride];
+    for (uint64_t left = bytes; left > 0;) {
+      const uint64_t room = burst - (d & (burst - 1));
+      const uint32_t n = static_cast<uint32_t>(room < left ? room : left);
+      f(DmaRequest{d, s, n});
+      d += n;
+      s += n;
+      left -= n;
+    }
+  }
+}
 
 struct DmaOutcome {
   uint64_t done_ps = 0;

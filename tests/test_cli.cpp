@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -17,7 +18,10 @@ struct Out {
   std::string out, err;
 };
 
-std::string tmp_path(const std::string& name) { return std::string("/tmp/clonesim_cli_") + name; }
+// Per-process names: CTest runs test cases in parallel processes.
+std::string tmp_path(const std::string& name) {
+  return "/tmp/clonesim_cli_" + std::to_string(getpid()) + "_" + name;
+}
 
 void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
@@ -134,7 +138,7 @@ TEST_CASE("asm and disasm round-trip through files", "[cli]") {
   CHECK(read_file(bin).size() == 16 + 32 * 50);  // header + 50 instructions
 }
 
-TEST_CASE("sim writes JSON statistics and a Perfetto trace; both modes agree", "[cli]") {
+TEST_CASE("sim writes JSON statistics and a Perfetto trace, and both modes agree", "[cli]") {
   const std::string jf = tmp_path("f.json"), jt = tmp_path("t.json"), tr = tmp_path("trace.json");
   const std::string prog = kSrc + "/examples/gemm.s";
   REQUIRE(run("sim " + prog + " -q --json " + jf + " --trace " + tr).code == 0);

@@ -70,7 +70,7 @@ TEST_CASE("matmul latency = preload + stream + R + C, over shapes and design poi
   }
 }
 
-TEST_CASE("back-to-back matmuls overlap preload with stream; a shared single-port bank serialises", "[timing][mxu]") {
+TEST_CASE("back-to-back matmuls overlap preload with stream, and a shared single-port bank serialises", "[timing][mxu]") {
   const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);
   hw::HwConfig dual = small;
   dual.scratchpad.ports = 2;
