@@ -109,6 +109,13 @@ int sc_main(int argc, char* argv[]) {
       "clone-28nm (default), edge-small, edge-large.",
       "clonesim"};
   app.require_subcommand(1);
+  app.footer(
+      "\nExamples:\n"
+      "  clonesim hw show clone-28nm\n"
+      "  clonesim sim examples/gemm.s --json stats.json --trace timeline.json\n"
+      "  clonesim sim examples/dram_stream.s --hw edge-large --mode timing\n"
+      "  clonesim asm examples/rmsnorm.s -o rmsnorm.bin && clonesim disasm rmsnorm.bin\n"
+      "Docs: docs/isa.md (instructions), docs/timing.md (latencies), docs/design-points.md (YAML).");
   app.set_help_all_flag("--help-all", "Show help for every command");
 
   // ---- sim
