@@ -15,7 +15,7 @@ using isa::Opcode;
 
 namespace {
 constexpr int kDone = 0, kWake = 1;
-constexpr int kCtrl = 0, kLoadU = 1, kStoreU = 2;
+constexpr int kCtrl = 0;
 int di(Domain d) { return static_cast<int>(d); }
 constexpr int kAO = static_cast<int>(Domain::AlwaysOn);
 
@@ -52,8 +52,11 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, i
   ctx_[0] = 0;
 
   units_.push_back({Kind::Control, -1, Domain::AlwaysOn, {}, {}, -1, 0, 0, 0, {}});
-  units_.push_back({Kind::Load, -1, Domain::Memory, {}, {}, -1, 0, 0, 0, {}});
-  units_.push_back({Kind::Store, -1, Domain::Memory, {}, {}, -1, 0, 0, 0, {}});
+  for (unsigned c = 0; c < hw_.dma.channels; ++c) {
+    units_.push_back({Kind::Load, int(c), Domain::Memory, {}, {}, -1, 0, 0, 0, {}});
+    units_.push_back({Kind::Store, int(c), Domain::Memory, {}, {}, -1, 0, 0, 0, {}});
+  }
+  first_tile_unit_ = 1 + 2 * int(hw_.dma.channels);
   for (unsigned t = 0; t < hw_.tiles; ++t) {
     units_.push_back({Kind::Matrix, int(t), Domain::Compute, {}, {}, -1, 0, 0, 0, {}});
     units_.push_back({Kind::Vector, int(t), Domain::Compute, {}, {}, -1, 0, 0, 0, {}});
@@ -65,11 +68,11 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, i
   for (const auto& u : units_) {
     UnitStats s;
     s.domain = u.dom;
-    s.tile = u.tile;
+    s.tile = u.kind == Kind::Matrix || u.kind == Kind::Vector ? u.tile : -1;
     switch (u.kind) {
       case Kind::Control: s.name = "control"; break;
-      case Kind::Load: s.name = "load"; break;
-      case Kind::Store: s.name = "store"; break;
+      case Kind::Load: s.name = "load[" + std::to_string(u.tile) + "]"; break;
+      case Kind::Store: s.name = "store[" + std::to_string(u.tile) + "]"; break;
       case Kind::Matrix: s.name = "matrix[" + std::to_string(u.tile) + "]"; break;
       case Kind::Vector: s.name = "vector[" + std::to_string(u.tile) + "]"; break;
     }
@@ -348,11 +351,16 @@ void Accelerator::step_controller(uint64_t t) {
   int targets[64];
   int nt = 0;
   switch (unit) {
-    case isa::Unit::Load: targets[nt++] = kLoadU; break;
-    case isa::Unit::Store: targets[nt++] = kStoreU; break;
+    case isa::Unit::Load:
+    case isa::Unit::Store: {
+      // DMA channel = tile mod channels; a broadcast load uses channel 0.
+      const int ch = in.tile == isa::kAllTiles ? 0 : in.tile % int(hw_.dma.channels);
+      targets[nt++] = 1 + 2 * ch + (unit == isa::Unit::Store ? 1 : 0);
+      break;
+    }
     case isa::Unit::Matrix:
     case isa::Unit::Vector: {
-      const int off = unit == isa::Unit::Matrix ? 3 : 4;
+      const int off = first_tile_unit_ + (unit == isa::Unit::Matrix ? 0 : 1);
       if (in.tile == isa::kAllTiles)
         for (unsigned k = 0; k < hw_.tiles; ++k) targets[nt++] = off + 2 * int(k);
       else
@@ -371,7 +379,7 @@ void Accelerator::step_controller(uint64_t t) {
   for (int i = 0; i < nt; ++i) {
     Unit& un = units_[targets[i]];
     Entry e{index, in, clk_[di(un.dom)].edge_after(t, hw_.controller.sync_cycles)};
-    if (un.tile >= 0) e.in.tile = static_cast<uint8_t>(un.tile);
+    if (un.kind == Kind::Matrix || un.kind == Kind::Vector) e.in.tile = static_cast<uint8_t>(un.tile);
     un.q.push_back(e);
     ++dispatched_[di(un.dom)];
     wake(un.dom, e.visible);
@@ -392,9 +400,14 @@ void Accelerator::step_controller(uint64_t t) {
 void Accelerator::step_dma(uint64_t t) {
   const int mem = di(Domain::Memory);
   const bool transition = t < trans_until_[mem];
-  const int order[2] = {dma_last_ == kLoadU ? kStoreU : kLoadU, dma_last_ == kLoadU ? kLoadU : kStoreU};
+  // Round-robin over the queues (load[0], store[0], load[1], ...), starting
+  // after the one served last.
+  const int nq = 2 * int(hw_.dma.channels);
+  int order[16];
+  for (int k = 0; k < nq; ++k) order[k] = 1 + (dma_last_ - 1 + 1 + k) % nq;
   bool started = false;
-  for (int u : order) {
+  for (int k = 0; k < nq; ++k) {
+    const int u = order[k];
     Unit& un = units_[u];
     if (un.q.empty() || un.q.front().visible > t) {
       if (un.stall >= 0) set_stall(u, t, -1);
@@ -429,7 +442,7 @@ void Accelerator::step_dma(uint64_t t) {
     sems_take(e.in, tiles, Domain::Memory, t);
     uint64_t bank_lines[64] = {};
     const DmaOutcome o = dma_timing(hw_, e.in, t, clk_[mem], dram_, bank_lines);
-    const bool store = u == kStoreU;
+    const bool store = un.kind == Kind::Store;
     for (unsigned k = 0; k < hw_.tiles; ++k) {
       if (!(tiles >> k & 1)) continue;
       for (unsigned b = 0; b < sc.banks; ++b) {
@@ -663,8 +676,8 @@ void Accelerator::run() {
       if ((wake_mask >> di(Domain::Memory) & 1) && clk_[di(Domain::Memory)].is_edge(t)) step_dma(t);
       if ((wake_mask >> di(Domain::Compute) & 1) && clk_[di(Domain::Compute)].is_edge(t))
         for (unsigned k = 0; k < hw_.tiles; ++k) {
-          step_matrix(3 + 2 * int(k), t);
-          step_vector(4 + 2 * int(k), t);
+          step_matrix(first_tile_unit_ + 2 * int(k), t);
+          step_vector(first_tile_unit_ + 2 * int(k) + 1, t);
         }
     }
   } catch (const std::exception& e) {

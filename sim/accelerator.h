@@ -75,7 +75,7 @@ class Accelerator : public sc_core::sc_module {
   };
   struct Unit {
     Kind kind;
-    int tile;  // -1 for control/load/store
+    int tile;  // tile (matrix, vector), DMA channel (load, store), -1 (control)
     hw::Domain dom;
     std::deque<Entry> q;
     std::deque<uint64_t> pops_seen;  // when the controller sees each pop
@@ -145,7 +145,8 @@ class Accelerator : public sc_core::sc_module {
   std::array<std::deque<uint64_t>, hw::kNumDomains> done_pending_;  // times the controller sees completions
   std::array<uint64_t, hw::kNumDomains> last_wake_{};
 
-  std::vector<Unit> units_;  // 0 control, 1 load, 2 store, 3+2t matrix, 4+2t vector
+  // 0 control; 1+2c load[c], 2+2c store[c]; then matrix[t], vector[t] per tile
+  std::vector<Unit> units_;
   std::vector<std::vector<Signal>> sems_;
   // Units holding each bank: [tile][space][bank]
   std::vector<std::array<std::array<uint8_t, 64>, 2>> holders_;
@@ -158,7 +159,8 @@ class Accelerator : public sc_core::sc_module {
 
   // DMA engine
   uint64_t dma_busy_until_ = 0;
-  int dma_last_ = 2;  // last served queue unit (1 load, 2 store)
+  int dma_last_ = 0;  // last served DMA queue unit (0 before the first)
+  int first_tile_unit_ = 3;  // units_ index of matrix[0]
 
   // MXU pipeline state per tile
   struct MxuState {

@@ -595,7 +595,8 @@ HwConfig read_root(const Ctx& c, const YAML::Node& root) {
   read_sram(c, sub("scratchpad", sram_keys), hw.scratchpad, false);
   read_sram(c, sub("accumulator", sram_keys), hw.accumulator, true);
 
-  MapView dma(c, sub("dma", {"burst_bytes", "outstanding"}), {"burst_bytes", "outstanding"});
+  MapView dma(c, sub("dma", {"burst_bytes", "outstanding", "channels"}), {"burst_bytes", "outstanding", "channels"});
+  if (const Field* ch = dma.find("channels")) hw.dma.channels = read_int(c, *ch, range(1, 8));
   const Field& burst_f = dma.need("burst_bytes", pow2_range(16, 4096).describe());
   hw.dma.burst_bytes = read_int(c, burst_f, pow2_range(16, 4096));
   hw.dma.outstanding = need_int(c, dma, "outstanding", range(1, 256));
@@ -831,7 +832,7 @@ std::string describe(const HwConfig& hw) {
   row("accumulator", sram_line(hw.accumulator, hw.tiles));
   row("SRAM total", kib(hw.sram_total_bytes()) + " (" + std::to_string(hw.sram_total_bytes()) +
                         " B)");
-  row("DMA", "burst " + std::to_string(hw.dma.burst_bytes) + " B, " +
+  row("DMA", std::to_string(hw.dma.channels) + " channel(s), burst " + std::to_string(hw.dma.burst_bytes) + " B, " +
                  std::to_string(hw.dma.outstanding) + " outstanding");
   row("controller", "queue depth " + std::to_string(hw.controller.queue_depth) + ", sync " +
                         std::to_string(hw.controller.sync_cycles) + " cycles");

@@ -49,7 +49,12 @@ struct VxuConfig {
   uint32_t lanes = 0;  // L: elements per step, power of two
 };
 
+// One DMA engine with `channels` channels.  Each channel has a load queue and
+// a store queue; a load/store goes to channel (tile mod channels), a
+// broadcast load to channel 0.  The engine moves one transfer at a time and
+// takes the channels' ready queues in round-robin order (docs/timing.md).
 struct DmaConfig {
+  uint32_t channels = 1;     // 1..8
   uint32_t burst_bytes = 0;  // largest DRAM request; power of two, <= dram.interleave_bytes
   uint32_t outstanding = 0;  // requests in flight at once (>= 1)
 };
