@@ -63,7 +63,6 @@ struct Events {
   uint64_t dma_requests = 0, dma_load_bytes = 0, dma_store_bytes = 0;
   uint64_t instructions_fetched = 0;
   uint64_t semaphore_signals = 0;
-  uint64_t domain_crossings = 0;               // signals that crossed a synchroniser
 };
 
 struct Stats {

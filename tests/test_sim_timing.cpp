@@ -391,3 +391,26 @@ TEST_CASE("DMA channels: a waiting transfer of one tile does not block another t
   CHECK(a2.stats().units[unit_index(a2, "load[0]")].stall_ps[int(sim::StallReason::Semaphore)] > 0);
   CHECK(a2.stats().cycles < a1.stats().cycles);
 }
+
+TEST_CASE("control instructions take one always-on cycle; DMA recurrence on a second design point", "[timing][controller][dma]") {
+  const hw::HwConfig big = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-16x16.yaml"), 400);
+  REQUIRE(big.dma.burst_bytes == 64);
+  REQUIRE(big.scratchpad.line_bytes() == 16);
+  Bench b;
+  // five control instructions, then a vadd: dispatched at cycle 5, visible at 7
+  auto& c = b.add(big,
+                  "nop\nctx.set reg=c1 value=5\nctx.add reg=c2 src=c1 value=1\nctx.mul reg=c3 src=c2 value=2\nnop\n"
+                  "vadd dst=0x10000 a=0x0 b=0x8000 bmode=vec len=16\nhalt\n",
+                  {sim::Mode::Timing});
+  auto& l = b.add(big, "load dram=0x2340 sram=0x20 rows=3 bytes=300 dstride=4096 sstride=512\nhalt\n");
+  auto& s = b.add(big, "store dram=0x80 sram=0x40 bytes=700\nhalt\n");
+  b.run();
+  REQUIRE(c.error() == "");
+  REQUIRE(l.error() == "");
+  REQUIRE(s.error() == "");
+  CHECK(retired(c, 5).start_ps == 7 * kP400);
+  CHECK(retired(c, 5).done_ps == (7 + 1 + 2) * kP400);  // one 16-lane step + 2
+  CHECK(c.stats().cycles == 10 + 2);
+  CHECK(retired(l, 0).done_ps == reference_load(big, 2 * kP400, 0x2340, 0x20, 3, 300, 4096, 512, kP400));
+  CHECK(retired(s, 0).done_ps == reference_store(big, 2 * kP400, 0x80, 0x40, 700, kP400));
+}
