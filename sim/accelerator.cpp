@@ -123,8 +123,9 @@ uint64_t Accelerator::tile_mask_of(const Instruction& in) const {
 
 // ---------------------------------------------------------------------------
 // Semaphores: 1..15 local to each tile, 16..31 global.  A signal raised at t
-// in domain X is usable in domain Y at t (Y == X) or after sync_cycles edges
-// of Y (Y != X).
+// in domain X reaches domain Y at t (Y == X) or after sync_cycles edges of Y
+// (Y != X); the value domain Y sees is (signals that reached Y) - (waits
+// that consumed one, in any domain).
 
 int Accelerator::sem_index(int tile, int id) const {
   if (id >= int(isa::kFirstGlobalSemaphore)) return int(hw_.tiles) * 16 + (id - 16);
@@ -157,32 +158,24 @@ bool Accelerator::sems_ready(const Instruction& in, uint64_t tiles, Domain d, ui
   for (int i = 0; i < n; ++i) {
     int need = 0;
     for (int j = 0; j < n; ++j) need += idx[j] == idx[i];
-    int have = 0;
-    for (const Signal& s : sems_[idx[i]]) have += s.vis[di(d)] <= t;
-    if (have < need) return false;
+    if (sems_[idx[i]].value(di(d), t) < need) return false;
   }
   return true;
 }
 
 void Accelerator::sems_take(const Instruction& in, uint64_t tiles, Domain d, uint64_t t) {
-  for_each_sem(in.wait, tiles, hw_.tiles, hw_.tiles * 16, [&](int s) {
-    auto& v = sems_[s];
-    for (auto it = v.begin(); it != v.end(); ++it)
-      if (it->vis[di(d)] <= t) {
-        v.erase(it);
-        return;
-      }
-  });
+  (void)d;
+  (void)t;
+  for_each_sem(in.wait, tiles, hw_.tiles, hw_.tiles * 16, [&](int s) { ++sems_[s].consumed; });
 }
 
 void Accelerator::sems_signal(const Instruction& in, uint64_t tiles, Domain from, uint64_t t) {
   for_each_sem(in.signal, tiles, hw_.tiles, hw_.tiles * 16, [&](int s) {
-    Signal sig;
     for (int y = 0; y < hw::kNumDomains; ++y) {
-      sig.vis[y] = y == di(from) ? t : clk_[y].edge_after(t, hw_.controller.sync_cycles);
-      if (y != di(from)) wake(static_cast<Domain>(y), sig.vis[y]);
+      const uint64_t vis = y == di(from) ? t : clk_[y].edge_after(t, hw_.controller.sync_cycles);
+      sems_[s].in_flight[y].push_back(vis);
+      if (y != di(from)) wake(static_cast<Domain>(y), vis);
     }
-    sems_[s].push_back(sig);
     ++stats_.events.semaphore_signals;
   });
 }

@@ -92,8 +92,25 @@ class Accelerator : public sc_core::sc_module {
     std::array<uint64_t, 2> banks;  // [space] mask, held on each tile in `tile_mask`
     uint64_t tile_mask;
   };
-  struct Signal {
-    std::array<uint64_t, hw::kNumDomains> vis;
+  // A counting semaphore as each clock domain sees it: signals reach domain
+  // Y at their visibility time; a wait consumes one for everybody.  The value
+  // seen by Y is arrived[Y] - consumed.
+  struct Semaphore {
+    std::array<std::vector<uint64_t>, hw::kNumDomains> in_flight;  // visibility times not reached yet
+    std::array<uint64_t, hw::kNumDomains> arrived{};
+    uint64_t consumed = 0;
+    int64_t value(int d, uint64_t t) {
+      auto& v = in_flight[d];
+      for (size_t i = 0; i < v.size();)
+        if (v[i] <= t) {
+          ++arrived[d];
+          v[i] = v.back();
+          v.pop_back();
+        } else {
+          ++i;
+        }
+      return int64_t(arrived[d]) - int64_t(consumed);
+    }
   };
   struct Event {
     uint64_t t;
@@ -147,7 +164,7 @@ class Accelerator : public sc_core::sc_module {
 
   // 0 control; 1+2c load[c], 2+2c store[c]; then matrix[t], vector[t] per tile
   std::vector<Unit> units_;
-  std::vector<std::vector<Signal>> sems_;
+  std::vector<Semaphore> sems_;
   // Units holding each bank: [tile][space][bank]
   std::vector<std::array<std::array<uint8_t, 64>, 2>> holders_;
 
