@@ -285,8 +285,10 @@ void Accelerator::step_controller(uint64_t t) {
     if (!sems_ready(in, tiles, Domain::AlwaysOn, t)) return set_stall(kCtrl, t, int(StallReason::Semaphore));
     if (in.op == Opcode::Halt || in.op == Opcode::Dvfs) {
       bool drained = true;
+      // Both are barriers: every instruction dispatched earlier, in any
+      // domain, must have completed (as the controller sees it).
       for (int d = 0; d < hw::kNumDomains; ++d)
-        if ((in.op == Opcode::Halt || d == in[Field::DomainF]) && done_seen_[d] != dispatched_[d]) drained = false;
+        if (done_seen_[d] != dispatched_[d]) drained = false;
       if (!drained) return set_stall(kCtrl, t, int(StallReason::Drain));
     }
     sems_take(in, tiles, Domain::AlwaysOn, t);
@@ -321,14 +323,15 @@ void Accelerator::step_controller(uint64_t t) {
         clk_[d].period = dc.points[p].period_ps;
         dvfs_log_.push_back({static_cast<Domain>(d), p, t, end});
         wake(static_cast<Domain>(d), end);
-        if (d == kAO) done = end;
-        else done = std::max(done, end);  // the instruction completes (signals) when the transition ends
-        if (d == kAO) ctrl_next_ = end;
+        // The controller waits for the transition: nothing is dispatched, and
+        // nothing crosses into the stalled domain, until it ends.
+        done = end;
+        ctrl_next_ = clk_[kAO].next_edge(end);
         break;
       }
       default: break;
     }
-    if (in.op != Opcode::Dvfs || in[Field::DomainF] != kAO) ctrl_next_ = t + P;
+    if (in.op != Opcode::Dvfs) ctrl_next_ = t + P;
     if (in.signal[0] || in.signal[1]) {
       Entry e{index, in, t};
       start_flight(kCtrl, e, t, done, {0, 0}, tiles);

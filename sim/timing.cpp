@@ -293,9 +293,16 @@ std::string check_against(const hw::HwConfig& hw, const Instruction& in) {
       return p;
     }
     case isa::Unit::Vector: {
-      if (in.op == Opcode::VRot && in[Field::Len] % (2 * in[Field::Imm]) != 0)
-        return "len: vrot needs a multiple of 2*imm = " + std::to_string(2 * in[Field::Imm]) + ", got " +
-               std::to_string(in[Field::Len]);
+      if (in.op == Opcode::VRot) {
+        const uint64_t h = in[Field::Imm], L = hw.vxu.lanes;
+        if (in[Field::Len] % (2 * h) != 0)
+          return "len: vrot needs a multiple of 2*imm = " + std::to_string(2 * h) + ", got " +
+                 std::to_string(in[Field::Len]);
+        // Each step's partner elements then lie in one lane group.
+        if (h % L != 0 && L % (2 * h) != 0)
+          return "imm: vrot half " + std::to_string(h) + " must be a multiple of the " + std::to_string(L) +
+                 " lanes or divide " + std::to_string(L / 2);
+      }
       VOperand ops[4];
       const int n = vector_operands(in, ops);
       static const char* names[4] = {"a", "b", "dst", "dst"};

@@ -300,20 +300,20 @@ TEST_CASE("DVFS: the transition stalls its domain for the documented time", "[ti
                   {sim::Mode::Timing});
   b.run();
   REQUIRE(a.error() == "");
-  // transition [0, 200 ns); the vadd dispatched at 2500 ps becomes visible at
-  // the 2nd compute edge after it: the first is the new base (200000), then +5000
+  // transition [0, 200 ns); the controller waits for it, dispatches the vadd
+  // at 200000, which is visible 2 compute edges later (5000 ps each)
   const auto& v = retired(a, 1);
-  CHECK(v.start_ps == 205000);
+  CHECK(v.start_ps == 210000);
   CHECK(v.done_ps - v.start_ps == 10 * 5000);
   // halt sees it 2 always-on edges later
-  CHECK(a.stats().time_ps == 255000 + 2 * 2500);
+  CHECK(a.stats().time_ps == 260000 + 2 * 2500);
   const auto& ds = a.stats().domains[int(hw::Domain::Compute)];
   CHECK(ds.transitions == 1);
   CHECK(ds.transition_ps == 200000);
-  CHECK(ds.time_ps_at_point[0] == 260000 - 200000);
+  CHECK(ds.time_ps_at_point[0] == 265000 - 200000);
   CHECK(ds.time_ps_at_point[1] == 0);
-  // compute cycles: 40 during the transition at the new period, 12 after
-  CHECK(a.stats().cycles == 40 + 12);
+  // compute cycles: 40 during the transition at the new period, 13 after
+  CHECK(a.stats().cycles == 40 + 13);
   REQUIRE(a.dvfs_changes().size() == 1);
   CHECK(a.dvfs_changes()[0].end_ps == 200000);
 }
