@@ -17,6 +17,7 @@
 #include "sim/run.h"
 #include "sim/stats.h"
 #include "sim/trace.h"
+#include "rtl/generator/rtl_generator.h"
 
 using namespace clonesim;
 
@@ -153,6 +154,16 @@ int sc_main(int argc, char* argv[]) {
   show_cmd->add_option("design_point", show_name, "YAML file or shipped name")->required();
   auto* list_cmd = hw_cmd->add_subcommand("list", "List the shipped design points");
 
+  // ---- rtl
+  std::string rtl_hw = hw::default_hw_name(), rtl_out;
+  unsigned imem_depth = 16384;
+  auto* rtl_cmd = app.add_subcommand("rtl", "RTL generation");
+  rtl_cmd->require_subcommand(1);
+  auto* gen_cmd = rtl_cmd->add_subcommand("generate", "Write the design point's SystemVerilog and files.f");
+  gen_cmd->add_option("--hw", rtl_hw, "Design point: a YAML file or a shipped name")->capture_default_str();
+  gen_cmd->add_option("-o,--output", rtl_out, "Output directory")->required();
+  gen_cmd->add_option("--imem-depth", imem_depth, "Instructions the RTL program memory holds")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -191,6 +202,11 @@ int sc_main(int argc, char* argv[]) {
       else write_text(dis_out, text);
     } else if (*show_cmd) {
       std::cout << hw::describe(hw::load_hw_config_or_named(show_name));
+    } else if (*gen_cmd) {
+      rtl::GenOptions go;
+      go.imem_depth = imem_depth;
+      const auto files = rtl::generate(hw::load_hw_config_or_named(rtl_hw), rtl_out, go);
+      std::cout << rtl_out << ": " << files.size() << " files (files.f lists them in compile order)\n";
     } else if (*list_cmd) {
       for (const auto& n : hw::shipped_hw_names()) {
         const hw::HwConfig h = hw::load_hw_config_or_named(n);

@@ -1,0 +1,444 @@
+// Co-simulation of one design point: the generated RTL (verilated, SystemC
+// output) and the SystemC model run the same program in one SystemC kernel.
+// Both are served by the same C++ DRAM model (one instance each, identical
+// request streams).  Compared: every instruction retirement (order, unit,
+// cycle), the total cycles, the final DRAM image and every tile's SRAM.
+// Compiled once per design point (CLONESIM_COSIM_HW names it).
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <verilated.h>
+#if VM_TRACE
+#include <verilated_vcd_sc.h>
+#endif
+
+#include "Vcs_top.h"
+#include "common/error.h"
+#include "dram/dram.h"
+#include "hw/hw_config.h"
+#include "isa/program.h"
+#include "sim/accelerator.h"
+#include "sim/memory.h"
+
+using namespace clonesim;
+using sc_core::sc_signal;
+
+namespace {
+
+template <typename P>
+using sig_t = sc_signal<typename std::remove_reference_t<P>::data_type>;
+
+// ---- conversions between port values and bytes / integers
+uint64_t to_u64(bool v) { return v; }
+uint64_t to_u64(uint32_t v) { return v; }
+uint64_t to_u64(uint64_t v) { return v; }
+template <int W>
+uint64_t to_u64(const sc_dt::sc_bv<W>& v) {
+  uint64_t r = v.get_word(0);
+  if (W > 32) r |= uint64_t(v.get_word(1)) << 32;
+  return r;
+}
+template <int W>
+void bv_to_bytes(const sc_dt::sc_bv<W>& v, uint8_t* out, unsigned n) {
+  for (unsigned i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(v.get_word(i / 4) >> (8 * (i % 4)));
+}
+void bv_to_bytes(uint64_t v, uint8_t* out, unsigned n) {
+  for (unsigned i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+void bv_to_bytes(uint32_t v, uint8_t* out, unsigned n) { bv_to_bytes(uint64_t(v), out, n); }
+template <int W>
+void bytes_to(sc_dt::sc_bv<W>& v, const uint8_t* in, unsigned n) {
+  v = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    uint32_t w = v.get_word(i / 4);
+    w |= uint32_t(in[i]) << (8 * (i % 4));
+    v.set_word(i / 4, w);
+  }
+}
+void bytes_to(uint64_t& v, const uint8_t* in, unsigned n) {
+  v = 0;
+  for (unsigned i = 0; i < n; ++i) v |= uint64_t(in[i]) << (8 * i);
+}
+void bytes_to(uint32_t& v, const uint8_t* in, unsigned n) {
+  uint64_t x;
+  bytes_to(x, in, n);
+  v = static_cast<uint32_t>(x);
+}
+template <int W>
+void word_to(sc_dt::sc_bv<W>& v, const isa::Word256& w) {
+  for (int i = 0; i < 8; ++i) v.set_word(i, static_cast<uint32_t>(w[i / 2] >> (32 * (i % 2))));
+}
+
+struct Retire {
+  uint64_t cycle;
+  int unit;
+  uint32_t index;
+  bool operator<(const Retire& o) const {
+    return cycle != o.cycle ? cycle < o.cycle : (unit != o.unit ? unit < o.unit : index < o.index);
+  }
+  bool operator==(const Retire& o) const { return cycle == o.cycle && unit == o.unit && index == o.index; }
+};
+
+// ---- the harness around the verilated RTL
+SC_MODULE(RtlHarness) {
+  sc_core::sc_in<bool> clk;
+  Vcs_top* top;
+  const hw::HwConfig& hw;
+  const isa::Program& prog;
+  std::array<int64_t, 8> ctx;
+  sim::SparseMemory dram_data;
+  dram::DramModel dram;
+  uint64_t period;
+
+  // signals
+  sc_signal<bool> rst_n{"rst_n"}, prog_we{"prog_we"}, ctx_we{"ctx_we"}, go{"go"}, dbg_space{"dbg_space"};
+  sig_t<decltype(Vcs_top::prog_addr)> prog_addr{"prog_addr"};
+  sig_t<decltype(Vcs_top::prog_data)> prog_data{"prog_data"};
+  sig_t<decltype(Vcs_top::prog_len)> prog_len{"prog_len"};
+  sig_t<decltype(Vcs_top::ctx_idx)> ctx_idx{"ctx_idx"};
+  sig_t<decltype(Vcs_top::ctx_data)> ctx_data{"ctx_data"};
+  sig_t<decltype(Vcs_top::halted)> halted{"halted"};
+  sig_t<decltype(Vcs_top::cycles)> cycles{"cycles"};
+  sig_t<decltype(Vcs_top::req_valid)> req_valid{"req_valid"};
+  sig_t<decltype(Vcs_top::req_write)> req_write{"req_write"};
+  sig_t<decltype(Vcs_top::req_addr)> req_addr{"req_addr"};
+  sig_t<decltype(Vcs_top::req_bytes)> req_bytes{"req_bytes"};
+  sig_t<decltype(Vcs_top::req_tag)> req_tag{"req_tag"};
+  sig_t<decltype(Vcs_top::req_wdata)> req_wdata{"req_wdata"};
+  sig_t<decltype(Vcs_top::resp_valid)> resp_valid{"resp_valid"};
+  sig_t<decltype(Vcs_top::resp_ready)> resp_ready{"resp_ready"};
+  sig_t<decltype(Vcs_top::resp_data)> resp_data{"resp_data"};
+  sig_t<decltype(Vcs_top::wack)> wack{"wack"};
+  sig_t<decltype(Vcs_top::retire_valid)> retire_valid{"retire_valid"};
+  sig_t<decltype(Vcs_top::retire_index)> retire_index{"retire_index"};
+  sig_t<decltype(Vcs_top::dvfs_point)> dvfs_point{"dvfs_point"};
+  sig_t<decltype(Vcs_top::dbg_tile)> dbg_tile{"dbg_tile"};
+  sig_t<decltype(Vcs_top::dbg_line)> dbg_line{"dbg_line"};
+  sig_t<decltype(Vcs_top::dbg_data)> dbg_data{"dbg_data"};
+
+  std::vector<Retire> retired;
+  uint64_t rtl_cycles = 0;
+  bool finished = false;
+  std::vector<std::vector<uint8_t>> sram[2];  // [space][tile] bytes read back
+  std::string error;
+
+  struct LoadResp {
+    uint64_t ready;
+    uint64_t addr;
+    uint32_t bytes;
+  };
+  std::deque<LoadResp> loads;
+  std::multimap<uint64_t, unsigned> acks;  // cycle -> tag
+
+  SC_HAS_PROCESS(RtlHarness);
+  RtlHarness(sc_core::sc_module_name n, Vcs_top* t, const hw::HwConfig& h, const isa::Program& p,
+             std::array<int64_t, 8> c)
+      : sc_module(n), top(t), hw(h), prog(p), ctx(c), dram(h.dram) {
+    period = hw.domain(hw::Domain::Compute).points[hw.domain(hw::Domain::Compute).initial].period_ps;
+    top->clk(clk);
+    top->rst_n(rst_n);
+    top->prog_we(prog_we);
+    top->prog_addr(prog_addr);
+    top->prog_data(prog_data);
+    top->prog_len(prog_len);
+    top->ctx_we(ctx_we);
+    top->ctx_idx(ctx_idx);
+    top->ctx_data(ctx_data);
+    top->go(go);
+    top->halted(halted);
+    top->cycles(cycles);
+    top->req_valid(req_valid);
+    top->req_write(req_write);
+    top->req_addr(req_addr);
+    top->req_bytes(req_bytes);
+    top->req_tag(req_tag);
+    top->req_wdata(req_wdata);
+    top->resp_valid(resp_valid);
+    top->resp_ready(resp_ready);
+    top->resp_data(resp_data);
+    top->wack(wack);
+    top->retire_valid(retire_valid);
+    top->retire_index(retire_index);
+    top->dvfs_point(dvfs_point);
+    top->dbg_tile(dbg_tile);
+    top->dbg_space(dbg_space);
+    top->dbg_line(dbg_line);
+    top->dbg_data(dbg_data);
+    SC_THREAD(run);
+  }
+
+  void tick() { wait(clk.posedge_event()); }
+
+  void run() {
+    rst_n.write(false);
+    tick();
+    tick();
+    rst_n.write(true);
+    // program and context registers
+    for (size_t i = 0; i < prog.code.size(); ++i) {
+      prog_we.write(true);
+      prog_addr.write(static_cast<uint32_t>(i));
+      typename std::remove_reference_t<decltype(Vcs_top::prog_data)>::data_type d;
+      word_to(d, isa::encode(prog.code[i]));
+      prog_data.write(d);
+      tick();
+    }
+    prog_we.write(false);
+    prog_len.write(static_cast<uint32_t>(prog.code.size()));
+    for (unsigned r = 1; r < 8; ++r) {
+      ctx_we.write(true);
+      ctx_idx.write(r);
+      ctx_data.write(static_cast<uint64_t>(ctx[r]));
+      tick();
+    }
+    ctx_we.write(false);
+    go.write(true);
+    tick();  // go is seen at this edge; the next cycle is RTL cycle 0
+    go.write(false);
+    uint64_t cyc = 0;  // RTL cycle about to begin
+    bool resp_v = false;
+    const unsigned nu = 1 + 2 * hw.dma.channels + 2 * hw.tiles;
+    while (true) {
+      // Outputs of cycle `cyc` settle during the cycle; serve them at its end.
+      tick();
+      const uint64_t c = cyc;  // the cycle that just ended
+      // retirements of cycle c
+      const uint64_t rv = to_u64(retire_valid.read());
+      if (rv) {
+        uint8_t idx[4 * 64];
+        bv_to_bytes(retire_index.read(), idx, 4 * nu);
+        for (unsigned u = 0; u < nu; ++u)
+          if (rv >> u & 1) {
+            uint32_t x;
+            std::memcpy(&x, idx + 4 * u, 4);
+            retired.push_back({c, int(u), x});
+          }
+      }
+      // load response accepted in cycle c
+      if (resp_v && to_u64(resp_ready.read())) loads.pop_front();
+      // new DRAM request of cycle c
+      if (to_u64(req_valid.read())) {
+        const uint64_t addr = to_u64(req_addr.read());
+        const uint32_t n = static_cast<uint32_t>(to_u64(req_bytes.read()));
+        const bool wr = to_u64(req_write.read());
+        const dram::Completion done = dram.access(addr, n, wr, c * period);
+        const uint64_t ready = (done.done_ps + period - 1) / period;
+        if (wr) {
+          std::vector<uint8_t> b(hw.dma.burst_bytes);
+          bv_to_bytes(req_wdata.read(), b.data(), hw.dma.burst_bytes);
+          dram_data.write(addr, b.data(), n);
+          acks.emplace(ready, static_cast<unsigned>(to_u64(req_tag.read())));
+        } else {
+          loads.push_back({ready, addr, n});
+        }
+      }
+      ++cyc;
+      // inputs for cycle cyc
+      resp_v = !loads.empty() && loads.front().ready <= cyc;
+      resp_valid.write(resp_v);
+      if (resp_v) {
+        std::vector<uint8_t> b(hw.dma.burst_bytes, 0);
+        dram_data.read(loads.front().addr, b.data(), loads.front().bytes);
+        typename std::remove_reference_t<decltype(Vcs_top::resp_data)>::data_type d;
+        bytes_to(d, b.data(), hw.dma.burst_bytes);
+        resp_data.write(d);
+      }
+      uint64_t wm = 0;
+      for (auto it = acks.begin(); it != acks.end() && it->first <= cyc;) {
+        if (it->first < cyc) {
+          error = "internal: a write acknowledgement was missed";
+        }
+        wm |= uint64_t(1) << it->second;
+        it = acks.erase(it);
+      }
+      typename std::remove_reference_t<decltype(Vcs_top::wack)>::data_type wv;
+      {
+        uint8_t b[64] = {};
+        std::memcpy(b, &wm, 8);
+        bytes_to(wv, b, (hw.dma.outstanding + 7) / 8);
+      }
+      wack.write(wv);
+      if (to_u64(halted.read())) break;
+      if (cyc > (uint64_t(1) << 32)) {
+        error = "RTL did not halt";
+        break;
+      }
+    }
+    rtl_cycles = to_u64(cycles.read());
+    // read back every tile memory through the debug port
+    for (int sp = 0; sp < 2; ++sp) {
+      const hw::SramConfig& s = sp ? hw.accumulator : hw.scratchpad;
+      for (unsigned t = 0; t < hw.tiles; ++t) {
+        std::vector<uint8_t> img(s.total_bytes());
+        for (uint64_t line = 0; line < uint64_t(s.banks) * s.depth; ++line) {
+          dbg_tile.write(t);
+          dbg_space.write(sp != 0);
+          dbg_line.write(static_cast<uint32_t>(line));
+          wait(sc_core::SC_ZERO_TIME);
+          wait(sc_core::SC_ZERO_TIME);
+          bv_to_bytes(dbg_data.read(), img.data() + line * s.line_bytes(), s.line_bytes());
+        }
+        sram[sp].push_back(std::move(img));
+      }
+    }
+    finished = true;
+  }
+};
+
+void random_fill(sim::SparseMemory& a, sim::SparseMemory& b, uint64_t addr, uint64_t len, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<uint8_t> bytes(len);
+  for (auto& x : bytes) x = static_cast<uint8_t>(rng());
+  a.write(addr, bytes.data(), len);
+  b.write(addr, bytes.data(), len);
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+  Verilated::commandArgs(argc, argv);
+  std::string program_path, vcd_path;
+  std::array<int64_t, 8> ctx{};
+  std::vector<std::array<uint64_t, 3>> fills;
+  bool quiet = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw Error(a + ": needs a value");
+      return argv[++i];
+    };
+    if (a == "--vcd") vcd_path = next();
+    else if (a == "--ctx") {
+      const std::string v = next();
+      const auto eq = v.find('=');
+      if (eq == std::string::npos || v.size() < 3 || v[0] != 'c') throw Error("--ctx " + v + ": expected cN=VALUE");
+      ctx[std::stoi(v.substr(1, eq - 1)) & 7] = std::stoll(v.substr(eq + 1), nullptr, 0);
+    } else if (a == "--dram-random") {
+      std::string v = next();
+      std::array<uint64_t, 3> f{0, 0, 1};
+      for (int k = 0; k < 3 && !v.empty(); ++k) {
+        const auto c = v.find(':');
+        f[k] = std::stoull(v.substr(0, c), nullptr, 0);
+        v = c == std::string::npos ? "" : v.substr(c + 1);
+      }
+      fills.push_back(f);
+    } else if (a == "-q") quiet = true;
+    else if (!a.empty() && a[0] != '+') program_path = a;
+  }
+  try {
+    if (program_path.empty()) throw Error("usage: cosim PROGRAM [--ctx cN=V] [--dram-random A:L[:S]] [--vcd FILE]");
+    const hw::HwConfig hw = hw::load_hw_config_or_named(CLONESIM_COSIM_HW);
+    const isa::Program prog = isa::load_program(program_path);
+    const uint64_t P = hw.domain(hw::Domain::Compute).points[hw.domain(hw::Domain::Compute).initial].period_ps;
+    for (int d = 0; d < hw::kNumDomains; ++d)
+      if (hw.domains[d].points[hw.domains[d].initial].period_ps != P)
+        throw Error(hw.source + ": co-simulation needs every domain on one clock");
+
+    sim::Options opt;
+    opt.mode = sim::Mode::Functional;
+    opt.ctx = ctx;
+    sim::Accelerator model("model", hw, prog, opt);
+    sc_core::sc_clock clk("clk", sc_core::sc_time(double(P), sc_core::SC_PS));
+    Vcs_top top("rtl");
+    RtlHarness harness("harness", &top, hw, prog, ctx);
+    harness.clk(clk);
+    for (const auto& f : fills) random_fill(model.dram(), harness.dram_data, f[0], f[1], f[2]);
+#if VM_TRACE
+    VerilatedVcdSc* tfp = nullptr;
+    if (!vcd_path.empty()) {
+      Verilated::traceEverOn(true);
+      tfp = new VerilatedVcdSc;
+      sc_core::sc_start(sc_core::SC_ZERO_TIME);
+      top.trace(tfp, 99);
+      tfp->open(vcd_path.c_str());
+    }
+#else
+    if (!vcd_path.empty()) throw Error("--vcd: this co-simulation binary was built without tracing");
+#endif
+    // run until the RTL has halted and been read back, and the model is done
+    while (!harness.finished || (!model.finished() && model.error().empty())) {
+      sc_core::sc_start(sc_core::sc_time(double(P) * 10000, sc_core::SC_PS));
+      if (!harness.error.empty()) break;
+    }
+#if VM_TRACE
+    if (tfp) tfp->close();
+#endif
+    if (!model.error().empty()) throw Error("model: " + model.error());
+    if (!harness.error.empty()) throw Error("rtl: " + harness.error);
+
+    // ---- compare
+    std::vector<Retire> m;
+    for (const auto& r : model.retirements())
+      if (r.unit != 0) m.push_back({r.done_ps / P, r.unit, r.index});
+    std::vector<Retire> rr = harness.retired;
+    std::sort(m.begin(), m.end());
+    std::sort(rr.begin(), rr.end());
+    const auto& units = model.stats().units;
+    for (size_t i = 0; i < std::max(m.size(), rr.size()); ++i) {
+      if (i >= m.size() || i >= rr.size() || !(m[i] == rr[i])) {
+        auto show = [&](const std::vector<Retire>& v) {
+          if (i >= v.size()) return std::string("nothing");
+          const Retire& r = v[i];
+          return "instruction " + std::to_string(r.index) + " (" + isa::disassemble(prog.code[r.index]) + ") on " +
+                 units[r.unit].name + " at cycle " + std::to_string(r.cycle);
+        };
+        std::printf("DIVERGED at retirement %zu: model retires %s; RTL retires %s\n", i, show(m).c_str(),
+                    show(rr).c_str());
+        return 1;
+      }
+    }
+    if (model.stats().cycles != harness.rtl_cycles) {
+      std::printf("DIVERGED: total cycles: model %llu, RTL %llu\n", (unsigned long long)model.stats().cycles,
+                  (unsigned long long)harness.rtl_cycles);
+      return 1;
+    }
+    // DRAM images
+    {
+      std::vector<uint64_t> pages = model.dram().page_addresses();
+      for (uint64_t p : harness.dram_data.page_addresses()) pages.push_back(p);
+      std::sort(pages.begin(), pages.end());
+      pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
+      std::vector<uint8_t> a(sim::SparseMemory::kPageBytes), b(sim::SparseMemory::kPageBytes);
+      for (uint64_t p : pages) {
+        model.dram().read(p, a.data(), a.size());
+        harness.dram_data.read(p, b.data(), b.size());
+        for (size_t k = 0; k < a.size(); ++k)
+          if (a[k] != b[k]) {
+            std::printf("DIVERGED: DRAM byte 0x%llx: model 0x%02x, RTL 0x%02x\n", (unsigned long long)(p + k), a[k], b[k]);
+            return 1;
+          }
+      }
+    }
+    for (int sp = 0; sp < 2; ++sp)
+      for (unsigned t = 0; t < hw.tiles; ++t) {
+        const auto& mine = model.tile(t).space(sp);
+        const auto& theirs = harness.sram[sp][t];
+        for (size_t k = 0; k < mine.size(); ++k)
+          if (mine[k] != theirs[k]) {
+            std::printf("DIVERGED: tile %u %s byte 0x%zx: model 0x%02x, RTL 0x%02x\n", t,
+                        sp ? "accumulator" : "scratchpad", k, mine[k], theirs[k]);
+            return 1;
+          }
+      }
+    if (!quiet)
+      std::printf("MATCH: %zu retirements, %llu cycles, DRAM and SRAM images identical (%s, %s)\n", m.size(),
+                  (unsigned long long)harness.rtl_cycles, hw.name.c_str(), program_path.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cosim: error: %s\n", e.what());
+    return 2;
+  }
+}
+
+int main(int argc, char* argv[]) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}
