@@ -257,10 +257,11 @@ module cs_dma
     end
 
   // ---- completion: load when the last line is written (the cycle after),
-  // store at the last acknowledgement
-  wire all_issued = !gen_left && !rd_active && !st_pending;
-  assign done = busy && !start &&
-                (is_store ? all_issued && st_out != 0 && st_out == acks_now
-                          : all_issued && mq_cnt == 0 && !wr_active);
+  // store at the last acknowledgement.  Only the current transfer's
+  // registered state decides (never `start`), so `free` has no loop.
+  wire w_store = fld(w, FW_OPCODE, FL_OPCODE, FB_OPCODE) == OP_STORE;
+  wire w_issued = g_row >= fld(w, FW_ROWS, FL_ROWS, FB_ROWS) && !rd_active && !st_pending;
+  assign done = busy && (w_store ? w_issued && st_out != 0 && st_out == acks_now
+                                 : w_issued && mq_cnt == 0 && !wr_active);
   assign free = !busy || done;
 endmodule

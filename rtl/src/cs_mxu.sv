@@ -103,9 +103,9 @@ module cs_mxu
   assign sp_ra[0] = SP_LAW'(wg / SP_LB + (now - pstart));
 
   // hand-off: the waiting instruction starts streaming at its stream start
-  wire handoff = pre_valid && !start && now == pre_s_start;
-  // the accepted instruction might stream the very cycle its preload ends only
-  // later (preload >= 1 cycle), so `start` and `handoff` never coincide for one instruction.
+  // (the next instruction may be accepted in this same cycle: it preloads into
+  // the shadow registers as they are copied out)
+  wire handoff = pre_valid && now == pre_s_start;
 
   always_ff @(posedge clk or negedge rst_n)
     if (!rst_n) begin
