@@ -293,6 +293,16 @@ std::string check_against(const hw::HwConfig& hw, const Instruction& in) {
       return p;
     }
     case isa::Unit::Vector: {
+      // A scalar operand or a reduction result in the accumulator is one
+      // whole int32 (the hardware reads and writes it in one line).
+      if (in[Field::BMode] == isa::kBScalar && in[Field::BSpace] == isa::kAccumulator && in[Field::B] % 4 != 0)
+        return "b: a scalar in the accumulator must be 4-byte aligned";
+      if ((in.op == Opcode::VRedSum || in.op == Opcode::VRedMax) && in[Field::DSpace] == isa::kAccumulator &&
+          in[Field::Dst] % 4 != 0)
+        return "dst: a reduction result in the accumulator must be 4-byte aligned";
+      if (in.op == Opcode::VRequant && in[Field::BMode] == isa::kBVector && in[Field::Imm2] % hw.vxu.lanes != 0)
+        return "imm2: per-channel requantisation needs a channel count that is a multiple of the " +
+               std::to_string(hw.vxu.lanes) + " lanes, got " + std::to_string(in[Field::Imm2]);
       if (in.op == Opcode::VRot) {
         const uint64_t h = in[Field::Imm], L = hw.vxu.lanes;
         if (in[Field::Len] % (2 * h) != 0)
@@ -302,6 +312,11 @@ std::string check_against(const hw::HwConfig& hw, const Instruction& in) {
         if (h % L != 0 && L % (2 * h) != 0)
           return "imm: vrot half " + std::to_string(h) + " must be a multiple of the " + std::to_string(L) +
                  " lanes or divide " + std::to_string(L / 2);
+        // It reads elements of other steps: its result may not overwrite its source.
+        const uint64_t e = in[Field::ASpace] == isa::kAccumulator ? 4 : 1, n = uint64_t(in[Field::Len]) * e;
+        if (in[Field::ASpace] == in[Field::DSpace] && uint64_t(in[Field::Dst]) < uint64_t(in[Field::A]) + n &&
+            uint64_t(in[Field::A]) < uint64_t(in[Field::Dst]) + n)
+          return "dst: vrot may not overlap its source a";
       }
       VOperand ops[4];
       const int n = vector_operands(in, ops);

@@ -7,6 +7,8 @@
 #include <random>
 #include <string>
 #include <vector>
+#include <filesystem>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <systemc>
@@ -154,6 +156,19 @@ int sc_main(int argc, char* argv[]) {
   show_cmd->add_option("design_point", show_name, "YAML file or shipped name")->required();
   auto* list_cmd = hw_cmd->add_subcommand("list", "List the shipped design points");
 
+  // ---- cosim
+  std::string cosim_hw = "edge-small", cosim_prog, cosim_vcd, cosim_gen;
+  std::vector<std::string> cosim_ctx, cosim_fill;
+  auto* cosim_cmd = app.add_subcommand(
+      "cosim", "Co-simulate a program on the generated RTL (Verilator) and the SystemC model, cycle for cycle");
+  cosim_cmd->add_option("program", cosim_prog, "Program (assembly or binary)");
+  cosim_cmd->add_option("--hw", cosim_hw, "Design point whose domains share one clock (YAML file or shipped name)")
+      ->capture_default_str();
+  cosim_cmd->add_option("--generate", cosim_gen, "Instead of a file: transformer, dram, banks or random:SEED");
+  cosim_cmd->add_option("--vcd", cosim_vcd, "Write a VCD waveform of the RTL");
+  cosim_cmd->add_option("--ctx", cosim_ctx, "Context register before the run, e.g. --ctx c1=511");
+  cosim_cmd->add_option("--dram-random", cosim_fill, "Fill ADDRESS:LENGTH[:SEED] of DRAM with random bytes");
+
   // ---- rtl
   std::string rtl_hw = hw::default_hw_name(), rtl_out;
   unsigned imem_depth = 16384;
@@ -202,6 +217,50 @@ int sc_main(int argc, char* argv[]) {
       else write_text(dis_out, text);
     } else if (*show_cmd) {
       std::cout << hw::describe(hw::load_hw_config_or_named(show_name));
+    } else if (*cosim_cmd) {
+      namespace fs = std::filesystem;
+      const hw::HwConfig h = hw::load_hw_config_or_named(cosim_hw);
+      const std::string why = rtl::check_buildable(h);
+      if (!why.empty()) throw Error(why);
+      const uint64_t P = h.domain(hw::Domain::Compute).points[h.domain(hw::Domain::Compute).initial].period_ps;
+      for (int d = 0; d < hw::kNumDomains; ++d)
+        if (h.domains[d].points[h.domains[d].initial].period_ps != P)
+          throw Error(h.source + ": co-simulation needs every DVFS domain to boot at the same clock (compute " +
+                      std::to_string(P) + " ps, " + hw::to_string(static_cast<hw::Domain>(d)) + " " +
+                      std::to_string(h.domains[d].points[h.domains[d].initial].period_ps) + " ps)");
+      if (cosim_prog.empty() == cosim_gen.empty()) throw Error("cosim: give a program or --generate KIND");
+      const bool is_file = fs::exists(cosim_hw);
+      const std::string point = is_file ? fs::absolute(cosim_hw).string() : cosim_hw;
+      const std::string name = fs::path(cosim_hw).stem().string();
+      const std::string bin = std::string(CLONESIM_BINARY_DIR) + "/cosim_" + name;
+      if (!fs::exists(bin)) {
+        // Build it: add the point to the build's co-simulation list, generate, verilate, link.
+        std::cerr << "clonesim: building the co-simulation of " << name
+                  << " (generate RTL, verilate, compile: a few minutes, once)\n";
+        std::string cache = std::string(CLONESIM_BINARY_DIR) + "/CMakeCache.txt", points;
+        std::ifstream c(cache);
+        for (std::string line; std::getline(c, line);)
+          if (line.rfind("CLONESIM_COSIM_POINTS:", 0) == 0) points = line.substr(line.find('=') + 1);
+        points += (points.empty() ? "" : ";") + point;
+        const std::string q = "'";
+        const std::string cfg = "cmake -S " + q + CLONESIM_SOURCE_DIR + q + " -B " + q + CLONESIM_BINARY_DIR + q +
+                                " " + q + "-DCLONESIM_COSIM_POINTS=" + points + q + " >&2";
+        const std::string build = "cmake --build " + q + CLONESIM_BINARY_DIR + q + " --target cosim_" + name + " >&2";
+        if (std::system(cfg.c_str()) != 0 || std::system(build.c_str()) != 0)
+          throw Error("cosim: building " + bin + " failed (see the output above)");
+      }
+      std::vector<std::string> args = {bin};
+      if (!cosim_prog.empty()) args.push_back(cosim_prog);
+      if (!cosim_gen.empty()) args.insert(args.end(), {"--generate", cosim_gen});
+      if (!cosim_vcd.empty()) args.insert(args.end(), {"--vcd", cosim_vcd});
+      for (const auto& c : cosim_ctx) args.insert(args.end(), {"--ctx", c});
+      for (const auto& f : cosim_fill) args.insert(args.end(), {"--dram-random", f});
+      std::vector<char*> argv2;
+      for (auto& a : args) argv2.push_back(a.data());
+      argv2.push_back(nullptr);
+      std::cout.flush();
+      execv(bin.c_str(), argv2.data());
+      throw Error("cosim: cannot run " + bin);
     } else if (*gen_cmd) {
       rtl::GenOptions go;
       go.imem_depth = imem_depth;

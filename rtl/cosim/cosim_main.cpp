@@ -5,11 +5,13 @@
 // cycle), the total cycles, the final DRAM image and every tile's SRAM.
 // Compiled once per design point (CLONESIM_COSIM_HW names it).
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -27,6 +29,7 @@
 #include "isa/program.h"
 #include "sim/accelerator.h"
 #include "sim/memory.h"
+#include "rtl/cosim/test_programs.h"
 
 using namespace clonesim;
 using sc_core::sc_signal;
@@ -305,10 +308,10 @@ void random_fill(sim::SparseMemory& a, sim::SparseMemory& b, uint64_t addr, uint
 
 int sc_main(int argc, char* argv[]) {
   Verilated::commandArgs(argc, argv);
-  std::string program_path, vcd_path;
+  std::string program_path, vcd_path, generate_kind, only, dump_path;
   std::array<int64_t, 8> ctx{};
   std::vector<std::array<uint64_t, 3>> fills;
-  bool quiet = false;
+  bool quiet = false, verbose = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -316,6 +319,9 @@ int sc_main(int argc, char* argv[]) {
       return argv[++i];
     };
     if (a == "--vcd") vcd_path = next();
+    else if (a == "--generate") generate_kind = next();
+    else if (a == "--only") only = next();
+    else if (a == "--dump-program") dump_path = next();
     else if (a == "--ctx") {
       const std::string v = next();
       const auto eq = v.find('=');
@@ -331,26 +337,56 @@ int sc_main(int argc, char* argv[]) {
       }
       fills.push_back(f);
     } else if (a == "-q") quiet = true;
+    else if (a == "-v") verbose = true;
     else if (!a.empty() && a[0] != '+') program_path = a;
   }
   try {
-    if (program_path.empty()) throw Error("usage: cosim PROGRAM [--ctx cN=V] [--dram-random A:L[:S]] [--vcd FILE]");
+    if (program_path.empty() == generate_kind.empty())
+      throw Error("usage: cosim (PROGRAM | --generate transformer|dram|banks|random:SEED) [--ctx cN=V] "
+                  "[--dram-random A:L[:S]] [--vcd FILE] [-q]");
     const hw::HwConfig hw = hw::load_hw_config_or_named(CLONESIM_COSIM_HW);
-    const isa::Program prog = isa::load_program(program_path);
+    if (!generate_kind.empty()) {
+      program_path = generate_kind;
+      // generated programs read random DRAM below 16 MiB
+      fills.push_back({0, 1 << 24, 12345});
+    }
+    const isa::Program prog = generate_kind.empty() ? isa::load_program(program_path)
+                                                    : isa::assemble(cosim::generate(hw, generate_kind), generate_kind);
+    if (!dump_path.empty()) {
+      std::ofstream f(dump_path);
+      f << isa::disassemble(prog);
+      if (!f) throw Error(dump_path + ": cannot write");
+    }
     const uint64_t P = hw.domain(hw::Domain::Compute).points[hw.domain(hw::Domain::Compute).initial].period_ps;
     for (int d = 0; d < hw::kNumDomains; ++d)
       if (hw.domains[d].points[hw.domains[d].initial].period_ps != P)
         throw Error(hw.source + ": co-simulation needs every domain on one clock");
 
+    if (!only.empty() && only != "rtl" && only != "model" && only != "model-timing")
+      throw Error("--only " + only + ": expected rtl, model or model-timing");
     sim::Options opt;
-    opt.mode = sim::Mode::Functional;
+    opt.mode = only == "model-timing" ? sim::Mode::Timing : sim::Mode::Functional;
     opt.ctx = ctx;
-    sim::Accelerator model("model", hw, prog, opt);
+    const auto t0 = std::chrono::steady_clock::now();
+    if (only == "model" || only == "model-timing") {
+      // speed of the SystemC model alone (benchmark)
+      sim::Accelerator model("model", hw, prog, opt);
+      for (const auto& f : fills) random_fill(model.dram(), model.dram(), f[0], f[1], f[2]);
+      sc_core::sc_start();
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (!model.error().empty()) throw Error("model: " + model.error());
+      std::printf("SPEED model %llu cycles %.6f s\n", (unsigned long long)model.stats().cycles, wall);
+      return 0;
+    }
+    // the RTL-only benchmark elaborates no model
+    std::unique_ptr<sim::Accelerator> model_p;
+    if (only != "rtl") model_p = std::make_unique<sim::Accelerator>("model", hw, prog, opt);
     sc_core::sc_clock clk("clk", sc_core::sc_time(double(P), sc_core::SC_PS));
     Vcs_top top("rtl");
     RtlHarness harness("harness", &top, hw, prog, ctx);
     harness.clk(clk);
-    for (const auto& f : fills) random_fill(model.dram(), harness.dram_data, f[0], f[1], f[2]);
+    for (const auto& f : fills)
+      random_fill(model_p ? model_p->dram() : harness.dram_data, harness.dram_data, f[0], f[1], f[2]);
 #if VM_TRACE
     VerilatedVcdSc* tfp = nullptr;
     if (!vcd_path.empty()) {
@@ -363,10 +399,25 @@ int sc_main(int argc, char* argv[]) {
 #else
     if (!vcd_path.empty()) throw Error("--vcd: this co-simulation binary was built without tracing");
 #endif
+    if (only == "rtl") {
+      while (!harness.finished && harness.error.empty())
+        sc_core::sc_start(sc_core::sc_time(double(P) * 10000, sc_core::SC_PS));
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("SPEED rtl %llu cycles %.6f s\n", (unsigned long long)harness.rtl_cycles, wall);
+      return harness.error.empty() ? 0 : 1;
+    }
+    sim::Accelerator& model = *model_p;
     // run until the RTL has halted and been read back, and the model is done
     while (!harness.finished || (!model.finished() && model.error().empty())) {
       sc_core::sc_start(sc_core::sc_time(double(P) * 10000, sc_core::SC_PS));
-      if (!harness.error.empty()) break;
+      if (!harness.error.empty() || !model.error().empty()) break;
+      // the model has halted; the RTL gets 1000 cycles plus 10% more, then it has diverged
+      if (model.finished() && !harness.finished &&
+          sc_core::sc_time_stamp().value() > (model.stats().time_ps * 11 / 10 + 1000 * P) * 2 + 100000000ULL) {
+        std::printf("DIVERGED: the model halted at cycle %llu; the RTL has not halted\n",
+                    (unsigned long long)model.stats().cycles);
+        return 1;
+      }
     }
 #if VM_TRACE
     if (tfp) tfp->close();
@@ -382,6 +433,15 @@ int sc_main(int argc, char* argv[]) {
     std::sort(m.begin(), m.end());
     std::sort(rr.begin(), rr.end());
     const auto& units = model.stats().units;
+    if (verbose)
+      for (size_t i = 0; i < std::max(m.size(), rr.size()); ++i) {
+        auto cell = [&](const std::vector<Retire>& v) {
+          if (i >= v.size()) return std::string("-");
+          return "#" + std::to_string(v[i].index) + " " + units[v[i].unit].name + " @" + std::to_string(v[i].cycle);
+        };
+        std::printf("%4zu  model %-28s rtl %-28s%s\n", i, cell(m).c_str(), cell(rr).c_str(),
+                    (i < m.size() && i < rr.size() && m[i] == rr[i]) ? "" : "  <--");
+      }
     for (size_t i = 0; i < std::max(m.size(), rr.size()); ++i) {
       if (i >= m.size() || i >= rr.size() || !(m[i] == rr[i])) {
         auto show = [&](const std::vector<Retire>& v) {

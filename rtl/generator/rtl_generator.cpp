@@ -101,10 +101,10 @@ std::string config_package(const hw::HwConfig& hw, const GenOptions& opt) {
     << "  // clock period of the one RTL clock: the compute domain's initial point\n"
     << "  localparam longint PERIOD_PS = " << P << ";\n"
     << "  // per domain (0 compute, 1 memory, 2 always-on): initial point, transition cycles\n"
-    << "  localparam int INIT_POINT[3] = '{";
-  for (int d = 0; d < hw::kNumDomains; ++d) o << (d ? ", " : "") << hw.domains[d].initial;
-  o << "};\n  localparam longint TRANS_CYCLES[3] = '{";
-  for (int d = 0; d < hw::kNumDomains; ++d) o << (d ? ", " : "") << (hw.domains[d].transition_ps + P - 1) / P;
+    << "  localparam logic [2:0][7:0] INIT_POINT = {";
+  for (int d = hw::kNumDomains - 1; d >= 0; --d) o << "8'd" << hw.domains[d].initial << (d ? ", " : "");
+  o << "};\n  localparam logic [2:0][63:0] TRANS_CYCLES = {";
+  for (int d = hw::kNumDomains - 1; d >= 0; --d) o << "64'd" << (hw.domains[d].transition_ps + P - 1) / P << (d ? ", " : "");
   o << "};\nendpackage\n";
   return o.str();
 }

@@ -70,7 +70,7 @@ module cs_dma
   wire [31:0] cur_i = start ? 0 : n_issued;
   logic [DMA_OUT-1:0] slot_busy;
   wire [$clog2(DMA_OUT)-1:0] slot = ($clog2(DMA_OUT))'(cur_i % DMA_OUT);
-  wire slot_free = !slot_busy[slot] || (is_store && wack[slot]);
+  wire slot_free = !slot_busy[slot] || wack[slot];  // an acknowledgement frees its slot this cycle, for a load too
 
   // ---- store reader: lines of the next request
   logic rd_active;        // reading the lines of request cur_i

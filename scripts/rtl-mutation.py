@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Mutation check of the co-simulation regression.
+
+Injects one fault at a time into the generated RTL of a design point
+(operator swaps, off-by-one counters and delays, stuck bits, dropped
+dependency waits, wrong arbitration priority, ...), verilates the mutant,
+links it with the co-simulation harness, and runs a regression subset.
+A mutant is caught when any run diverges from the SystemC model (or fails).
+Prints a table and the count; exits non-zero if a mutant survives.
+
+    scripts/rtl-mutation.py [--build BUILD] [--hw edge-small] [--only N,M] [--keep]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+# (id, file, original text, mutated text, description, occurrence (1-based) or 0 = must be unique)
+MUTANTS = [
+    ("queue-visible-early", "cs_top.sv", "localparam int DL = SYNC > 1 ? SYNC - 1 : 1;",
+     "localparam int DL = SYNC > 2 ? SYNC - 2 : 1;", "dispatch reaches a queue one cycle early", 0),
+    ("queue-credit-lost", "cs_top.sv", "- (pop_dl[u][SYNC-1] ? 1 : 0);", "- 0;",
+     "a freed queue slot never returns to the controller", 0),
+    ("halt-no-drain", "cs_top.sv", "&& dispatched != done_seen_now) ok = 0;", "&& 1'b0) ok = 0;",
+     "halt/dvfs do not wait for earlier instructions", 0),
+    ("dma-ignores-wait", "cs_top.sv",
+     "33'(signed'(arrived[DOM_M][j] + 32'(incoming[DOM_M][j]) - consumed[j] - 32'(taken[j]))) < 33'(need[j])",
+     "1'b0", "DMA drops its semaphore waits", 0),
+    ("tile-ignores-wait", "cs_top.sv",
+     "33'(signed'(arrived[DOM_C][j] + 32'(incoming[DOM_C][j]) - consumed[j] - 32'(taken[j]))) < 33'(need[j])",
+     "1'b0", "matrix/vector units drop their semaphore waits", 0),
+    ("sem-not-consumed", "cs_top.sv", "consumed[j] <= consumed[j] + 32'(take_total[j]);",
+     "consumed[j] <= consumed[j];", "a wait does not consume its semaphore", 0),
+    ("sem-cross-early", "cs_top.sv", "incoming[y][j] = sig_now[y][j] + xdl[SYNC-1][y][j];",
+     "incoming[y][j] = sig_now[y][j] + xdl[0][y][j];", "cross-domain semaphore skips the synchroniser", 0),
+    ("drain-seen-early", "cs_top.sv", "done_seen_now[d] = done_seen[d] + 64'(cdl[d][SYNC-1]);",
+     "done_seen_now[d] = done_seen[d] + 64'(cdl[d][0]);", "completions reach the controller early", 0),
+    ("dma-bank-free", "cs_top.sv",
+     "32'(holders[t][sp][b]) + 32'(newly[t][sp][b]) >= (sp ? ACC_PORTS : SP_PORTS)", "1'b0",
+     "DMA ignores busy SRAM bank ports", 1),
+    ("tile-bank-free", "cs_top.sv",
+     "32'(holders[t][sp][b]) + 32'(newly[t][sp][b]) >= (sp ? ACC_PORTS : SP_PORTS)", "1'b0",
+     "matrix/vector units ignore busy SRAM bank ports", 2),
+    ("tile-priority-swapped", "cs_top.sv", "int u = FT + 2 * t + k;", "int u = FT + 2 * t + (1 - k);",
+     "vector unit arbitrates before the matrix unit", 0),
+    ("dma-fixed-priority", "cs_top.sv", "int u = 1 + ((int'(dma_last) - 1 + 1 + k) % (2 * DMA_CH));",
+     "int u = 1 + k;", "DMA queues in fixed priority instead of round-robin", 0),
+    ("ctx-add-sub", "cs_top.sv", "ctx[fld(rword, FW_SRC, FL_SRC, 3)] + fld(rword, FW_VALUE, FL_VALUE, 64);",
+     "ctx[fld(rword, FW_SRC, FL_SRC, 3)] - fld(rword, FW_VALUE, FL_VALUE, 64);", "ctx.add subtracts", 0),
+    ("addr-reg-dropped", "cs_top.sv", "fld(fword, FW_DRAM, FL_DRAM, FB_DRAM) + ctx[ar]",
+     "fld(fword, FW_DRAM, FL_DRAM, FB_DRAM)", "addr_reg is not added to the DRAM address", 0),
+    ("dvfs-short", "cs_top.sv", "trans_until[d] <= now + TRANS_CYCLES[d];",
+     "trans_until[d] <= now + TRANS_CYCLES[d] - 1;", "DVFS transition one cycle short", 0),
+    ("dma-burst-offbyone", "cs_dma.sv", "wire [63:0] room = 64'(DMA_BURST) - (g_d % DMA_BURST);",
+     "wire [63:0] room = 64'(DMA_BURST) - 1 - (g_d % DMA_BURST);", "DMA splits requests one byte short", 0),
+    ("dma-no-outstanding-limit", "cs_dma.sv", "wire slot_free = !slot_busy[slot] || wack[slot];",
+     "wire slot_free = 1'b1;", "DMA ignores the outstanding-request limit", 0),
+    ("dma-write-line-skew", "cs_dma.sv", "wire [63:0] wline = ws / lb + (accept ? 0 : wr_k);",
+     "wire [63:0] wline = ws / lb + (accept ? 0 : wr_k + 1);", "DMA writes the wrong SRAM line", 0),
+    ("dma-lines-offbyone", "cs_dma.sv", "wire [63:0] h_lines = (hs + hn - 1) / lb - hs / lb + 1;",
+     "wire [63:0] h_lines = (hs + hn - 1) / lb - hs / lb + 2;", "DMA writer counts one line too many", 0),
+    ("dma-broadcast-tile0", "cs_dma.sv", "logic hit = tile == 63 || tile == 8'(t);",
+     "logic hit = (tile == 63 && t == 0) || tile == 8'(t);", "broadcast loads write only tile 0", 0),
+    ("dma-store-stuck-bit", "cs_dma.sv", "    req_wdata = rd_buf;",
+     "    req_wdata = rd_buf & ~{{(DMA_BURST*8-1){1'b0}}, 1'b1};", "store data bit 0 stuck at 0", 0),
+    ("mxu-drain-short", "cs_mxu.sv", "dq[n] <= new_s_start + n_str + R + C;",
+     "dq[n] <= new_s_start + n_str + R + C - 1;", "matrix unit drains one cycle early", 0),
+    ("mxu-preload-long", "cs_mxu.sv", "wire [63:0] new_p_end = now + n_pre;", "wire [63:0] new_p_end = now + n_pre + 1;",
+     "weight preload one cycle long", 0),
+    ("mxu-no-bank-rule", "cs_mxu.sv", "!(SP_PORTS == 1 && (h_wmask & act_mask) != 0 && now < s_end);",
+     "1'b1;", "matrix preload ignores the single-port weight/activation bank", 0),
+    ("mxu-no-accumulate", "cs_mxu.sv", "logic signed [31:0] s = accum ? signed'(old_acc[(coff+4*n)*8+:32]) : 32'sd0;",
+     "logic signed [31:0] s = 32'sd0;", "matmul never accumulates", 0),
+    ("mxu-int4-nibbles", "cs_mxu.sv", "logic [3:0] nib = wi[0] ? byte_[7:4] : byte_[3:0];",
+     "logic [3:0] nib = wi[0] ? byte_[3:0] : byte_[7:4];", "int4 nibble order swapped", 0),
+    ("mxu-act-stuck", "cs_mxu.sv", "logic signed [7:0] a = signed'(act_now[aoff+64'(k)]);",
+     "logic signed [7:0] a = signed'(act_now[aoff+64'(k)] | 8'h01);", "activation bit 0 stuck at 1", 0),
+    ("vxu-no-rounding", "cs_vxu.sv", "t = 65'(x) + (65'(1) <<< (s - 1));", "t = 65'(x);",
+     "rounding shift truncates", 0),
+    ("vxu-sat8-126", "cs_vxu.sv", "return x > 64'sd127 ? 64'sd127 :", "return x > 64'sd126 ? 64'sd126 :",
+     "int8 saturates at 126", 0),
+    ("vxu-max-min", "cs_vxu.sv", "OP_VMAX: v = rshr(x > y ? x : y, shift);", "OP_VMAX: v = rshr(x < y ? x : y, shift);",
+     "vmax computes the minimum", 0),
+    ("vxu-mul-depth", "cs_vxu.sv", "t.fixed = ((o == OP_VMUL || o == OP_VREQUANT) ? 3 : 2)",
+     "t.fixed = ((o == OP_VMUL || o == OP_VREQUANT) ? 2 : 2)", "vmul/vrequant one cycle short", 0),
+    ("vxu-reduce-tree", "cs_vxu.sv", "(red_op ? log2up(L) + 1 : 0);", "(red_op ? log2up(L) : 0);",
+     "reduction tree one cycle short", 0),
+    ("vxu-no-sfu", "cs_vxu.sv", "if ((o == OP_VRECIP || o == OP_VRSQRT) && c < SFU_CYCLES) c = SFU_CYCLES;", "",
+     "reciprocal/rsqrt take one cycle per step", 0),
+    ("vxu-rot-sign", "cs_vxu.sv", "OP_VROT: v = (ai % (2 * h)) < h ? -x : x;", "OP_VROT: v = x;",
+     "vrot drops the negation", 0),
+    ("vxu-lut-index", "cs_vxu.sv", "logic [8:0] idx = 9'(sat(x, 1'b0) + 128);", "logic [8:0] idx = 9'(sat(x, 1'b0) + 127);",
+     "LUT index off by one", 0),
+    ("vxu-conflict-ports", "cs_vxu.sv", "c = (cntb[0][b] + SP_PORTS - 1) / SP_PORTS > c ? (cntb[0][b] + SP_PORTS - 1) / SP_PORTS : c;",
+     "c = c;", "scratchpad bank conflicts cost nothing", 0),
+    ("sram-mask-ignored", "cs_sram_bank.sv", "if (wmask[p][b]) mem[waddr[p]][b*8+:8] <= wdata[p][b*8+:8];",
+     "mem[waddr[p]][b*8+:8] <= wdata[p][b*8+:8];", "SRAM write ignores byte enables", 0),
+]
+
+SUITE = ["--generate transformer --ctx c1=3", "--generate dram", "--generate banks"] + \
+        [f"--generate random:{s}" for s in range(1, 7)]
+
+
+def apply(text, old, new, nth):
+    count = text.count(old)
+    if count == 0:
+        raise ValueError("original text not found")
+    if nth == 0:
+        if count != 1:
+            raise ValueError(f"original text found {count} times")
+        return text.replace(old, new)
+    idx = -1
+    for _ in range(nth):
+        idx = text.index(old, idx + 1)
+    return text[:idx] + new + text[idx + len(old):]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--build", default=os.path.join(root, "build"))
+    ap.add_argument("--hw", default="edge-small")
+    ap.add_argument("--only", default="", help="comma-separated mutant ids")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = ap.parse_args()
+    b = args.build
+    clonesim = os.path.join(b, "clonesim")
+    harness_objs = os.path.join(b, "rtl", "CMakeFiles", f"cosim_{args.hw}.dir", "cosim")
+    objs = [os.path.join(harness_objs, f) for f in ("cosim_main.cpp.o", "test_programs.cpp.o", "random_program.cpp.o")]
+    libs = [os.path.join(b, "rtl", "libclonesim_verilated_runtime.a"), os.path.join(b, "sim", "libclonesim_sim.a"),
+            os.path.join(b, "lib", "libclonesim_hw.a"), os.path.join(b, "lib", "libclonesim_isa.a"),
+            os.path.join(b, "lib", "libclonesim_dram.a"), os.path.join(b, "lib", "libclonesim_numerics.a"),
+            os.path.join(b, "lib", "libclonesim_common.a")]
+    for p in [clonesim] + objs + libs:
+        if not os.path.exists(p):
+            sys.exit(f"rtl-mutation: {p} missing: build first (cmake --build {b} --target cosim_{args.hw})")
+    work = tempfile.mkdtemp(prefix="clonesim-mutants-")
+    gen = os.path.join(work, "gen")
+    subprocess.run([clonesim, "rtl", "generate", "--hw", args.hw, "-o", gen], check=True, stdout=subprocess.DEVNULL)
+    files = open(os.path.join(gen, "files.f")).read().split()
+    chosen = [m for m in MUTANTS if not args.only or m[0] in args.only.split(",")]
+    print(f"{len(chosen)} mutants of the {args.hw} RTL, suite of {len(SUITE)} co-simulations each\n")
+    caught = 0
+    rows = []
+    for mid, fname, old, new, desc, nth in chosen:
+        t0 = time.time()
+        d = os.path.join(work, mid)
+        shutil.copytree(gen, d)
+        path = os.path.join(d, fname)
+        with open(path) as f:
+            text = f.read()
+        try:
+            text = apply(text, old, new, nth)
+        except ValueError as e:
+            sys.exit(f"rtl-mutation: mutant {mid}: {e} in {fname}")
+        with open(path, "w") as f:
+            f.write(text)
+        env = dict(os.environ, SYSTEMC_INCLUDE="/usr/include", SYSTEMC_LIBDIR="/usr/lib/x86_64-linux-gnu")
+        vl = subprocess.run(["verilator", "--sc", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
+                             "-Wno-lint", "-Wno-style", "--top-module", "cs_top", "--prefix", "Vcs_top", "-Mdir",
+                             os.path.join(d, "obj"), "--build", "-j", "2", "-CFLAGS", "-std=c++17 -O1"] + files,
+                            cwd=d, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        status = ""
+        if vl.returncode != 0:
+            status = "caught (does not build)"
+        else:
+            exe = os.path.join(d, "cosim")
+            link = subprocess.run(["g++", "-o", exe] + objs + [os.path.join(d, "obj", "Vcs_top__ALL.a")] + libs +
+                                  ["-lsystemc", "-lyaml-cpp", "-lpthread"], stderr=subprocess.PIPE, text=True)
+            if link.returncode != 0:
+                sys.exit(f"rtl-mutation: linking mutant {mid} failed:\n{link.stderr[-2000:]}")
+            for run in SUITE:
+                try:
+                    r = subprocess.run([exe] + run.split() + ["-q"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       text=True, timeout=300)
+                    failed = r.returncode != 0
+                except subprocess.TimeoutExpired:
+                    failed = True
+                if failed:
+                    status = f"caught by {run.split()[1]}"
+                    break
+        ok = status != ""
+        caught += ok
+        rows.append((mid, desc, status or "SURVIVED", time.time() - t0))
+        print(f"  {mid:26s} {status or 'SURVIVED':32s} {time.time() - t0:6.0f} s   {desc}", flush=True)
+        shutil.rmtree(d, ignore_errors=True)
+    print(f"\ncaught {caught} of {len(chosen)} mutants")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    sys.exit(0 if caught == len(chosen) else 1)
+
+
+if __name__ == "__main__":
+    main()
