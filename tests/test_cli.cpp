@@ -154,3 +154,36 @@ TEST_CASE("sim writes JSON statistics and a Perfetto trace, and both modes agree
   for (const auto& e : trace.at("traceEvents")) slices += e.at("ph") == "X";
   CHECK(slices == 49);  // every instruction but halt, once per tile copy
 }
+
+TEST_CASE("rtl generate writes a deterministic file set; unbuildable points are refused", "[cli][rtl]") {
+  const std::string a = tmp_path("rtl_a"), b = tmp_path("rtl_b");
+  REQUIRE(run("rtl generate --hw edge-small -o " + a).code == 0);
+  REQUIRE(run("rtl generate --hw edge-small -o " + b).code == 0);
+  const std::string files = read_file(a + "/files.f");
+  CHECK(files == "cs_cfg_pkg.sv\ncs_isa_pkg.sv\ncs_sram_bank.sv\ncs_sram.sv\ncs_dma.sv\ncs_mxu.sv\ncs_vxu.sv\ncs_top.sv\n");
+  std::istringstream list(files);
+  for (std::string f; std::getline(list, f);) CHECK(read_file(a + "/" + f) == read_file(b + "/" + f));
+  const std::string cfg = read_file(a + "/cs_cfg_pkg.sv");
+  CHECK_THAT(cfg, Catch::Contains("localparam int TILES = 1;") && Catch::Contains("localparam int MXU_R = 8;") &&
+                      Catch::Contains("localparam int SP_LB = 32;"));
+  // the ISA package carries the field table of isa.h
+  CHECK_THAT(read_file(a + "/cs_isa_pkg.sv"),
+             Catch::Contains("OP_MATMUL = 8'h20") && Catch::Contains("FW_DRAM = 1, FL_DRAM = 0, FB_DRAM = 48"));
+
+  // a 32-row array cannot read its activation rows from 32-byte scratchpad lines
+  std::string y = read_file(kSrc + "/configs/hw/edge-small.yaml");
+  y.replace(y.find("rows: 8"), 7, "rows: 64");
+  const std::string yf = tmp_path("wide.yaml");
+  write_file(yf, y);
+  const Out o = run("rtl generate --hw " + yf + " -o " + tmp_path("rtl_c"));
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK_THAT(o.err, Catch::Contains(yf) && Catch::Contains("mxu.rows"));
+}
+
+TEST_CASE("cosim refuses a design point whose domains run at different clocks", "[cli][rtl]") {
+  const Out o = run("cosim --hw clone-28nm --generate banks");
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK_THAT(o.err, Catch::Contains("same clock"));
+}

@@ -36,8 +36,16 @@ std::string transformer_layer(const hw::HwConfig& hw) {
   const unsigned T = 8, H = C;
   const unsigned K = R < H ? R : H;  // reduction tile
   const unsigned kt = (H + K - 1) / K;
-  auto sp = [&](unsigned bank, ull off) { return ull(bank % nsp) * spb + off; };
-  auto acc = [&](unsigned bank, ull off) { return ull(bank % nacc) * accb + off; };
+  // region i: bank i mod banks, and a distinct slice of that bank when there
+  // are fewer banks than regions (8 scratchpad regions, 2 accumulator regions)
+  auto sp = [&](unsigned i, ull off) {
+    const unsigned per = (8 + nsp - 1) / nsp;
+    return ull(i % nsp) * spb + ull(i / nsp) * (spb / per) + off;
+  };
+  auto acc = [&](unsigned i, ull off) {
+    const unsigned per = (2 + nacc - 1) / nacc;
+    return ull(i % nacc) * accb + ull(i / nacc) * (accb / per) + off;
+  };
   const ull X = sp(0, 0), G = sp(1, 0), XN = sp(2, 0), W = sp(3, 0), Q = sp(4, 0), KK = sp(5, 0), V = sp(6, 0);
   const ull TAB = sp(7, 0);
   const ull ACC0 = acc(0, 0), ACC1 = acc(1, 0);

@@ -141,7 +141,7 @@ module cs_top
   logic [NSEM-1:0][31:0] consumed;
   logic [2:0][NSEM-1:0][31:0] arrived;
   logic [2:0][NSEM-1:0][7:0] sig_now;           // signals raised this cycle, by source domain
-  logic [2:0][NSEM-1:0][7:0] xdl[SYNC];         // crossing signals, by destination domain
+  logic [SYNC-1:0][2:0][NSEM-1:0][7:0] xdl;     // crossing signals, by destination domain
   logic [2:0][NSEM-1:0][7:0] incoming;
   always_comb
     for (int y = 0; y < 3; y++)
@@ -150,16 +150,18 @@ module cs_top
     if (!rst_n) begin
       consumed <= '0;
       arrived <= '0;
-      for (int s = 0; s < SYNC; s++) xdl[s] <= '0;
+      xdl <= '0;
     end else begin
+      logic [SYNC-1:0][2:0][NSEM-1:0][7:0] nx;
+      nx = xdl << ($bits(nx) / SYNC);  // stage s takes stage s-1
       for (int y = 0; y < 3; y++)
         for (int j = 0; j < NSEM; j++) begin
           logic [7:0] x = 0;
           for (int d = 0; d < 3; d++) if (d != y) x += sig_now[d][j];
-          xdl[0][y][j] <= x;
+          nx[0][y][j] = x;
           arrived[y][j] <= arrived[y][j] + 32'(incoming[y][j]);
         end
-      for (int s = 1; s < SYNC; s++) xdl[s] <= xdl[s-1];
+      xdl <= nx;
       for (int j = 0; j < NSEM; j++) consumed[j] <= consumed[j] + 32'(take_total[j]);
     end
 
