@@ -20,8 +20,8 @@ import time
 
 # (id, file, original text, mutated text, description, occurrence (1-based) or 0 = must be unique)
 MUTANTS = [
-    ("queue-visible-early", "cs_top.sv", "localparam int DL = SYNC > 1 ? SYNC - 1 : 1;",
-     "localparam int DL = SYNC > 2 ? SYNC - 2 : 1;", "dispatch reaches a queue one cycle early", 0),
+    ("queue-visible-late", "cs_top.sv", "localparam int DL = SYNC > 1 ? SYNC - 1 : 1;",
+     "localparam int DL = SYNC;", "dispatch reaches a queue one cycle late", 0),
     ("queue-credit-lost", "cs_top.sv", "- (pop_dl[u][SYNC-1] ? 1 : 0);", "- 0;",
      "a freed queue slot never returns to the controller", 0),
     ("halt-no-drain", "cs_top.sv", "&& dispatched != done_seen_now) ok = 0;", "&& 1'b0) ok = 0;",
@@ -159,7 +159,7 @@ def main():
         with open(path, "w") as f:
             f.write(text)
         env = dict(os.environ, SYSTEMC_INCLUDE="/usr/include", SYSTEMC_LIBDIR="/usr/lib/x86_64-linux-gnu")
-        vl = subprocess.run(["verilator", "--sc", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
+        vl = subprocess.run(["verilator", "--sc", "--trace", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
                              "-Wno-lint", "-Wno-style", "--top-module", "cs_top", "--prefix", "Vcs_top", "-Mdir",
                              os.path.join(d, "obj"), "--build", "-j", "2", "-CFLAGS", "-std=c++17 -O1"] + files,
                             cwd=d, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

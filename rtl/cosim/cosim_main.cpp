@@ -132,6 +132,7 @@ SC_MODULE(RtlHarness) {
   bool finished = false;
   std::vector<std::vector<uint8_t>> sram[2];  // [space][tile] bytes read back
   std::string error;
+  bool readback = true;  // read every SRAM line back after the halt (off for speed runs)
 
   struct LoadResp {
     uint64_t ready;
@@ -277,7 +278,7 @@ SC_MODULE(RtlHarness) {
     }
     rtl_cycles = to_u64(cycles.read());
     // read back every tile memory through the debug port
-    for (int sp = 0; sp < 2; ++sp) {
+    for (int sp = 0; sp < 2 && readback; ++sp) {
       const hw::SramConfig& s = sp ? hw.accumulator : hw.scratchpad;
       for (unsigned t = 0; t < hw.tiles; ++t) {
         std::vector<uint8_t> img(s.total_bytes());
@@ -385,6 +386,7 @@ int sc_main(int argc, char* argv[]) {
     Vcs_top top("rtl");
     RtlHarness harness("harness", &top, hw, prog, ctx);
     harness.clk(clk);
+    harness.readback = only != "rtl";
     for (const auto& f : fills)
       random_fill(model_p ? model_p->dram() : harness.dram_data, harness.dram_data, f[0], f[1], f[2]);
 #if VM_TRACE
