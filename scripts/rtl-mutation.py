@@ -8,7 +8,11 @@ links it with the co-simulation harness, and runs a regression subset.
 A mutant is caught when any run diverges from the SystemC model (or fails).
 Prints a table and the count; exits non-zero if a mutant survives.
 
-    scripts/rtl-mutation.py [--build BUILD] [--hw edge-small] [--only N,M] [--keep]
+    scripts/rtl-mutation.py [--build BUILD] [--hw edge-small|PATH.yaml] [--only N,M] [--keep]
+
+A mutant can be equivalent on one design point (a broadcast fault on a
+one-tile point): run it on a multi-tile point too, e.g.
+    scripts/rtl-mutation.py --hw tests/data/hw/cosim-4x8.yaml
 """
 import argparse
 import os
@@ -128,7 +132,8 @@ def main():
     args = ap.parse_args()
     b = args.build
     clonesim = os.path.join(b, "clonesim")
-    harness_objs = os.path.join(b, "rtl", "CMakeFiles", f"cosim_{args.hw}.dir", "cosim")
+    name = os.path.splitext(os.path.basename(args.hw))[0]  # a shipped name or a YAML path
+    harness_objs = os.path.join(b, "rtl", "CMakeFiles", f"cosim_{name}.dir", "cosim")
     objs = [os.path.join(harness_objs, f) for f in ("cosim_main.cpp.o", "test_programs.cpp.o", "random_program.cpp.o")]
     libs = [os.path.join(b, "rtl", "libclonesim_verilated_runtime.a"), os.path.join(b, "sim", "libclonesim_sim.a"),
             os.path.join(b, "lib", "libclonesim_hw.a"), os.path.join(b, "lib", "libclonesim_isa.a"),
@@ -136,13 +141,13 @@ def main():
             os.path.join(b, "lib", "libclonesim_common.a")]
     for p in [clonesim] + objs + libs:
         if not os.path.exists(p):
-            sys.exit(f"rtl-mutation: {p} missing: build first (cmake --build {b} --target cosim_{args.hw})")
+            sys.exit(f"rtl-mutation: {p} missing: build first (cmake --build {b} --target cosim_{name})")
     work = tempfile.mkdtemp(prefix="clonesim-mutants-")
     gen = os.path.join(work, "gen")
     subprocess.run([clonesim, "rtl", "generate", "--hw", args.hw, "-o", gen], check=True, stdout=subprocess.DEVNULL)
     files = open(os.path.join(gen, "files.f")).read().split()
     chosen = [m for m in MUTANTS if not args.only or m[0] in args.only.split(",")]
-    print(f"{len(chosen)} mutants of the {args.hw} RTL, suite of {len(SUITE)} co-simulations each\n")
+    print(f"{len(chosen)} mutants of the {name} RTL, suite of {len(SUITE)} co-simulations each\n")
     caught = 0
     rows = []
     for mid, fname, old, new, desc, nth in chosen:
