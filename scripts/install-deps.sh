@@ -11,6 +11,7 @@ PACKAGES=(
   libcli11-dev
   catch2
   nlohmann-json3-dev
+  python3                  # scripts/rtl-mutation.py
 )
 
 missing=()
