@@ -24,6 +24,10 @@ std::vector<std::string> generate(const hw::HwConfig& hw, const std::string& dir
 
 std::string config_package(const hw::HwConfig& hw, const GenOptions& opt);
 std::string isa_package();
+// The same parameters as headers included inside each module (the form
+// yosys's SystemVerilog front end reads: it has no package import).
+std::string config_header(const hw::HwConfig& hw, const GenOptions& opt);
+std::string isa_header();
 
 // The RTL sources shipped with clonesim, in compile order (file names).
 const std::vector<std::string>& rtl_sources();

@@ -542,7 +542,7 @@ module cs_top
       dma_unit <= 0;
       cycles <= 0;
       plen <= 0;
-      for (int d = 0; d < 3; d++) dvfs_point[d] <= 8'(INIT_POINT[d]);
+      for (int d = 0; d < 3; d++) dvfs_point[d] <= INIT_POINT[d*8+:8];
       for (int i = 0; i < 8; i++) ctx[i] <= 0;
     end else begin
       if (ctx_we && ctx_idx != 0) ctx[ctx_idx] <= ctx_data;
@@ -577,15 +577,15 @@ module cs_top
             OP_DVFS: begin
               logic [1:0] d = 2'(fld(rword, FW_DOMAIN, FL_DOMAIN, FB_DOMAIN));
               dvfs_point[d] <= 8'(fld(rword, FW_POINT, FL_POINT, FB_POINT));
-              trans_until[d] <= now + TRANS_CYCLES[d];
-              ctrl_next <= now + TRANS_CYCLES[d];
+              trans_until[d] <= now + TRANS_CYCLES[d*64+:64];
+              ctrl_next <= now + TRANS_CYCLES[d*64+:64];
             end
             default: ;
           endcase
           if (fld(rword, FW_SIGNAL0, FL_SIGNAL0, 5) != 0 || fld(rword, FW_SIGNAL1, FL_SIGNAL1, 5) != 0) begin
             ctrl_sig_pending <= 1;
             ctrl_sig_word <= rword;
-            ctrl_sig_at <= fop == OP_DVFS ? now + TRANS_CYCLES[fld(rword, FW_DOMAIN, FL_DOMAIN, FB_DOMAIN)] : now + 1;
+            ctrl_sig_at <= fop == OP_DVFS ? now + TRANS_CYCLES[fld(rword, FW_DOMAIN, FL_DOMAIN, FB_DOMAIN)*64+:64] : now + 1;
           end
         end
       end
