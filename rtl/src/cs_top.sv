@@ -6,10 +6,13 @@
 //
 // Units: 0 controller; 1+2c load[c], 2+2c store[c] (DMA channel c); then per
 // tile t: matrix[t], vector[t].  Issue priority is this order.
-module cs_top
-  import cs_cfg_pkg::*;
-  import cs_isa_pkg::*;
-(
+//
+// Written in the SystemVerilog subset that both Verilator and yosys read
+// (docs/rtl.md): flat vectors instead of packed multi-dimensional arrays,
+// unpacked arrays for per-unit state, no return statements.
+module cs_top #(
+`include "cs_cfg.svh"
+) (
     input  logic clk,
     input  logic rst_n,
     // program and context registers, loaded before `go`
@@ -34,81 +37,96 @@ module cs_top
     output logic resp_ready,
     input  logic [DMA_BURST*8-1:0] resp_data,
     input  logic [DMA_OUT-1:0] wack,
-    // retirements: unit u completes instruction retire_index[u] this cycle
+    // retirements: unit u completes instruction retire_index[32u+:32] this cycle
     output logic [NU-1:0] retire_valid,
-    output logic [NU-1:0][31:0] retire_index,
-    // DVFS control registers (operating point index per domain)
-    output logic [2:0][7:0] dvfs_point,
+    output logic [NU*32-1:0] retire_index,
+    // DVFS control registers: operating point index of domain d in [8d+:8]
+    output logic [23:0] dvfs_point,
     // debug read of a tile memory line
     input  logic [7:0] dbg_tile,
     input  logic dbg_space,
-    input  logic [31:0] dbg_line,
+    input  logic [(SP_LAW > ACC_LAW ? SP_LAW : ACC_LAW)-1:0] dbg_line,
     output logic [LB_MAX*8-1:0] dbg_data
 );
+`include "cs_isa.svh"
   localparam int FT = 1 + 2 * DMA_CH;  // first tile unit
   localparam int QW = $clog2(QDEPTH + 1);
-  localparam int MXQ = MXU_R + MXU_C + 4;
+  localparam int MXQ = MXU_R + MXU_C + 4;  // in-flight instructions per unit
+  localparam int FLW = $clog2(MXQ + 1);
   localparam int DOM_C = 0, DOM_M = 1, DOM_A = 2;
+  // bank masks: scratchpad banks in [MB-1:0], accumulator banks in [2*MB-1:MB]
+  localparam int MB = SP_BANKS > ACC_BANKS ? SP_BANKS : ACC_BANKS;
+  localparam int HB = 2 * MB * 4;  // per-unit hold counters, 4 bits per (space, bank)
+  // index widths of the per-unit arrays
+  localparam int UIW = $clog2(NU);
+  localparam int QIW = QDEPTH > 1 ? $clog2(QDEPTH) : 1;
+  localparam int FIW = $clog2(MXQ);
 
-  function automatic int dom_of(int u);
-    return u == 0 ? DOM_A : (u < FT ? DOM_M : DOM_C);
+  function automatic int dom_of(input int u);
+    dom_of = u == 0 ? DOM_A : (u < FT ? DOM_M : DOM_C);
   endfunction
-  function automatic int tile_of(int u);
-    return u < FT ? -1 : (u - FT) / 2;
+  function automatic int tile_of(input int u);
+    tile_of = u < FT ? 0 : (u - FT) / 2;
   endfunction
 
   // ------------------------------------------------------------------ state
   logic running;
   logic [63:0] now;
-  logic [255:0] imem[IMEM_DEPTH];
   logic [31:0] plen;
   logic [63:0] ctx[8];
   logic [31:0] pc;
   logic [63:0] ctrl_next;
-  logic [2:0][63:0] trans_until;
-  logic [2:0][63:0] dispatched, done_seen;
+  logic [191:0] trans_until;             // per domain d: [64d+:64]
+  logic [191:0] dispatched, done_seen;   // per domain d: [64d+:64]
 
-  always_ff @(posedge clk) begin
-    if (prog_we) imem[prog_addr] <= prog_data;
-  end
+  // ------------------------------------------------------------------ program memory
+  // An SRAM macro: written before `go`, read combinationally at pc.
+  logic [255:0] imem_rd;
+  cs_sram_bank #(.LB(32), .DEPTH(IMEM_DEPTH), .NR(1), .NW(1)) u_imem (
+      .clk, .raddr(pc[IMEM_AW-1:0]), .rdata(imem_rd), .we(prog_we), .waddr(prog_addr), .wmask({32{1'b1}}),
+      .wdata(prog_data));
 
   // ------------------------------------------------------------------ queues
   // Each unit queue: SYNC-1 register stages from the controller, then the
   // FIFO write: an entry pushed in cycle t is at the head from cycle t+SYNC.
   localparam int DL = SYNC > 1 ? SYNC - 1 : 1;
   logic [NU-1:0] push;                 // controller pushes this cycle
-  logic [NU-1:0][255:0] push_word;
-  logic [NU-1:0][31:0] push_idx;
+  logic [255:0] push_word[NU];
+  logic [31:0] push_idx[NU];
   logic [NU-1:0] pop;                  // the unit starts its head this cycle
-  logic [NU-1:0][DL-1:0][255:0] dl_word;
-  logic [NU-1:0][DL-1:0] dl_v;
-  logic [NU-1:0][DL-1:0][31:0] dl_idx;
-  logic [NU-1:0][QDEPTH-1:0][255:0] q_word;
-  logic [NU-1:0][QDEPTH-1:0][31:0] q_idx;
-  logic [NU-1:0][QW-1:0] q_n;
-  logic [NU-1:0][SYNC-1:0] pop_dl;     // pops on their way back to the controller
-  logic [NU-1:0][QW:0] occ;            // what the controller counts
+  logic [255:0] dl_word[NU][DL];
+  logic [DL-1:0] dl_v[NU];
+  logic [31:0] dl_idx[NU][DL];
+  logic [255:0] q_word[NU][QDEPTH];
+  logic [31:0] q_idx[NU][QDEPTH];
+  logic [QW-1:0] q_n[NU];
+  logic [SYNC-1:0] pop_dl[NU];         // pops on their way back to the controller
+  logic [QW:0] occ[NU];                // what the controller counts
   always_ff @(posedge clk or negedge rst_n)
     if (!rst_n) begin
-      dl_v <= '0;
-      q_n <= '0;
-      pop_dl <= '0;
-      occ <= '0;
+      for (int u = 0; u < NU; u++) begin
+        dl_v[u] <= '0;
+        q_n[u] <= '0;
+        pop_dl[u] <= '0;
+        occ[u] <= '0;
+      end
     end else
       for (int u = 1; u < NU; u++) begin
-        logic [QW-1:0] n = q_n[u];
-        logic in_v = SYNC > 1 ? dl_v[u][DL-1] : push[u];
+        logic [QW-1:0] n;
+        logic in_v;
+        n = q_n[u];
+        in_v = SYNC > 1 ? dl_v[u][DL-1] : push[u];
         if (pop[u]) begin
           for (int i = 0; i + 1 < QDEPTH; i++) begin
             q_word[u][i] <= q_word[u][i+1];
             q_idx[u][i] <= q_idx[u][i+1];
           end
-          n = n - 1;
+          n = n - 1'b1;
         end
         if (in_v) begin
-          q_word[u][n] <= SYNC > 1 ? dl_word[u][DL-1] : push_word[u];
-          q_idx[u][n] <= SYNC > 1 ? dl_idx[u][DL-1] : push_idx[u];
-          n = n + 1;
+          q_word[u][QIW'(n)] <= SYNC > 1 ? dl_word[u][DL-1] : push_word[u];
+          q_idx[u][QIW'(n)] <= SYNC > 1 ? dl_idx[u][DL-1] : push_idx[u];
+          n = n + 1'b1;
         end
         q_n[u] <= n;
         dl_v[u][0] <= push[u];
@@ -122,123 +140,149 @@ module cs_top
         pop_dl[u][0] <= pop[u];
         for (int s = 1; s < SYNC; s++) pop_dl[u][s] <= pop_dl[u][s-1];
         // occupancy: +1 per push; -1 once a pop has crossed back (SYNC cycles)
-        occ[u] <= occ[u] + (push[u] ? 1 : 0) - (pop_dl[u][SYNC-1] ? 1 : 0);
+        occ[u] <= occ[u] + (QW+1)'(push[u]) - (QW+1)'(pop_dl[u][SYNC-1]);
       end
   // the controller's view this cycle: pops that crossed back this cycle no longer count
-  logic [NU-1:0][QW:0] occ_seen;
-  always_comb for (int u = 0; u < NU; u++) occ_seen[u] = occ[u] - ((u > 0 && pop_dl[u][SYNC-1]) ? 1 : 0);
-  wire [NU-1:0] head_v;
-  for (genvar u = 0; u < NU; u++) begin : g_head
-    if (u == 0) begin : g_c
-      assign head_v[u] = 0;
-    end else begin : g_u
-      assign head_v[u] = q_n[u] != 0;
+  logic [QW:0] occ_seen[NU];
+  logic [NU-1:0] head_v;
+  always_comb begin
+    occ_seen[0] = '0;
+    head_v[0] = 1'b0;
+    for (int u = 1; u < NU; u++) begin
+      occ_seen[u] = occ[u] - (QW+1)'(pop_dl[u][SYNC-1]);
+      head_v[u] = q_n[u] != 0;
     end
   end
 
   // ------------------------------------------------------------------ semaphores
   // value seen by domain Y = arrived[Y] (+ what arrives now) - consumed
-  logic [NSEM-1:0][31:0] consumed;
-  logic [2:0][NSEM-1:0][31:0] arrived;
-  logic [2:0][NSEM-1:0][7:0] sig_now;           // signals raised this cycle, by source domain
-  logic [SYNC-1:0][2:0][NSEM-1:0][7:0] xdl;     // crossing signals, by destination domain
-  logic [2:0][NSEM-1:0][7:0] incoming;
+  logic [31:0] consumed[NSEM];
+  logic [31:0] arrived[3][NSEM];
+  logic [7:0] sig_now[3][NSEM];        // signals raised this cycle, by source domain
+  logic [7:0] xdl[SYNC][3][NSEM];      // crossing signals, by destination domain
+  logic [7:0] incoming[3][NSEM];
+  logic [7:0] take_total[NSEM];        // waits consumed this cycle
   always_comb
     for (int y = 0; y < 3; y++)
       for (int j = 0; j < NSEM; j++) incoming[y][j] = sig_now[y][j] + xdl[SYNC-1][y][j];
   always_ff @(posedge clk or negedge rst_n)
     if (!rst_n) begin
-      consumed <= '0;
-      arrived <= '0;
-      xdl <= '0;
+      for (int j = 0; j < NSEM; j++) begin
+        consumed[j] <= '0;
+        for (int y = 0; y < 3; y++) begin
+          arrived[y][j] <= '0;
+          for (int s = 0; s < SYNC; s++) xdl[s][y][j] <= '0;
+        end
+      end
     end else begin
-      logic [SYNC-1:0][2:0][NSEM-1:0][7:0] nx;
-      nx = xdl << ($bits(nx) / SYNC);  // stage s takes stage s-1
       for (int y = 0; y < 3; y++)
         for (int j = 0; j < NSEM; j++) begin
-          logic [7:0] x = 0;
+          logic [7:0] x;
+          x = '0;
           for (int d = 0; d < 3; d++) if (d != y) x += sig_now[d][j];
-          nx[0][y][j] = x;
+          xdl[0][y][j] <= x;  // stage s takes stage s-1
+          for (int s = 1; s < SYNC; s++) xdl[s][y][j] <= xdl[s-1][y][j];
           arrived[y][j] <= arrived[y][j] + 32'(incoming[y][j]);
         end
-      xdl <= nx;
       for (int j = 0; j < NSEM; j++) consumed[j] <= consumed[j] + 32'(take_total[j]);
     end
 
-  function automatic int sem_idx(int t, int id);
-    return id >= 16 ? 16 * TILES + (id - 16) : t * 16 + id;
+  function automatic int sem_idx(input int t, input int id);
+    sem_idx = id >= 16 ? 16 * TILES + (id - 16) : t * 16 + id;
   endfunction
-  // waits (or signals) of an instruction on the tiles in `tm`
-  function automatic logic [NSEM-1:0][1:0] sem_need(logic [255:0] x, logic [63:0] tm, logic sig);
-    logic [NSEM-1:0][1:0] n = '0;
+  // waits (or signals) of an instruction on the tiles in `tm`: 2 bits per semaphore
+  function automatic logic [2*NSEM-1:0] sem_need(input logic [255:0] x, input logic [TILES-1:0] tm, input logic sig);
+    logic [2*NSEM-1:0] n;
+    int id;
+    n = '0;
     for (int k = 0; k < 2; k++) begin
-      int id = sig ? int'(fld(x, k ? FW_SIGNAL1 : FW_SIGNAL0, k ? FL_SIGNAL1 : FL_SIGNAL0, 5))
-                   : int'(fld(x, k ? FW_WAIT1 : FW_WAIT0, k ? FL_WAIT1 : FL_WAIT0, 5));
+      if (sig) id = int'(fld(x, k != 0 ? FW_SIGNAL1 : FW_SIGNAL0, k != 0 ? FL_SIGNAL1 : FL_SIGNAL0, 5));
+      else id = int'(fld(x, k != 0 ? FW_WAIT1 : FW_WAIT0, k != 0 ? FL_WAIT1 : FL_WAIT0, 5));
       if (id != 0) begin
-        if (id >= 16) n[sem_idx(0, id)] += 1;
-        else for (int t = 0; t < TILES; t++) if (tm[t]) n[sem_idx(t, id)] += 1;
+        if (id >= 16) n[2*sem_idx(0, id)+:2] = n[2*sem_idx(0, id)+:2] + 2'd1;
+        else
+          for (int t = 0; t < TILES; t++)
+            if (tm[t]) n[2*sem_idx(t, id)+:2] = n[2*sem_idx(t, id)+:2] + 2'd1;
       end
     end
-    return n;
+    sem_need = n;
   endfunction
-  function automatic logic [63:0] tmask_of(logic [255:0] x);
-    logic [7:0] t = 8'(fld(x, FW_TILE, FL_TILE, FB_TILE));
-    return t == 63 ? (64'(1) << TILES) - 1 : 64'(1) << t;
+  function automatic logic [TILES-1:0] tmask_of(input logic [255:0] x);
+    logic [5:0] t;
+    t = 6'(fld(x, FW_TILE, FL_TILE, FB_TILE));
+    tmask_of = t == 6'd63 ? {TILES{1'b1}} : TILES'(1) << t;
+  endfunction
+  // may a wait take `need` from a semaphore: its value in the domain (arrived
+  // - consumed, negative while a signal consumed elsewhere has not crossed
+  // here yet) less what earlier units took this cycle is at least `need`
+  function automatic logic sem_ok(input logic [31:0] arr, input logic [7:0] inc, input logic [31:0] cons,
+                                  input logic [7:0] taken, input logic [1:0] need);
+    sem_ok = need == 2'd0 || $signed(arr + 32'(inc) - cons - 32'(taken)) >= $signed({30'd0, need});
   endfunction
 
   // ------------------------------------------------------------------ banks
-  function automatic logic [63:0] range_mask(logic [63:0] addr, logic [63:0] bytes, logic acc);
-    logic [63:0] m = 0;
-    logic [63:0] bb = acc ? 64'(ACC_LB * ACC_DEPTH) : 64'(SP_LB * SP_DEPTH);
-    int nb = acc ? ACC_BANKS : SP_BANKS;
-    for (int b = 0; b < nb; b++)
-      if (64'(b) >= addr / bb && 64'(b) <= (addr + bytes - 1) / bb) m[b] = 1;
-    return m;
+  function automatic logic [MB-1:0] range_mask(input logic [63:0] addr, input logic [63:0] bytes, input logic acc);
+    logic [63:0] first, last;
+    logic [MB-1:0] m;
+    first = acc ? addr / 64'(ACC_LB * ACC_DEPTH) : addr / 64'(SP_LB * SP_DEPTH);
+    last = acc ? (addr + bytes - 1) / 64'(ACC_LB * ACC_DEPTH) : (addr + bytes - 1) / 64'(SP_LB * SP_DEPTH);
+    m = '0;
+    for (int b = 0; b < MB; b++)
+      if (b < (acc ? ACC_BANKS : SP_BANKS) && 64'(b) >= first && 64'(b) <= last) m[b] = 1'b1;
+    range_mask = m;
   endfunction
-  function automatic logic [1:0][63:0] banks_of(logic [255:0] x);
-    logic [1:0][63:0] m = '0;
-    logic [7:0] o = 8'(fld(x, FW_OPCODE, FL_OPCODE, FB_OPCODE));
+  // banks an instruction holds while in flight: [sp*MB + b]
+  function automatic logic [2*MB-1:0] banks_of(input logic [255:0] x);
+    logic [2*MB-1:0] m;
+    logic [7:0] o;
+    logic [63:0] M, K, N, wb;
+    logic sp, asp, bsp, dsp;
+    logic [1:0] bm;
+    m = '0;
+    o = 8'(fld(x, FW_OPCODE, FL_OPCODE, FB_OPCODE));
+    M = fld(x, FW_M, FL_M, FB_M);
+    K = fld(x, FW_K, FL_K, FB_K);
+    N = fld(x, FW_N, FL_N, FB_N);
+    wb = (K * N * (fld(x, FW_WTYPE, FL_WTYPE, FB_WTYPE) != 0 ? 64'd4 : 64'd8) + 7) / 8;
+    sp = fld(x, FW_SPACE, FL_SPACE, FB_SPACE) != 0;
+    asp = fld(x, FW_ASPACE, FL_ASPACE, FB_ASPACE) != 0;
+    bsp = fld(x, FW_BSPACE, FL_BSPACE, FB_BSPACE) != 0;
+    dsp = fld(x, FW_DSPACE, FL_DSPACE, FB_DSPACE) != 0;
+    bm = 2'(fld(x, FW_BMODE, FL_BMODE, FB_BMODE));
     if (o == OP_LOAD || o == OP_STORE) begin
-      logic sp = fld(x, FW_SPACE, FL_SPACE, FB_SPACE) != 0;
-      m[sp] = range_mask(fld(x, FW_SRAM, FL_SRAM, FB_SRAM),
-                         (fld(x, FW_ROWS, FL_ROWS, FB_ROWS) - 1) * fld(x, FW_SSTRIDE, FL_SSTRIDE, FB_SSTRIDE) +
-                         fld(x, FW_BYTES, FL_BYTES, FB_BYTES), sp);
+      m[sp*MB+:MB] = range_mask(fld(x, FW_SRAM, FL_SRAM, FB_SRAM),
+                                (fld(x, FW_ROWS, FL_ROWS, FB_ROWS) - 1) * fld(x, FW_SSTRIDE, FL_SSTRIDE, FB_SSTRIDE) +
+                                fld(x, FW_BYTES, FL_BYTES, FB_BYTES), sp);
     end else if (o == OP_MATMUL) begin
-      logic [63:0] M = fld(x, FW_M, FL_M, FB_M), K = fld(x, FW_K, FL_K, FB_K), N = fld(x, FW_N, FL_N, FB_N);
-      logic [63:0] wb = (K * N * (fld(x, FW_WTYPE, FL_WTYPE, FB_WTYPE) != 0 ? 4 : 8) + 7) / 8;
-      m[0] = range_mask(fld(x, FW_WGT, FL_WGT, FB_WGT), wb, 1'b0) |
-             range_mask(fld(x, FW_ACT, FL_ACT, FB_ACT), (M - 1) * fld(x, FW_ASTRIDE, FL_ASTRIDE, FB_ASTRIDE) + K, 1'b0);
-      m[1] = range_mask(fld(x, FW_ACC, FL_ACC, FB_ACC), (M - 1) * fld(x, FW_CSTRIDE, FL_CSTRIDE, FB_CSTRIDE) + 4 * N, 1'b1);
+      m[0+:MB] = range_mask(fld(x, FW_WGT, FL_WGT, FB_WGT), wb, 1'b0) |
+                 range_mask(fld(x, FW_ACT, FL_ACT, FB_ACT), (M - 1) * fld(x, FW_ASTRIDE, FL_ASTRIDE, FB_ASTRIDE) + K, 1'b0);
+      m[MB+:MB] = range_mask(fld(x, FW_ACC, FL_ACC, FB_ACC), (M - 1) * fld(x, FW_CSTRIDE, FL_CSTRIDE, FB_CSTRIDE) + 4 * N,
+                             1'b1);
     end else begin
       // vector: the bank of each operand (operands never cross a bank)
-      logic asp = fld(x, FW_ASPACE, FL_ASPACE, FB_ASPACE) != 0;
-      logic bsp = fld(x, FW_BSPACE, FL_BSPACE, FB_BSPACE) != 0;
-      logic dsp = fld(x, FW_DSPACE, FL_DSPACE, FB_DSPACE) != 0;
-      logic [1:0] bm = 2'(fld(x, FW_BMODE, FL_BMODE, FB_BMODE));
-      m[asp] |= range_mask(fld(x, FW_A, FL_A, FB_A), 1, asp);
+      m[asp*MB+:MB] = m[asp*MB+:MB] | range_mask(fld(x, FW_A, FL_A, FB_A), 64'd1, asp);
       if (o != OP_LUTLD) begin
         if (o == OP_VREQUANT) begin
-          if (bm == BM_VEC) m[1] |= range_mask(fld(x, FW_B, FL_B, FB_B), 1, 1'b1);
-        end else if (bm == BM_VEC || bm == BM_SCALAR) m[bsp] |= range_mask(fld(x, FW_B, FL_B, FB_B), 1, bsp);
-        m[dsp] |= range_mask(fld(x, FW_DST, FL_DST, FB_DST), 1, dsp);
+          if (bm == BM_VEC) m[MB+:MB] = m[MB+:MB] | range_mask(fld(x, FW_B, FL_B, FB_B), 64'd1, 1'b1);
+        end else if (bm == BM_VEC || bm == BM_SCALAR)
+          m[bsp*MB+:MB] = m[bsp*MB+:MB] | range_mask(fld(x, FW_B, FL_B, FB_B), 64'd1, bsp);
+        m[dsp*MB+:MB] = m[dsp*MB+:MB] | range_mask(fld(x, FW_DST, FL_DST, FB_DST), 64'd1, dsp);
       end
     end
-    return m;
+    banks_of = m;
   endfunction
 
-  // holds: per unit, in-flight instructions touching each bank
-  logic [NU-1:0][1:0][63:0][3:0] hold;
-  logic [NU-1:0][63:0] hold_tm;  // tiles of the unit's holds
+  // holds: per unit, in-flight instructions touching each bank (4-bit count at [4(sp*MB+b)+:4])
+  logic [HB-1:0] hold[NU];
+  logic [TILES-1:0] hold_tm[NU];  // tiles of the unit's holds
 
   // ------------------------------------------------------------------ in flight
   // per unit, the instructions started and not completed, oldest first
-  logic [NU-1:0][MXQ-1:0][255:0] fl_word;
-  logic [NU-1:0][MXQ-1:0][31:0] fl_idx;
-  logic [NU-1:0][$clog2(MXQ+1)-1:0] fl_n;
+  logic [255:0] fl_word[NU][MXQ];
+  logic [31:0] fl_idx[NU][MXQ];
+  logic [FLW-1:0] fl_n[NU];
   logic [NU-1:0] unit_done;
   logic [NU-1:0] start;
-  logic [NU-1:0][255:0] start_word;
-  logic [NU-1:0][31:0] start_idx;
 
   // ------------------------------------------------------------------ units
   logic dma_start, dma_free, dma_done;
@@ -253,73 +297,87 @@ module cs_top
   logic [ACC_LB-1:0] dacc_wm;
   logic [ACC_LB*8-1:0] dacc_wd;
   logic [7:0] drd_tile;
-  logic [TILES-1:0][SP_LB*8-1:0] dsp_rd;
-  logic [TILES-1:0][ACC_LB*8-1:0] dacc_rd;
+  logic [TILES*SP_LB*8-1:0] dsp_rd;
+  logic [TILES*ACC_LB*8-1:0] dacc_rd;
+  wire [7:0] drd_t = drd_tile < 8'(TILES) ? drd_tile : 8'd0;
 
   cs_dma u_dma (
       .clk, .rst_n, .start(dma_start), .word(dma_word), .free(dma_free), .done(dma_done),
       .req_valid, .req_write, .req_addr, .req_bytes, .req_tag, .req_wdata, .resp_valid, .resp_ready,
       .resp_data, .wack, .sp_we(dsp_we), .sp_wa(dsp_wa), .sp_wm(dsp_wm), .sp_wd(dsp_wd),
       .acc_we(dacc_we), .acc_wa(dacc_wa), .acc_wm(dacc_wm), .acc_wd(dacc_wd), .rd_tile(drd_tile),
-      .sp_ra(dsp_ra), .sp_rd(dsp_rd[drd_tile < TILES ? drd_tile : 0]), .acc_ra(dacc_ra),
-      .acc_rd(dacc_rd[drd_tile < TILES ? drd_tile : 0]));
+      .sp_ra(dsp_ra), .sp_rd(dsp_rd[drd_t*SP_LB*8+:SP_LB*8]), .acc_ra(dacc_ra),
+      .acc_rd(dacc_rd[drd_t*ACC_LB*8+:ACC_LB*8]));
 
   logic [TILES-1:0] mx_accept, mx_done, vx_free, vx_done;
-  logic [TILES-1:0][SP_LB*8-1:0] sp_dbg;
-  logic [TILES-1:0][ACC_LB*8-1:0] acc_dbg;
+  logic [TILES*SP_LB*8-1:0] sp_dbg;
+  logic [TILES*ACC_LB*8-1:0] acc_dbg;
 
   for (genvar t = 0; t < TILES; t++) begin : g_tile
     localparam int MU = FT + 2 * t, VU = FT + 2 * t + 1;
-    logic [4:0][SP_LAW-1:0] sp_ra;
-    logic [4:0][SP_LB*8-1:0] sp_rd;
+    // scratchpad read ports: 0 DMA, 1-2 MXU (weights, activations), 3-4 VXU (a, b)
+    // scratchpad write ports: 0 DMA, 1 VXU
+    logic [5*SP_LAW-1:0] sp_ra;
+    logic [5*SP_LB*8-1:0] sp_rd;
     logic [1:0] sp_we;
-    logic [1:0][SP_LAW-1:0] sp_wa;
-    logic [1:0][SP_LB-1:0] sp_wm;
-    logic [1:0][SP_LB*8-1:0] sp_wd;
-    logic [5:0][ACC_LAW-1:0] acc_ra;
-    logic [5:0][ACC_LB*8-1:0] acc_rd;
+    logic [2*SP_LAW-1:0] sp_wa;
+    logic [2*SP_LB-1:0] sp_wm;
+    logic [2*SP_LB*8-1:0] sp_wd;
+    // accumulator read ports: 0 DMA, 1-2 MXU, 3-5 VXU; write ports: 0 DMA, 1-2 MXU, 3 VXU
+    logic [6*ACC_LAW-1:0] acc_ra;
+    logic [6*ACC_LB*8-1:0] acc_rd;
     logic [3:0] acc_we;
-    logic [3:0][ACC_LAW-1:0] acc_wa;
-    logic [3:0][ACC_LB-1:0] acc_wm;
-    logic [3:0][ACC_LB*8-1:0] acc_wd;
+    logic [4*ACC_LAW-1:0] acc_wa;
+    logic [4*ACC_LB-1:0] acc_wm;
+    logic [4*ACC_LB*8-1:0] acc_wd;
 
     cs_sram #(.BANKS(SP_BANKS), .LB(SP_LB), .DEPTH(SP_DEPTH), .NR(5), .NW(2)) u_sp (
         .clk, .raddr(sp_ra), .rdata(sp_rd), .we(sp_we), .waddr(sp_wa), .wmask(sp_wm), .wdata(sp_wd),
-        .dbg_addr(SP_LAW'(dbg_line)), .dbg_data(sp_dbg[t]));
+        .dbg_addr(dbg_line[SP_LAW-1:0]), .dbg_data(sp_dbg[t*SP_LB*8+:SP_LB*8]));
     cs_sram #(.BANKS(ACC_BANKS), .LB(ACC_LB), .DEPTH(ACC_DEPTH), .NR(6), .NW(4)) u_acc (
         .clk, .raddr(acc_ra), .rdata(acc_rd), .we(acc_we), .waddr(acc_wa), .wmask(acc_wm), .wdata(acc_wd),
-        .dbg_addr(ACC_LAW'(dbg_line)), .dbg_data(acc_dbg[t]));
+        .dbg_addr(dbg_line[ACC_LAW-1:0]), .dbg_data(acc_dbg[t*ACC_LB*8+:ACC_LB*8]));
 
     // DMA: read port 0, write port 0
-    assign sp_ra[0] = dsp_ra;
-    assign acc_ra[0] = dacc_ra;
-    assign dsp_rd[t] = sp_rd[0];
-    assign dacc_rd[t] = acc_rd[0];
+    assign sp_ra[0+:SP_LAW] = dsp_ra;
+    assign acc_ra[0+:ACC_LAW] = dacc_ra;
+    assign dsp_rd[t*SP_LB*8+:SP_LB*8] = sp_rd[0+:SP_LB*8];
+    assign dacc_rd[t*ACC_LB*8+:ACC_LB*8] = acc_rd[0+:ACC_LB*8];
     assign sp_we[0] = dsp_we[t];
-    assign sp_wa[0] = dsp_wa;
-    assign sp_wm[0] = dsp_wm;
-    assign sp_wd[0] = dsp_wd;
+    assign sp_wa[0+:SP_LAW] = dsp_wa;
+    assign sp_wm[0+:SP_LB] = dsp_wm;
+    assign sp_wd[0+:SP_LB*8] = dsp_wd;
     assign acc_we[0] = dacc_we[t];
-    assign acc_wa[0] = dacc_wa;
-    assign acc_wm[0] = dacc_wm;
-    assign acc_wd[0] = dacc_wd;
+    assign acc_wa[0+:ACC_LAW] = dacc_wa;
+    assign acc_wm[0+:ACC_LB] = dacc_wm;
+    assign acc_wd[0+:ACC_LB*8] = dacc_wd;
 
     cs_mxu u_mxu (
         .clk, .rst_n, .now, .head(q_word[MU][0]), .can_accept(mx_accept[t]), .start(start[MU]),
-        .done(mx_done[t]), .sp_ra(sp_ra[2:1]), .sp_rd(sp_rd[2:1]), .acc_ra(acc_ra[2:1]), .acc_rd(acc_rd[2:1]),
-        .acc_we(acc_we[2:1]), .acc_wa(acc_wa[2:1]), .acc_wm(acc_wm[2:1]), .acc_wd(acc_wd[2:1]));
+        .done(mx_done[t]), .sp_ra(sp_ra[SP_LAW+:2*SP_LAW]), .sp_rd(sp_rd[SP_LB*8+:2*SP_LB*8]),
+        .acc_ra(acc_ra[ACC_LAW+:2*ACC_LAW]), .acc_rd(acc_rd[ACC_LB*8+:2*ACC_LB*8]), .acc_we(acc_we[2:1]),
+        .acc_wa(acc_wa[ACC_LAW+:2*ACC_LAW]), .acc_wm(acc_wm[ACC_LB+:2*ACC_LB]), .acc_wd(acc_wd[ACC_LB*8+:2*ACC_LB*8]));
     cs_vxu u_vxu (
         .clk, .rst_n, .start(start[VU]), .word(q_word[VU][0]), .free(vx_free[t]), .done(vx_done[t]),
-        .sp_ra(sp_ra[4:3]), .sp_rd(sp_rd[4:3]), .sp_we(sp_we[1]), .sp_wa(sp_wa[1]), .sp_wm(sp_wm[1]),
-        .sp_wd(sp_wd[1]), .acc_ra(acc_ra[5:3]), .acc_rd(acc_rd[5:3]), .acc_we(acc_we[3]), .acc_wa(acc_wa[3]),
-        .acc_wm(acc_wm[3]), .acc_wd(acc_wd[3]));
+        .sp_ra(sp_ra[3*SP_LAW+:2*SP_LAW]), .sp_rd(sp_rd[3*SP_LB*8+:2*SP_LB*8]), .sp_we(sp_we[1]),
+        .sp_wa(sp_wa[SP_LAW+:SP_LAW]), .sp_wm(sp_wm[SP_LB+:SP_LB]), .sp_wd(sp_wd[SP_LB*8+:SP_LB*8]),
+        .acc_ra(acc_ra[3*ACC_LAW+:3*ACC_LAW]), .acc_rd(acc_rd[3*ACC_LB*8+:3*ACC_LB*8]), .acc_we(acc_we[3]),
+        .acc_wa(acc_wa[3*ACC_LAW+:ACC_LAW]), .acc_wm(acc_wm[3*ACC_LB+:ACC_LB]), .acc_wd(acc_wd[3*ACC_LB*8+:ACC_LB*8]));
   end
 
   always_comb begin
     dbg_data = '0;
     for (int t = 0; t < TILES; t++)
-      if (dbg_tile == 8'(t)) dbg_data = dbg_space ? (LB_MAX*8)'(acc_dbg[t]) : (LB_MAX*8)'(sp_dbg[t]);
+      if (dbg_tile == 8'(t))
+        dbg_data = dbg_space ? (LB_MAX*8)'(acc_dbg[t*ACC_LB*8+:ACC_LB*8]) : (LB_MAX*8)'(sp_dbg[t*SP_LB*8+:SP_LB*8]);
   end
+
+  // ------------------------------------------------------------------ controller
+  logic ctrl_sig_due;               // a control instruction with signals completes
+  logic [255:0] ctrl_sig_word;
+  logic [63:0] ctrl_sig_at;
+  logic ctrl_sig_pending;
+  assign ctrl_sig_due = ctrl_sig_pending && now == ctrl_sig_at;
 
   // unit completions this cycle
   always_comb begin
@@ -333,194 +391,194 @@ module cs_top
   end
 
   // signals and bank releases of the completing instructions
-  logic [NU-1:0][1:0][63:0] rel_mask;
+  logic [2*MB-1:0] rel_mask[NU];
   always_comb begin
-    sig_now = '0;
-    rel_mask = '0;
-    for (int u = 0; u < NU; u++)
+    for (int d = 0; d < 3; d++)
+      for (int j = 0; j < NSEM; j++) sig_now[d][j] = '0;
+    for (int u = 0; u < NU; u++) begin
+      logic [255:0] x;
+      logic [2*NSEM-1:0] s;
+      x = '0;
+      s = '0;
+      rel_mask[u] = '0;
       if (unit_done[u]) begin
-        logic [255:0] x = u == 0 ? ctrl_sig_word : fl_word[u][0];
-        logic [NSEM-1:0][1:0] s = sem_need(x, u == 0 ? tmask_of(x) : (u < FT ? tmask_of(x) : 64'(1) << tile_of(u)), 1'b1);
-        for (int j = 0; j < NSEM; j++) sig_now[dom_of(u)][j] += 8'(s[j]);
+        x = u == 0 ? ctrl_sig_word : fl_word[u][0];
+        s = sem_need(x, u < FT ? tmask_of(x) : TILES'(1) << tile_of(u), 1'b1);
+        for (int j = 0; j < NSEM; j++) sig_now[dom_of(u)][j] += 8'(s[2*j+:2]);
         if (u != 0) rel_mask[u] = banks_of(x);
       end
+    end
   end
-
-  // ------------------------------------------------------------------ controller
-  logic ctrl_sig_due;               // a control instruction with signals completes
-  logic [255:0] ctrl_sig_word;
-  logic [63:0] ctrl_sig_at;
-  logic ctrl_sig_pending;
-  assign ctrl_sig_due = ctrl_sig_pending && now == ctrl_sig_at;
 
   logic [255:0] fword, rword;
   logic [7:0] fop;
   logic fetch_ok;
   always_comb begin
-    fword = pc < plen ? imem[pc[IMEM_AW-1:0]] : 256'(OP_HALT);
-    fop = 8'(fword[7:0]);
+    logic [2:0] cr, ar;
+    fword = pc < plen ? imem_rd : 256'(OP_HALT);
+    fop = fword[7:0];
     rword = fword;
     // context registers: count field and DRAM address
-    begin
-      logic [2:0] cr = 3'(fld(fword, FW_CNT_REG, FL_CNT_REG, 3));
-      logic [2:0] ar = 3'(fld(fword, FW_ADDR_REG, FL_ADDR_REG, 3));
-      if (cr != 0) begin
-        if (fop == OP_LOAD || fop == OP_STORE) rword = setf(rword, FW_ROWS, FL_ROWS, FB_ROWS, ctx[cr]);
-        else if (fop == OP_MATMUL) rword = setf(rword, FW_M, FL_M, FB_M, ctx[cr]);
-        else if (fop >= 8'h30 && fop != OP_LUTLD) rword = setf(rword, FW_LEN, FL_LEN, FB_LEN, ctx[cr]);
-      end
-      if (ar != 0) rword = setf(rword, FW_DRAM, FL_DRAM, FB_DRAM, fld(fword, FW_DRAM, FL_DRAM, FB_DRAM) + ctx[ar]);
+    cr = 3'(fld(fword, FW_CNT_REG, FL_CNT_REG, 3));
+    ar = 3'(fld(fword, FW_ADDR_REG, FL_ADDR_REG, 3));
+    if (cr != 0) begin
+      if (fop == OP_LOAD || fop == OP_STORE) rword = setf(rword, FW_ROWS, FL_ROWS, FB_ROWS, ctx[cr]);
+      else if (fop == OP_MATMUL) rword = setf(rword, FW_M, FL_M, FB_M, ctx[cr]);
+      else if (fop >= 8'h30 && fop != OP_LUTLD) rword = setf(rword, FW_LEN, FL_LEN, FB_LEN, ctx[cr]);
     end
-    fetch_ok = running && !halted && now >= ctrl_next && now >= trans_until[DOM_A];
+    if (ar != 0) rword = setf(rword, FW_DRAM, FL_DRAM, FB_DRAM, fld(fword, FW_DRAM, FL_DRAM, FB_DRAM) + ctx[ar]);
+    fetch_ok = running && !halted && now >= ctrl_next && now >= trans_until[DOM_A*64+:64];
   end
+
+  // targets of the fetched unit instruction
+  logic [NU-1:0] targets;
+  always_comb begin
+    logic [5:0] t6;
+    t6 = 6'(fld(rword, FW_TILE, FL_TILE, FB_TILE));
+    targets = '0;
+    if (fop == OP_LOAD || fop == OP_STORE)
+      targets[1+2*(t6 == 6'd63 ? 0 : 32'(t6) % DMA_CH)+(fop == OP_STORE ? 1 : 0)] = 1'b1;
+    else if (fop >= 8'h20)
+      for (int t = 0; t < TILES; t++)
+        if (t6 == 6'd63 || t6 == 6'(t)) targets[FT+2*t+(fop == OP_MATMUL ? 0 : 1)] = 1'b1;
+  end
+
+  // completions as the controller sees them (SYNC cycles later)
+  logic [7:0] cdl[3][SYNC];
+  logic [191:0] done_seen_now;
+  always_comb
+    for (int d = 0; d < 3; d++) done_seen_now[d*64+:64] = done_seen[d*64+:64] + 64'(cdl[d][SYNC-1]);
 
   // ------------------------------------------------------------------ issue
   // One combinational pass in priority order; semaphores and bank ports
   // taken by an earlier unit this cycle are not available to a later one.
-  logic [NSEM-1:0][7:0] take_total;
+  // holders/newly: per tile, units holding / starting on each (space, bank),
+  // 4-bit counts at [4((t*2+sp)*MB+b)+:4].
   logic ctrl_exec;
   always_comb begin
-    logic [NSEM-1:0][7:0] taken;
-    logic [TILES-1:0][1:0][63:0][3:0] holders, newly;
-    taken = '0;
+    logic [7:0] taken[NSEM];
+    logic [TILES*HB-1:0] holders, newly;
+    logic [2*NSEM-1:0] need;
+    logic [2*MB-1:0] bm;
+    logic [TILES-1:0] tm;
+    logic [255:0] x;
+    logic ok, ready;
+    logic [UIW-1:0] u;
+    need = '0;
+    bm = '0;
+    tm = '0;
+    x = '0;
+    ok = 0;
+    ready = 0;
+    u = '0;
+    for (int j = 0; j < NSEM; j++) taken[j] = '0;
     newly = '0;
     start = '0;
     push = '0;
-    for (int u = 0; u < NU; u++) begin
-      push_word[u] = rword;
-      push_idx[u] = pc;
-      start_word[u] = q_word[u][0];
-      start_idx[u] = q_idx[u][0];
+    for (int v = 0; v < NU; v++) begin
+      push_word[v] = rword;
+      push_idx[v] = pc;
     end
     ctrl_exec = 0;
     dma_start = 0;
     dma_word = '0;
     // holders now (completions this cycle release first)
     holders = '0;
-    for (int u = 1; u < NU; u++)
-      for (int sp = 0; sp < 2; sp++)
-        for (int b = 0; b < 64; b++) begin
-          logic [3:0] h = hold[u][sp][b] - (rel_mask[u][sp][b] ? 4'd1 : 4'd0);
-          if (h != 0) for (int t = 0; t < TILES; t++) if (hold_tm[u][t]) holders[t][sp][b] += 1;
-        end
+    for (int v = 1; v < NU; v++)
+      for (int i = 0; i < 2 * MB; i++)
+        if (hold[v][4*i+:4] - 4'(rel_mask[v][i]) != 0)
+          for (int t = 0; t < TILES; t++)
+            if (hold_tm[v][t]) holders[4*(t*2*MB+i)+:4] = holders[4*(t*2*MB+i)+:4] + 4'd1;
 
     // --- controller
     if (fetch_ok) begin
-      logic [NSEM-1:0][1:0] need;
-      logic ok;
       if (fop < 8'h10) begin
         need = sem_need(rword, tmask_of(rword), 1'b0);
         ok = 1;
         for (int j = 0; j < NSEM; j++)
-          if (need[j] != 0 && 33'(signed'(arrived[DOM_A][j] + 32'(incoming[DOM_A][j]) - consumed[j])) < 33'(need[j])) ok = 0;
+          if (!sem_ok(arrived[DOM_A][j], incoming[DOM_A][j], consumed[j], 8'd0, need[2*j+:2])) ok = 0;
         if ((fop == OP_HALT || fop == OP_DVFS) && dispatched != done_seen_now) ok = 0;
         if (ok) begin
           ctrl_exec = 1;
-          for (int j = 0; j < NSEM; j++) taken[j] += 8'(need[j]);
+          for (int j = 0; j < NSEM; j++) taken[j] += 8'(need[2*j+:2]);
         end
       end else begin
-        logic ok2 = 1;
-        for (int u = 1; u < NU; u++)
-          if (targets[u] && occ_seen[u] >= (QW+1)'(QDEPTH)) ok2 = 0;
-        if (ok2) begin
+        ok = 1;
+        for (int v = 1; v < NU; v++)
+          if (targets[v] && occ_seen[v] >= (QW+1)'(QDEPTH)) ok = 0;
+        if (ok) begin
           ctrl_exec = 1;
-          for (int u = 1; u < NU; u++)
-            if (targets[u]) begin
-              push[u] = 1;
-              push_word[u] = u >= FT ? setf(rword, FW_TILE, FL_TILE, FB_TILE, 64'(tile_of(u))) : rword;
+          for (int v = 1; v < NU; v++)
+            if (targets[v]) begin
+              push[v] = 1;
+              push_word[v] = v >= FT ? setf(rword, FW_TILE, FL_TILE, FB_TILE, 64'(tile_of(v))) : rword;
             end
         end
       end
     end
 
     // --- DMA: the engine takes the ready queues round-robin
-    if (dma_free && now >= trans_until[DOM_M])
+    if (dma_free && now >= trans_until[DOM_M*64+:64])
       for (int k = 0; k < 2 * DMA_CH; k++) begin
-        int u = 1 + ((int'(dma_last) - 1 + 1 + k) % (2 * DMA_CH));
+        u = UIW'(1 + ((int'(dma_last) - 1 + 1 + k) % (2 * DMA_CH)));
         if (!dma_start && head_v[u]) begin
-          logic [255:0] x = q_word[u][0];
-          logic [63:0] tm = tmask_of(x);
-          logic [NSEM-1:0][1:0] need = sem_need(x, tm, 1'b0);
-          logic [1:0][63:0] bm = banks_of(x);
-          logic ok = 1;
+          x = q_word[u][0];
+          tm = tmask_of(x);
+          need = sem_need(x, tm, 1'b0);
+          bm = banks_of(x);
+          ok = 1;
           for (int j = 0; j < NSEM; j++)
-            if (need[j] != 0 &&
-                33'(signed'(arrived[DOM_M][j] + 32'(incoming[DOM_M][j]) - consumed[j] - 32'(taken[j]))) < 33'(need[j]))
-              ok = 0;
+            if (!sem_ok(arrived[DOM_M][j], incoming[DOM_M][j], consumed[j], taken[j], need[2*j+:2])) ok = 0;
           for (int t = 0; t < TILES; t++)
             if (tm[t])
-              for (int sp = 0; sp < 2; sp++)
-                for (int b = 0; b < 64; b++)
-                  if (bm[sp][b] && (hold[u][sp][b] - (rel_mask[u][sp][b] ? 4'd1 : 4'd0)) == 0 &&
-                      32'(holders[t][sp][b]) + 32'(newly[t][sp][b]) >= (sp ? ACC_PORTS : SP_PORTS))
-                    ok = 0;
+              for (int i = 0; i < 2 * MB; i++)
+                if (bm[i] && hold[u][4*i+:4] - 4'(rel_mask[u][i]) == 0 &&
+                    32'(holders[4*(t*2*MB+i)+:4]) + 32'(newly[4*(t*2*MB+i)+:4]) >= (i >= MB ? ACC_PORTS : SP_PORTS))
+                  ok = 0;
           if (ok) begin
             dma_start = 1;
             dma_word = x;
             start[u] = 1;
-            for (int j = 0; j < NSEM; j++) taken[j] += 8'(need[j]);
+            for (int j = 0; j < NSEM; j++) taken[j] += 8'(need[2*j+:2]);
             for (int t = 0; t < TILES; t++)
               if (tm[t])
-                for (int sp = 0; sp < 2; sp++)
-                  for (int b = 0; b < 64; b++)
-                    if (bm[sp][b] && (hold[u][sp][b] - (rel_mask[u][sp][b] ? 4'd1 : 4'd0)) == 0) newly[t][sp][b] += 1;
+                for (int i = 0; i < 2 * MB; i++)
+                  if (bm[i] && hold[u][4*i+:4] - 4'(rel_mask[u][i]) == 0)
+                    newly[4*(t*2*MB+i)+:4] = newly[4*(t*2*MB+i)+:4] + 4'd1;
           end
         end
       end
 
     // --- tiles: MXU then VXU
-    if (now >= trans_until[DOM_C])
+    if (now >= trans_until[DOM_C*64+:64])
       for (int t = 0; t < TILES; t++)
         for (int k = 0; k < 2; k++) begin
-          int u = FT + 2 * t + k;
-          logic ready = k == 0 ? mx_accept[t] : vx_free[t];
+          u = UIW'(FT + 2 * t + k);
+          ready = k == 0 ? mx_accept[t] : vx_free[t];
           if (head_v[u] && ready) begin
-            logic [255:0] x = q_word[u][0];
-            logic [NSEM-1:0][1:0] need = sem_need(x, 64'(1) << t, 1'b0);
-            logic [1:0][63:0] bm = banks_of(x);
-            logic ok = 1;
+            x = q_word[u][0];
+            need = sem_need(x, TILES'(1) << t, 1'b0);
+            bm = banks_of(x);
+            ok = 1;
             for (int j = 0; j < NSEM; j++)
-              if (need[j] != 0 &&
-                  33'(signed'(arrived[DOM_C][j] + 32'(incoming[DOM_C][j]) - consumed[j] - 32'(taken[j]))) < 33'(need[j]))
+              if (!sem_ok(arrived[DOM_C][j], incoming[DOM_C][j], consumed[j], taken[j], need[2*j+:2])) ok = 0;
+            for (int i = 0; i < 2 * MB; i++)
+              if (bm[i] && hold[u][4*i+:4] - 4'(rel_mask[u][i]) == 0 &&
+                  32'(holders[4*(t*2*MB+i)+:4]) + 32'(newly[4*(t*2*MB+i)+:4]) >= (i >= MB ? ACC_PORTS : SP_PORTS))
                 ok = 0;
-            for (int sp = 0; sp < 2; sp++)
-              for (int b = 0; b < 64; b++)
-                if (bm[sp][b] && (hold[u][sp][b] - (rel_mask[u][sp][b] ? 4'd1 : 4'd0)) == 0 &&
-                    32'(holders[t][sp][b]) + 32'(newly[t][sp][b]) >= (sp ? ACC_PORTS : SP_PORTS))
-                  ok = 0;
             if (ok) begin
               start[u] = 1;
-              for (int j = 0; j < NSEM; j++) taken[j] += 8'(need[j]);
-              for (int sp = 0; sp < 2; sp++)
-                for (int b = 0; b < 64; b++)
-                  if (bm[sp][b] && (hold[u][sp][b] - (rel_mask[u][sp][b] ? 4'd1 : 4'd0)) == 0) newly[t][sp][b] += 1;
+              for (int j = 0; j < NSEM; j++) taken[j] += 8'(need[2*j+:2]);
+              for (int i = 0; i < 2 * MB; i++)
+                if (bm[i] && hold[u][4*i+:4] - 4'(rel_mask[u][i]) == 0)
+                  newly[4*(t*2*MB+i)+:4] = newly[4*(t*2*MB+i)+:4] + 4'd1;
             end
           end
         end
-    take_total = taken;
+    for (int j = 0; j < NSEM; j++) take_total[j] = taken[j];
     pop = start;
     pop[0] = 0;
   end
-
-  // targets of the fetched unit instruction
-  logic [NU-1:0] targets;
-  always_comb begin
-    logic [7:0] t8 = 8'(fld(rword, FW_TILE, FL_TILE, FB_TILE));
-    targets = '0;
-    if (fop == OP_LOAD || fop == OP_STORE) begin
-      int ch = t8 == 63 ? 0 : int'(t8) % DMA_CH;
-      targets[1+2*ch+(fop == OP_STORE ? 1 : 0)] = 1;
-    end else if (fop >= 8'h20) begin
-      int k = fop == OP_MATMUL ? 0 : 1;
-      for (int t = 0; t < TILES; t++) if (t8 == 63 || t8 == 8'(t)) targets[FT+2*t+k] = 1;
-    end
-  end
-
-  // completions as the controller sees them (SYNC cycles later)
-  logic [2:0][SYNC-1:0][7:0] cdl;
-  logic [2:0][63:0] done_seen_now;
-  always_comb
-    for (int d = 0; d < 3; d++) done_seen_now[d] = done_seen[d] + 64'(cdl[d][SYNC-1]);
 
   // ------------------------------------------------------------------ sequential
   always_ff @(posedge clk or negedge rst_n)
@@ -533,18 +591,30 @@ module cs_top
       trans_until <= '0;
       dispatched <= '0;
       done_seen <= '0;
-      cdl <= '0;
-      hold <= '0;
-      hold_tm <= '0;
-      fl_n <= '0;
+      for (int d = 0; d < 3; d++)
+        for (int s = 0; s < SYNC; s++) cdl[d][s] <= '0;
+      for (int u = 0; u < NU; u++) begin
+        hold[u] <= '0;
+        hold_tm[u] <= '0;
+        fl_n[u] <= '0;
+      end
       ctrl_sig_pending <= 0;
       dma_last <= 0;
       dma_unit <= 0;
       cycles <= 0;
       plen <= 0;
-      for (int d = 0; d < 3; d++) dvfs_point[d] <= INIT_POINT[d*8+:8];
+      dvfs_point <= INIT_POINT;
       for (int i = 0; i < 8; i++) ctx[i] <= 0;
     end else begin
+      logic [191:0] dd;
+      logic [1:0] dom;
+      logic [2:0] reg_, src;
+      logic [63:0] value;
+      dom = 2'(fld(rword, FW_DOMAIN, FL_DOMAIN, FB_DOMAIN));
+      reg_ = 3'(fld(rword, FW_REG, FL_REG, 3));
+      src = 3'(fld(rword, FW_SRC, FL_SRC, 3));
+      value = fld(rword, FW_VALUE, FL_VALUE, 64);
+
       if (ctx_we && ctx_idx != 0) ctx[ctx_idx] <= ctx_data;
       if (go) begin
         running <= 1;
@@ -554,12 +624,13 @@ module cs_top
 
       // completions seen by the controller
       for (int d = 0; d < 3; d++) begin
-        logic [7:0] c = 0;
-        for (int u = 1; u < NU; u++) if (unit_done[u] && dom_of(u) == d) c += 1;
+        logic [7:0] c;
+        c = '0;
+        for (int u = 1; u < NU; u++) if (unit_done[u] && dom_of(u) == d) c += 8'd1;
         cdl[d][0] <= c;
         for (int s = 1; s < SYNC; s++) cdl[d][s] <= cdl[d][s-1];
-        done_seen[d] <= done_seen_now[d];
       end
+      done_seen <= done_seen_now;
 
       if (ctrl_sig_due) ctrl_sig_pending <= 0;
       if (ctrl_exec) begin
@@ -571,65 +642,67 @@ module cs_top
               halted <= 1;
               cycles <= now;
             end
-            OP_CTX_SET: ctx[fld(rword, FW_REG, FL_REG, 3)] <= fld(rword, FW_VALUE, FL_VALUE, 64);
-            OP_CTX_ADD: ctx[fld(rword, FW_REG, FL_REG, 3)] <= ctx[fld(rword, FW_SRC, FL_SRC, 3)] + fld(rword, FW_VALUE, FL_VALUE, 64);
-            OP_CTX_MUL: ctx[fld(rword, FW_REG, FL_REG, 3)] <= ctx[fld(rword, FW_SRC, FL_SRC, 3)] * fld(rword, FW_VALUE, FL_VALUE, 64);
+            OP_CTX_SET: ctx[reg_] <= value;
+            OP_CTX_ADD: ctx[reg_] <= ctx[src] + value;
+            OP_CTX_MUL: ctx[reg_] <= ctx[src] * value;
             OP_DVFS: begin
-              logic [1:0] d = 2'(fld(rword, FW_DOMAIN, FL_DOMAIN, FB_DOMAIN));
-              dvfs_point[d] <= 8'(fld(rword, FW_POINT, FL_POINT, FB_POINT));
-              trans_until[d] <= now + TRANS_CYCLES[d*64+:64];
-              ctrl_next <= now + TRANS_CYCLES[d*64+:64];
+              dvfs_point[dom*8+:8] <= 8'(fld(rword, FW_POINT, FL_POINT, FB_POINT));
+              trans_until[dom*64+:64] <= now + TRANS_CYCLES[dom*64+:64];
+              ctrl_next <= now + TRANS_CYCLES[dom*64+:64];
             end
             default: ;
           endcase
           if (fld(rword, FW_SIGNAL0, FL_SIGNAL0, 5) != 0 || fld(rword, FW_SIGNAL1, FL_SIGNAL1, 5) != 0) begin
             ctrl_sig_pending <= 1;
             ctrl_sig_word <= rword;
-            ctrl_sig_at <= fop == OP_DVFS ? now + TRANS_CYCLES[fld(rword, FW_DOMAIN, FL_DOMAIN, FB_DOMAIN)*64+:64] : now + 1;
+            ctrl_sig_at <= fop == OP_DVFS ? now + TRANS_CYCLES[dom*64+:64] : now + 1;
           end
         end
       end
       // several pushes of one broadcast count once each
       if (ctrl_exec && fop >= 8'h10) begin
-        logic [2:0][63:0] dd = dispatched;
-        for (int u = 1; u < NU; u++) if (push[u]) dd[dom_of(u)] += 1;
+        dd = dispatched;
+        for (int u = 1; u < NU; u++) if (push[u]) dd[dom_of(u)*64+:64] = dd[dom_of(u)*64+:64] + 64'd1;
         dispatched <= dd;
       end
 
       // in-flight lists and bank holds
       for (int u = 1; u < NU; u++) begin
-        logic [$clog2(MXQ+1)-1:0] n = fl_n[u];
-        logic [1:0][63:0][3:0] h = hold[u];
+        logic [FLW-1:0] n;
+        logic [HB-1:0] h;
+        logic [2*MB-1:0] sb;
+        n = fl_n[u];
+        h = hold[u];
         if (unit_done[u]) begin
           for (int i = 0; i + 1 < MXQ; i++) begin
             fl_word[u][i] <= fl_word[u][i+1];
             fl_idx[u][i] <= fl_idx[u][i+1];
           end
-          n = n - 1;
-          for (int sp = 0; sp < 2; sp++) for (int b = 0; b < 64; b++) if (rel_mask[u][sp][b]) h[sp][b] -= 1;
+          n = n - 1'b1;
+          for (int i = 0; i < 2 * MB; i++) if (rel_mask[u][i]) h[4*i+:4] = h[4*i+:4] - 4'd1;
         end
         if (start[u]) begin
-          logic [1:0][63:0] bm = banks_of(start_word[u]);
-          fl_word[u][n] <= start_word[u];
-          fl_idx[u][n] <= start_idx[u];
-          n = n + 1;
-          for (int sp = 0; sp < 2; sp++) for (int b = 0; b < 64; b++) if (bm[sp][b]) h[sp][b] += 1;
-          hold_tm[u] <= u < FT ? tmask_of(start_word[u]) : 64'(1) << tile_of(u);
+          sb = banks_of(q_word[u][0]);
+          fl_word[u][FIW'(n)] <= q_word[u][0];
+          fl_idx[u][FIW'(n)] <= q_idx[u][0];
+          n = n + 1'b1;
+          for (int i = 0; i < 2 * MB; i++) if (sb[i]) h[4*i+:4] = h[4*i+:4] + 4'd1;
+          hold_tm[u] <= u < FT ? tmask_of(q_word[u][0]) : TILES'(1) << tile_of(u);
         end
         fl_n[u] <= n;
         hold[u] <= h;
       end
-      if (dma_start) begin
-        for (int u = 1; u < FT; u++) if (start[u]) begin
-          dma_unit <= 32'(u);
-          dma_last <= 32'(u);
-        end
-      end
+      if (dma_start)
+        for (int u = 1; u < FT; u++)
+          if (start[u]) begin
+            dma_unit <= 32'(u);
+            dma_last <= 32'(u);
+          end
     end
 
   always_comb
     for (int u = 0; u < NU; u++) begin
       retire_valid[u] = u != 0 && unit_done[u];
-      retire_index[u] = fl_idx[u][0];
+      retire_index[u*32+:32] = fl_idx[u][0];
     end
 endmodule
