@@ -188,3 +188,46 @@ TEST_CASE("cosim refuses a design point whose domains run at different clocks", 
   CHECK(lines(o.err) == 1);
   CHECK_THAT(o.err, Catch::Contains("same clock"));
 }
+
+TEST_CASE("area prints a per-component table and writes JSON whose components add up", "[cli][area]") {
+  const std::string j = tmp_path("area.json");
+  const Out o = run("area --hw edge-small --json " + j);
+  CHECK(o.code == 0);
+  CHECK(o.err.empty());
+  CHECK_THAT(o.out, Catch::Contains("MXU MAC array") && Catch::Contains("instruction memory") &&
+                        Catch::Contains("logic (standard cells)") && Catch::Contains("SRAM macros") &&
+                        Catch::Contains("tech-28nm"));
+  const auto a = nlohmann::json::parse(read_file(j));
+  double sum = 0, logic = 0;
+  for (const auto& c : a["components"]) {
+    sum += c["mm2"].get<double>();
+    if (c["kind"] == "logic") logic += c["mm2"].get<double>();
+  }
+  const double total = a["area_mm2"].get<double>();
+  CHECK(total > 0);
+  CHECK(sum == Approx(total).epsilon(1e-12));
+  CHECK(logic == Approx(a["logic_mm2"].get<double>()).epsilon(1e-12));
+  CHECK(a["logic_mm2"].get<double>() + a["sram_mm2"].get<double>() == Approx(total).epsilon(1e-12));
+  CHECK(a["design_point"] == "edge-small");
+
+  // Another node: a path or a name, and a different answer.
+  const std::string j45 = tmp_path("area45.json");
+  REQUIRE(run("area --hw edge-small --tech " + kSrc + "/power_models/tech/tech-45nm.yaml --json " + j45).code == 0);
+  const double total45 = nlohmann::json::parse(read_file(j45))["area_mm2"].get<double>();
+  CHECK(total45 / total == Approx(1 / 0.38).epsilon(0.005));
+}
+
+TEST_CASE("bad technology files and names give one line", "[cli][area][errors]") {
+  std::string t = read_file(kSrc + "/power_models/tech/tech-28nm.yaml");
+  t.replace(t.find("      value: 52\n"), 16, "      value: -52\n");
+  const std::string f = tmp_path("tech.yaml");
+  write_file(f, t);
+  Out o = run("area --hw edge-small --tech " + f);
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK_THAT(o.err, Catch::Contains(f + ":") && Catch::Contains("area.logic.int32_add_um2.value"));
+  o = run("area --hw edge-small --tech tech-3nm");
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK_THAT(o.err, Catch::Contains("tech-28nm, tech-45nm"));
+}

@@ -1,5 +1,6 @@
 // clonesim: the command-line front end.  CLI11 lives in this one translation
 // unit only (it is slow to compile).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "common/error.h"
 #include "hw/hw_config.h"
 #include "isa/program.h"
+#include "power_models/area_model.h"
 #include "sim/run.h"
 #include "sim/stats.h"
 #include "sim/trace.h"
@@ -118,6 +120,7 @@ int sc_main(int argc, char* argv[]) {
       "  clonesim sim examples/gemm.s --json stats.json --trace timeline.json\n"
       "  clonesim sim examples/dram_stream.s --hw edge-large --mode timing\n"
       "  clonesim asm examples/rmsnorm.s -o rmsnorm.bin && clonesim disasm rmsnorm.bin\n"
+      "  clonesim area --hw edge-small --tech tech-45nm --json area.json\n"
       "Docs: docs/isa.md (instructions), docs/timing.md (latencies), docs/design-points.md (YAML).");
   app.set_help_all_flag("--help-all", "Show help for every command");
 
@@ -178,6 +181,21 @@ int sc_main(int argc, char* argv[]) {
   gen_cmd->add_option("--hw", rtl_hw, "Design point: a YAML file or a shipped name")->capture_default_str();
   gen_cmd->add_option("-o,--output", rtl_out, "Output directory")->required();
   gen_cmd->add_option("--imem-depth", imem_depth, "Instructions the RTL program memory holds")->capture_default_str();
+
+  // ---- area
+  std::string area_hw = hw::default_hw_name(), area_tech, area_json_out;
+  unsigned area_imem = power::AreaOptions{}.imem_depth;
+  bool area_detail = false;
+  auto* area_cmd = app.add_subcommand("area", "Analytical silicon area of a design point, per component");
+  area_cmd->add_option("--hw", area_hw, "Design point: a YAML file or a shipped name")->capture_default_str();
+  area_cmd->add_option("--tech", area_tech,
+                       "Technology: a YAML file or a shipped name (tech-28nm, tech-45nm); "
+                       "default tech-<technology_nm of the design point>nm");
+  area_cmd->add_option("--json", area_json_out, "Write the breakdown as JSON to this file");
+  area_cmd->add_option("--imem-depth", area_imem, "Instructions the program memory holds (as rtl generate)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 24));
+  area_cmd->add_flag("--detail", area_detail, "Print every item (count x unit) of every component");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -266,6 +284,21 @@ int sc_main(int argc, char* argv[]) {
       go.imem_depth = imem_depth;
       const auto files = rtl::generate(hw::load_hw_config_or_named(rtl_hw), rtl_out, go);
       std::cout << rtl_out << ": " << files.size() << " files (files.f lists them in compile order)\n";
+    } else if (*area_cmd) {
+      const hw::HwConfig h = hw::load_hw_config_or_named(area_hw);
+      if (area_tech.empty()) {
+        area_tech = power::default_tech_name(h.technology_nm);
+        const auto names = power::shipped_tech_names();
+        if (std::find(names.begin(), names.end(), area_tech) == names.end())
+          throw Error(h.source + ": no shipped technology file for technology_nm " +
+                      std::to_string(h.technology_nm) + " (" + area_tech + "); give one with --tech");
+      }
+      const power::Tech tech = power::load_tech_or_named(area_tech);
+      power::AreaOptions ao;
+      ao.imem_depth = area_imem;
+      const power::AreaBreakdown a = power::area_model(h, tech, ao);
+      if (!area_json_out.empty()) write_text(area_json_out, power::area_json(a).dump(2) + "\n");
+      std::cout << power::area_table(a, area_detail);
     } else if (*list_cmd) {
       for (const auto& n : hw::shipped_hw_names()) {
         const hw::HwConfig h = hw::load_hw_config_or_named(n);
