@@ -190,14 +190,13 @@ module cs_top #(
   function automatic int sem_idx(input int t, input int id);
     sem_idx = id >= 16 ? 16 * TILES + (id - 16) : t * 16 + id;
   endfunction
-  // waits (or signals) of an instruction on the tiles in `tm`: 2 bits per semaphore
-  function automatic logic [2*NSEM-1:0] sem_need(input logic [255:0] x, input logic [TILES-1:0] tm, input logic sig);
+  // semaphore ids {id1, id0} (0 = none) on the tiles in `tm` -> 2-bit count per semaphore
+  function automatic logic [2*NSEM-1:0] sem_count(input logic [9:0] ids, input logic [TILES-1:0] tm);
     logic [2*NSEM-1:0] n;
     int id;
     n = '0;
     for (int k = 0; k < 2; k++) begin
-      if (sig) id = int'(fld(x, k != 0 ? FW_SIGNAL1 : FW_SIGNAL0, k != 0 ? FL_SIGNAL1 : FL_SIGNAL0, 5));
-      else id = int'(fld(x, k != 0 ? FW_WAIT1 : FW_WAIT0, k != 0 ? FL_WAIT1 : FL_WAIT0, 5));
+      id = 32'(ids[5*k+:5]);
       if (id != 0) begin
         if (id >= 16) n[2*sem_idx(0, id)+:2] = n[2*sem_idx(0, id)+:2] + 2'd1;
         else
@@ -205,12 +204,20 @@ module cs_top #(
             if (tm[t]) n[2*sem_idx(t, id)+:2] = n[2*sem_idx(t, id)+:2] + 2'd1;
       end
     end
-    sem_need = n;
+    sem_count = n;
+  endfunction
+  function automatic logic [9:0] wait_ids(input logic [255:0] x);
+    wait_ids = {5'(fld(x, FW_WAIT1, FL_WAIT1, FB_WAIT1)), 5'(fld(x, FW_WAIT0, FL_WAIT0, FB_WAIT0))};
+  endfunction
+  function automatic logic [9:0] signal_ids(input logic [255:0] x);
+    signal_ids = {5'(fld(x, FW_SIGNAL1, FL_SIGNAL1, FB_SIGNAL1)), 5'(fld(x, FW_SIGNAL0, FL_SIGNAL0, FB_SIGNAL0))};
+  endfunction
+  // the tiles of a tile field (63 = all)
+  function automatic logic [TILES-1:0] tiles_of(input logic [5:0] t);
+    tiles_of = t == 6'd63 ? {TILES{1'b1}} : TILES'(1) << t;
   endfunction
   function automatic logic [TILES-1:0] tmask_of(input logic [255:0] x);
-    logic [5:0] t;
-    t = 6'(fld(x, FW_TILE, FL_TILE, FB_TILE));
-    tmask_of = t == 6'd63 ? {TILES{1'b1}} : TILES'(1) << t;
+    tmask_of = tiles_of(6'(fld(x, FW_TILE, FL_TILE, FB_TILE)));
   endfunction
   // may a wait take `need` from a semaphore: its value in the domain (arrived
   // - consumed, negative while a signal consumed elsewhere has not crossed
@@ -277,8 +284,16 @@ module cs_top #(
   logic [TILES-1:0] hold_tm[NU];  // tiles of the unit's holds
 
   // ------------------------------------------------------------------ in flight
-  // per unit, the instructions started and not completed, oldest first
-  logic [255:0] fl_word[NU][MXQ];
+  // per unit, the instructions started and not completed, oldest first: what
+  // their completion needs (banks to release, semaphores to signal, tiles,
+  // program index).  A matrix unit has up to MXQ in flight; the DMA queues
+  // and a vector unit one.
+  function automatic int cap_of(input int u);
+    cap_of = u >= FT && (u - FT) % 2 == 0 ? MXQ : 1;
+  endfunction
+  logic [2*MB-1:0] fl_banks[NU][MXQ];
+  logic [9:0] fl_sig[NU][MXQ];
+  logic [5:0] fl_tile[NU][MXQ];
   logic [31:0] fl_idx[NU][MXQ];
   logic [FLW-1:0] fl_n[NU];
   logic [NU-1:0] unit_done;
@@ -374,7 +389,8 @@ module cs_top #(
 
   // ------------------------------------------------------------------ controller
   logic ctrl_sig_due;               // a control instruction with signals completes
-  logic [255:0] ctrl_sig_word;
+  logic [9:0] ctrl_sig_ids;
+  logic [5:0] ctrl_sig_tile;
   logic [63:0] ctrl_sig_at;
   logic ctrl_sig_pending;
   assign ctrl_sig_due = ctrl_sig_pending && now == ctrl_sig_at;
@@ -396,16 +412,14 @@ module cs_top #(
     for (int d = 0; d < 3; d++)
       for (int j = 0; j < NSEM; j++) sig_now[d][j] = '0;
     for (int u = 0; u < NU; u++) begin
-      logic [255:0] x;
       logic [2*NSEM-1:0] s;
-      x = '0;
       s = '0;
       rel_mask[u] = '0;
       if (unit_done[u]) begin
-        x = u == 0 ? ctrl_sig_word : fl_word[u][0];
-        s = sem_need(x, u < FT ? tmask_of(x) : TILES'(1) << tile_of(u), 1'b1);
+        if (u == 0) s = sem_count(ctrl_sig_ids, tiles_of(ctrl_sig_tile));
+        else s = sem_count(fl_sig[u][0], u < FT ? tiles_of(fl_tile[u][0]) : TILES'(1) << tile_of(u));
         for (int j = 0; j < NSEM; j++) sig_now[dom_of(u)][j] += 8'(s[2*j+:2]);
-        if (u != 0) rel_mask[u] = banks_of(x);
+        if (u != 0) rel_mask[u] = fl_banks[u][0];
       end
     end
   end
@@ -493,7 +507,7 @@ module cs_top #(
     // --- controller
     if (fetch_ok) begin
       if (fop < 8'h10) begin
-        need = sem_need(rword, tmask_of(rword), 1'b0);
+        need = sem_count(wait_ids(rword), tmask_of(rword));
         ok = 1;
         for (int j = 0; j < NSEM; j++)
           if (!sem_ok(arrived[DOM_A][j], incoming[DOM_A][j], consumed[j], 8'd0, need[2*j+:2])) ok = 0;
@@ -520,11 +534,11 @@ module cs_top #(
     // --- DMA: the engine takes the ready queues round-robin
     if (dma_free && now >= trans_until[DOM_M*64+:64])
       for (int k = 0; k < 2 * DMA_CH; k++) begin
-        u = UIW'(1 + ((int'(dma_last) - 1 + 1 + k) % (2 * DMA_CH)));
+        u = UIW'(1 + (dma_last - 1 + 1 + 32'(k)) % (2 * DMA_CH));  // the queue after the last served
         if (!dma_start && head_v[u]) begin
           x = q_word[u][0];
           tm = tmask_of(x);
-          need = sem_need(x, tm, 1'b0);
+          need = sem_count(wait_ids(x), tm);
           bm = banks_of(x);
           ok = 1;
           for (int j = 0; j < NSEM; j++)
@@ -557,7 +571,7 @@ module cs_top #(
           ready = k == 0 ? mx_accept[t] : vx_free[t];
           if (head_v[u] && ready) begin
             x = q_word[u][0];
-            need = sem_need(x, TILES'(1) << t, 1'b0);
+            need = sem_count(wait_ids(x), TILES'(1) << t);
             bm = banks_of(x);
             ok = 1;
             for (int j = 0; j < NSEM; j++)
@@ -593,11 +607,6 @@ module cs_top #(
       done_seen <= '0;
       for (int d = 0; d < 3; d++)
         for (int s = 0; s < SYNC; s++) cdl[d][s] <= '0;
-      for (int u = 0; u < NU; u++) begin
-        hold[u] <= '0;
-        hold_tm[u] <= '0;
-        fl_n[u] <= '0;
-      end
       ctrl_sig_pending <= 0;
       dma_last <= 0;
       dma_unit <= 0;
@@ -654,7 +663,8 @@ module cs_top #(
           endcase
           if (fld(rword, FW_SIGNAL0, FL_SIGNAL0, 5) != 0 || fld(rword, FW_SIGNAL1, FL_SIGNAL1, 5) != 0) begin
             ctrl_sig_pending <= 1;
-            ctrl_sig_word <= rword;
+            ctrl_sig_ids <= signal_ids(rword);
+            ctrl_sig_tile <= 6'(fld(rword, FW_TILE, FL_TILE, FB_TILE));
             ctrl_sig_at <= fop == OP_DVFS ? now + TRANS_CYCLES[dom*64+:64] : now + 1;
           end
         end
@@ -666,32 +676,6 @@ module cs_top #(
         dispatched <= dd;
       end
 
-      // in-flight lists and bank holds
-      for (int u = 1; u < NU; u++) begin
-        logic [FLW-1:0] n;
-        logic [HB-1:0] h;
-        logic [2*MB-1:0] sb;
-        n = fl_n[u];
-        h = hold[u];
-        if (unit_done[u]) begin
-          for (int i = 0; i + 1 < MXQ; i++) begin
-            fl_word[u][i] <= fl_word[u][i+1];
-            fl_idx[u][i] <= fl_idx[u][i+1];
-          end
-          n = n - 1'b1;
-          for (int i = 0; i < 2 * MB; i++) if (rel_mask[u][i]) h[4*i+:4] = h[4*i+:4] - 4'd1;
-        end
-        if (start[u]) begin
-          sb = banks_of(q_word[u][0]);
-          fl_word[u][FIW'(n)] <= q_word[u][0];
-          fl_idx[u][FIW'(n)] <= q_idx[u][0];
-          n = n + 1'b1;
-          for (int i = 0; i < 2 * MB; i++) if (sb[i]) h[4*i+:4] = h[4*i+:4] + 4'd1;
-          hold_tm[u] <= u < FT ? tmask_of(q_word[u][0]) : TILES'(1) << tile_of(u);
-        end
-        fl_n[u] <= n;
-        hold[u] <= h;
-      end
       if (dma_start)
         for (int u = 1; u < FT; u++)
           if (start[u]) begin
@@ -699,6 +683,51 @@ module cs_top #(
             dma_last <= 32'(u);
           end
     end
+
+
+  // in-flight lists and bank holds, one block per unit
+  assign fl_n[0] = '0;
+  assign hold[0] = '0;
+  assign hold_tm[0] = '0;
+  for (genvar u = 1; u < NU; u++) begin : g_flight
+    localparam int CAP = cap_of(u);
+    always_ff @(posedge clk or negedge rst_n)
+      if (!rst_n) begin
+        fl_n[u] <= '0;
+        hold[u] <= '0;
+        hold_tm[u] <= '0;
+      end else begin
+        logic [FLW-1:0] n;
+        logic [HB-1:0] h;
+        logic [2*MB-1:0] sb;
+        n = fl_n[u];
+        h = hold[u];
+        sb = banks_of(q_word[u][0]);
+        if (unit_done[u]) begin
+          for (int i = 0; i + 1 < CAP; i++) begin
+            fl_banks[u][i] <= fl_banks[u][i+1];
+            fl_sig[u][i] <= fl_sig[u][i+1];
+            fl_tile[u][i] <= fl_tile[u][i+1];
+            fl_idx[u][i] <= fl_idx[u][i+1];
+          end
+          n = n - 1'b1;
+          for (int i = 0; i < 2 * MB; i++) if (rel_mask[u][i]) h[4*i+:4] = h[4*i+:4] - 4'd1;
+        end
+        if (start[u]) begin
+          if (32'(n) < CAP) begin  // always: the unit never has more in flight
+            fl_banks[u][FIW'(n)] <= sb;
+            fl_sig[u][FIW'(n)] <= signal_ids(q_word[u][0]);
+            fl_tile[u][FIW'(n)] <= 6'(fld(q_word[u][0], FW_TILE, FL_TILE, FB_TILE));
+            fl_idx[u][FIW'(n)] <= q_idx[u][0];
+          end
+          n = n + 1'b1;
+          for (int i = 0; i < 2 * MB; i++) if (sb[i]) h[4*i+:4] = h[4*i+:4] + 4'd1;
+          hold_tm[u] <= u < FT ? tmask_of(q_word[u][0]) : TILES'(1) << tile_of(u);
+        end
+        fl_n[u] <= n;
+        hold[u] <= h;
+      end
+  end
 
   always_comb
     for (int u = 0; u < NU; u++) begin
