@@ -12,6 +12,8 @@ PACKAGES=(
   catch2
   nlohmann-json3-dev
   python3                  # scripts/rtl-mutation.py
+  yosys                    # clonesim rtl synth: synthesis of the generated RTL
+  qflow-tech-osu018        # its liberty file with cell areas (0.18 um)
 )
 
 missing=()

@@ -18,6 +18,7 @@
 #include "hw/hw_config.h"
 #include "isa/program.h"
 #include "power_models/area_model.h"
+#include "rtl/synth/synth_area.h"
 #include "sim/run.h"
 #include "sim/stats.h"
 #include "sim/trace.h"
@@ -32,6 +33,19 @@ void write_text(const std::string& path, const std::string& text) {
   if (!f) throw Error(path + ": cannot open for writing");
   f << text;
   if (!f) throw Error(path + ": write failed");
+}
+
+// The technology file named on the command line, else the shipped one of the
+// design point's technology_nm.
+power::Tech tech_for(const hw::HwConfig& h, std::string name) {
+  if (name.empty()) {
+    name = power::default_tech_name(h.technology_nm);
+    const auto names = power::shipped_tech_names();
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw Error(h.source + ": no shipped technology file for technology_nm " + std::to_string(h.technology_nm) +
+                  " (" + name + "); give one with --tech");
+  }
+  return power::load_tech_or_named(name);
 }
 
 // "c3=42" or "3=42"
@@ -181,6 +195,16 @@ int sc_main(int argc, char* argv[]) {
   gen_cmd->add_option("--hw", rtl_hw, "Design point: a YAML file or a shipped name")->capture_default_str();
   gen_cmd->add_option("-o,--output", rtl_out, "Output directory")->required();
   gen_cmd->add_option("--imem-depth", imem_depth, "Instructions the RTL program memory holds")->capture_default_str();
+  std::string synth_out, synth_tech, synth_json, synth_liberty = rtl::kDefaultLiberty;
+  auto* synth_cmd = rtl_cmd->add_subcommand(
+      "synth", "Synthesise the design point's RTL with yosys and compare its area with the analytical model");
+  synth_cmd->add_option("--hw", rtl_hw, "Design point: a YAML file or a shipped name")->capture_default_str();
+  synth_cmd->add_option("-o,--output", synth_out, "Directory for the RTL, yosys script, log and statistics")
+      ->required();
+  synth_cmd->add_option("--tech", synth_tech, "Technology of the analytical model (default from the design point)");
+  synth_cmd->add_option("--liberty", synth_liberty, "Liberty file with cell areas")->capture_default_str();
+  synth_cmd->add_option("--imem-depth", imem_depth, "Instructions the RTL program memory holds")->capture_default_str();
+  synth_cmd->add_option("--json", synth_json, "Write the cross-check as JSON to this file");
 
   // ---- area
   std::string area_hw = hw::default_hw_name(), area_tech, area_json_out;
@@ -284,16 +308,23 @@ int sc_main(int argc, char* argv[]) {
       go.imem_depth = imem_depth;
       const auto files = rtl::generate(hw::load_hw_config_or_named(rtl_hw), rtl_out, go);
       std::cout << rtl_out << ": " << files.size() << " files (files.f lists them in compile order)\n";
+    } else if (*synth_cmd) {
+      const hw::HwConfig h = hw::load_hw_config_or_named(rtl_hw);
+      const power::Tech tech = tech_for(h, synth_tech);
+      power::AreaOptions ao;
+      ao.imem_depth = imem_depth;
+      const power::AreaBreakdown model = power::area_model(h, tech, ao);
+      rtl::SynthOptions so;
+      so.liberty = synth_liberty;
+      so.gen.imem_depth = imem_depth;
+      std::cout << "synthesising " << h.name << " with yosys (minutes)...\n" << std::flush;
+      const rtl::SynthResult r = rtl::synthesize(h, synth_out, so);
+      const rtl::CrossCheck c = rtl::cross_check(r, model, tech);
+      if (!synth_json.empty()) write_text(synth_json, rtl::cross_check_json(r, c, model).dump(2) + "\n");
+      std::cout << rtl::cross_check_table(r, c, model);
     } else if (*area_cmd) {
       const hw::HwConfig h = hw::load_hw_config_or_named(area_hw);
-      if (area_tech.empty()) {
-        area_tech = power::default_tech_name(h.technology_nm);
-        const auto names = power::shipped_tech_names();
-        if (std::find(names.begin(), names.end(), area_tech) == names.end())
-          throw Error(h.source + ": no shipped technology file for technology_nm " +
-                      std::to_string(h.technology_nm) + " (" + area_tech + "); give one with --tech");
-      }
-      const power::Tech tech = power::load_tech_or_named(area_tech);
+      const power::Tech tech = tech_for(h, area_tech);
       power::AreaOptions ao;
       ao.imem_depth = area_imem;
       const power::AreaBreakdown a = power::area_model(h, tech, ao);
