@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/strf.h"
 #include "isa/isa.h"
 
 // How the generator keeps programs race-free:
@@ -46,15 +47,6 @@ constexpr unsigned kSp = 0, kAcc = 1;
 
 const char* sym(unsigned space) { return space == kAcc ? "acc" : "sp"; }
 
-std::string strf(const char* f, ...) __attribute__((format(printf, 1, 2)));
-std::string strf(const char* f, ...) {
-  char buf[768];
-  va_list ap;
-  va_start(ap, f);
-  vsnprintf(buf, sizeof buf, f, ap);
-  va_end(ap);
-  return buf;
-}
 
 uint64_t align_up(uint64_t x, uint64_t a) { return a <= 1 ? x : (x + a - 1) / a * a; }
 
@@ -361,12 +353,10 @@ class Generator {
 
   // ---- emission
   void emit(const char* f, ...) __attribute__((format(printf, 2, 3))) {
-    char buf[768];
     va_list ap;
     va_start(ap, f);
-    vsnprintf(buf, sizeof buf, f, ap);
+    out_ += vstrf(f, ap);
     va_end(ap);
-    out_ += buf;
     out_ += '\n';
     ++emitted_;
   }

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/error.h"
+#include "common/strf.h"
 #include "rtl/cosim/random_program.h"
 
 namespace clonesim::cosim {
@@ -13,12 +14,10 @@ namespace {
 struct Emitter {
   std::string text;
   void operator()(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
-    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    text += vstrf(fmt, ap);
     va_end(ap);
-    text += buf;
     text += '\n';
   }
 };
@@ -56,7 +55,7 @@ std::string transformer_layer(const hw::HwConfig& hw) {
   e("load dram=0x0 sram=0x%llx rows=%u bytes=%u dstride=%u sstride=%llu signal=s1", X, T, H, H, row);
   e("load dram=0x1000 sram=0x%llx bytes=%u signal=s2", G, H);
   e("load dram=0x2000 sram=0x%llx bytes=%u signal=s3", W, 3 * kt * K * H);
-  e("load dram=0x8000 sram=0x%llx bytes=%u signal=s4", TAB, 512 + 2 * T * row);
+  e("load dram=0x8000 sram=0x%llx bytes=%llu signal=s4", TAB, 512 + 2 * T * row);
   // RMSNorm per token
   for (unsigned t = 0; t < T; ++t) {
     const char* w = t == 0 ? " wait=s1,s2" : "";
@@ -145,7 +144,7 @@ std::string dram_bound(const hw::HwConfig& hw) {
   e("store dram=0x500000 sram=0x%llx rows=16 bytes=200 dstride=8192 sstride=256 wait=s2", ull(1 % nsp) * spb + half);
   // read back what was just written
   e("load dram=0x400000 sram=0x%llx bytes=%llu wait=s3", ull(2 % nsp) * spb + half, half);
-  e("load tile=all dram=0x600000 sram=0x%llx space=acc bytes=%llu", ull(0), hw.accumulator.bank_bytes());
+  e("load tile=all dram=0x600000 sram=0x%llx space=acc bytes=%llu", ull(0), ull(hw.accumulator.bank_bytes()));
   e("halt");
   return e.text;
 }
