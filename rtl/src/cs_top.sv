@@ -91,9 +91,9 @@ module cs_top #(
   // FIFO write: an entry pushed in cycle t is at the head from cycle t+SYNC.
   localparam int DL = SYNC > 1 ? SYNC - 1 : 1;
   logic [NU-1:0] push;                 // controller pushes this cycle
+  logic [NU-1:0] start;                // the unit starts its queue head this cycle
   logic [255:0] push_word[NU];
   logic [31:0] push_idx[NU];
-  logic [NU-1:0] pop;                  // the unit starts its head this cycle
   logic [255:0] dl_word[NU][DL];
   logic [DL-1:0] dl_v[NU];
   logic [31:0] dl_idx[NU][DL];
@@ -102,21 +102,23 @@ module cs_top #(
   logic [QW-1:0] q_n[NU];
   logic [SYNC-1:0] pop_dl[NU];         // pops on their way back to the controller
   logic [QW:0] occ[NU];                // what the controller counts
-  always_ff @(posedge clk or negedge rst_n)
-    if (!rst_n) begin
-      for (int u = 0; u < NU; u++) begin
+  assign dl_v[0] = '0;
+  assign q_n[0] = '0;
+  assign pop_dl[0] = '0;
+  assign occ[0] = '0;
+  for (genvar u = 1; u < NU; u++) begin : g_queue
+    always_ff @(posedge clk or negedge rst_n)
+      if (!rst_n) begin
         dl_v[u] <= '0;
         q_n[u] <= '0;
         pop_dl[u] <= '0;
         occ[u] <= '0;
-      end
-    end else
-      for (int u = 1; u < NU; u++) begin
+      end else begin
         logic [QW-1:0] n;
         logic in_v;
         n = q_n[u];
         in_v = SYNC > 1 ? dl_v[u][DL-1] : push[u];
-        if (pop[u]) begin
+        if (start[u]) begin  // the unit starts its head: pop
           for (int i = 0; i + 1 < QDEPTH; i++) begin
             q_word[u][i] <= q_word[u][i+1];
             q_idx[u][i] <= q_idx[u][i+1];
@@ -137,11 +139,12 @@ module cs_top #(
           dl_word[u][s] <= dl_word[u][s-1];
           dl_idx[u][s] <= dl_idx[u][s-1];
         end
-        pop_dl[u][0] <= pop[u];
+        pop_dl[u][0] <= start[u];
         for (int s = 1; s < SYNC; s++) pop_dl[u][s] <= pop_dl[u][s-1];
         // occupancy: +1 per push; -1 once a pop has crossed back (SYNC cycles)
         occ[u] <= occ[u] + (QW+1)'(push[u]) - (QW+1)'(pop_dl[u][SYNC-1]);
       end
+  end
   // the controller's view this cycle: pops that crossed back this cycle no longer count
   logic [QW:0] occ_seen[NU];
   logic [NU-1:0] head_v;
@@ -165,18 +168,16 @@ module cs_top #(
   always_comb
     for (int y = 0; y < 3; y++)
       for (int j = 0; j < NSEM; j++) incoming[y][j] = sig_now[y][j] + xdl[SYNC-1][y][j];
-  always_ff @(posedge clk or negedge rst_n)
-    if (!rst_n) begin
-      for (int j = 0; j < NSEM; j++) begin
+  for (genvar j = 0; j < NSEM; j++) begin : g_sem
+    always_ff @(posedge clk or negedge rst_n)
+      if (!rst_n) begin
         consumed[j] <= '0;
         for (int y = 0; y < 3; y++) begin
           arrived[y][j] <= '0;
           for (int s = 0; s < SYNC; s++) xdl[s][y][j] <= '0;
         end
-      end
-    end else begin
-      for (int y = 0; y < 3; y++)
-        for (int j = 0; j < NSEM; j++) begin
+      end else begin
+        for (int y = 0; y < 3; y++) begin
           logic [7:0] x;
           x = '0;
           for (int d = 0; d < 3; d++) if (d != y) x += sig_now[d][j];
@@ -184,8 +185,9 @@ module cs_top #(
           for (int s = 1; s < SYNC; s++) xdl[s][y][j] <= xdl[s-1][y][j];
           arrived[y][j] <= arrived[y][j] + 32'(incoming[y][j]);
         end
-      for (int j = 0; j < NSEM; j++) consumed[j] <= consumed[j] + 32'(take_total[j]);
-    end
+        consumed[j] <= consumed[j] + 32'(take_total[j]);
+      end
+  end
 
   function automatic int sem_idx(input int t, input int id);
     sem_idx = id >= 16 ? 16 * TILES + (id - 16) : t * 16 + id;
@@ -297,7 +299,6 @@ module cs_top #(
   logic [31:0] fl_idx[NU][MXQ];
   logic [FLW-1:0] fl_n[NU];
   logic [NU-1:0] unit_done;
-  logic [NU-1:0] start;
 
   // ------------------------------------------------------------------ units
   logic dma_start, dma_free, dma_done;
@@ -590,8 +591,6 @@ module cs_top #(
           end
         end
     for (int j = 0; j < NSEM; j++) take_total[j] = taken[j];
-    pop = start;
-    pop[0] = 0;
   end
 
   // ------------------------------------------------------------------ sequential
