@@ -60,7 +60,6 @@ module cs_top #(
   // index widths of the per-unit arrays
   localparam int UIW = $clog2(NU);
   localparam int QIW = QDEPTH > 1 ? $clog2(QDEPTH) : 1;
-  localparam int FIW = $clog2(MXQ);
 
   function automatic int dom_of(input int u);
     dom_of = u == 0 ? DOM_A : (u < FT ? DOM_M : DOM_C);
@@ -94,99 +93,105 @@ module cs_top #(
   logic [NU-1:0] start;                // the unit starts its queue head this cycle
   logic [255:0] push_word[NU];
   logic [31:0] push_idx[NU];
-  logic [255:0] dl_word[NU][DL];
-  logic [DL-1:0] dl_v[NU];
-  logic [31:0] dl_idx[NU][DL];
-  logic [255:0] q_word[NU][QDEPTH];
-  logic [31:0] q_idx[NU][QDEPTH];
-  logic [QW-1:0] q_n[NU];
-  logic [SYNC-1:0] pop_dl[NU];         // pops on their way back to the controller
-  logic [QW:0] occ[NU];                // what the controller counts
-  assign dl_v[0] = '0;
-  assign q_n[0] = '0;
-  assign pop_dl[0] = '0;
-  assign occ[0] = '0;
+  // exported by each unit's queue block
+  logic [NU*256-1:0] q_head;            // head instruction of unit u: [256u+:256]
+  logic [NU*32-1:32] q_head_idx;        // its program index (units 1..NU-1)
+  logic [NU-1:0] head_v;                // the queue is not empty
+  logic [NU*(QW+1)-1:0] occ_seen;       // the controller's count: pops that crossed back this cycle no longer count
+  assign q_head[0+:256] = '0;
+  assign head_v[0] = 1'b0;
+  assign occ_seen[0+:QW+1] = '0;
   for (genvar u = 1; u < NU; u++) begin : g_queue
+    logic [255:0] dl_word[DL];
+    logic [DL-1:0] dl_v;
+    logic [31:0] dl_idx[DL];
+    logic [255:0] q_word[QDEPTH];
+    logic [31:0] q_idx[QDEPTH];
+    logic [QW-1:0] q_n;
+    logic [SYNC-1:0] pop_dl;            // pops on their way back to the controller
+    logic [QW:0] occ;                   // what the controller counts
     always_ff @(posedge clk or negedge rst_n)
       if (!rst_n) begin
-        dl_v[u] <= '0;
-        q_n[u] <= '0;
-        pop_dl[u] <= '0;
-        occ[u] <= '0;
+        dl_v <= '0;
+        q_n <= '0;
+        pop_dl <= '0;
+        occ <= '0;
       end else begin
         logic [QW-1:0] n;
         logic in_v;
-        n = q_n[u];
-        in_v = SYNC > 1 ? dl_v[u][DL-1] : push[u];
+        n = q_n;
+        in_v = SYNC > 1 ? dl_v[DL-1] : push[u];
         if (start[u]) begin  // the unit starts its head: pop
           for (int i = 0; i + 1 < QDEPTH; i++) begin
-            q_word[u][i] <= q_word[u][i+1];
-            q_idx[u][i] <= q_idx[u][i+1];
+            q_word[i] <= q_word[i+1];
+            q_idx[i] <= q_idx[i+1];
           end
           n = n - 1'b1;
         end
         if (in_v) begin
-          q_word[u][QIW'(n)] <= SYNC > 1 ? dl_word[u][DL-1] : push_word[u];
-          q_idx[u][QIW'(n)] <= SYNC > 1 ? dl_idx[u][DL-1] : push_idx[u];
+          q_word[QIW'(n)] <= SYNC > 1 ? dl_word[DL-1] : push_word[u];
+          q_idx[QIW'(n)] <= SYNC > 1 ? dl_idx[DL-1] : push_idx[u];
           n = n + 1'b1;
         end
-        q_n[u] <= n;
-        dl_v[u][0] <= push[u];
-        dl_word[u][0] <= push_word[u];
-        dl_idx[u][0] <= push_idx[u];
+        q_n <= n;
+        dl_v[0] <= push[u];
+        dl_word[0] <= push_word[u];
+        dl_idx[0] <= push_idx[u];
         for (int s = 1; s < DL; s++) begin
-          dl_v[u][s] <= dl_v[u][s-1];
-          dl_word[u][s] <= dl_word[u][s-1];
-          dl_idx[u][s] <= dl_idx[u][s-1];
+          dl_v[s] <= dl_v[s-1];
+          dl_word[s] <= dl_word[s-1];
+          dl_idx[s] <= dl_idx[s-1];
         end
-        pop_dl[u][0] <= start[u];
-        for (int s = 1; s < SYNC; s++) pop_dl[u][s] <= pop_dl[u][s-1];
+        pop_dl[0] <= start[u];
+        for (int s = 1; s < SYNC; s++) pop_dl[s] <= pop_dl[s-1];
         // occupancy: +1 per push; -1 once a pop has crossed back (SYNC cycles)
-        occ[u] <= occ[u] + (QW+1)'(push[u]) - (QW+1)'(pop_dl[u][SYNC-1]);
+        occ <= occ + (QW+1)'(push[u]) - (QW+1)'(pop_dl[SYNC-1]);
       end
-  end
-  // the controller's view this cycle: pops that crossed back this cycle no longer count
-  logic [QW:0] occ_seen[NU];
-  logic [NU-1:0] head_v;
-  always_comb begin
-    occ_seen[0] = '0;
-    head_v[0] = 1'b0;
-    for (int u = 1; u < NU; u++) begin
-      occ_seen[u] = occ[u] - (QW+1)'(pop_dl[u][SYNC-1]);
-      head_v[u] = q_n[u] != 0;
-    end
+    assign q_head[u*256+:256] = q_word[0];
+    assign q_head_idx[u*32+:32] = q_idx[0];
+    assign head_v[u] = q_n != 0;
+    assign occ_seen[u*(QW+1)+:QW+1] = occ - (QW+1)'(pop_dl[SYNC-1]);
   end
 
   // ------------------------------------------------------------------ semaphores
   // value seen by domain Y = arrived[Y] (+ what arrives now) - consumed
-  logic [31:0] consumed[NSEM];
-  logic [31:0] arrived[3][NSEM];
   logic [7:0] sig_now[3][NSEM];        // signals raised this cycle, by source domain
-  logic [7:0] xdl[SYNC][3][NSEM];      // crossing signals, by destination domain
-  logic [7:0] incoming[3][NSEM];
+  logic [7:0] incoming[3][NSEM];       // signals reaching each domain this cycle
   logic [7:0] take_total[NSEM];        // waits consumed this cycle
+  // exported by each semaphore's block
+  logic [3*NSEM*32-1:0] arrived_f;     // signals that reached domain y: [(y*NSEM+j)*32+:32]
+  logic [NSEM*32-1:0] consumed_f;      // waits that consumed: [j*32+:32]
+  logic [3*NSEM*8-1:0] crossed_f;      // signals leaving the synchroniser into domain y this cycle
   always_comb
     for (int y = 0; y < 3; y++)
-      for (int j = 0; j < NSEM; j++) incoming[y][j] = sig_now[y][j] + xdl[SYNC-1][y][j];
+      for (int j = 0; j < NSEM; j++) incoming[y][j] = sig_now[y][j] + crossed_f[(y*NSEM+j)*8+:8];
   for (genvar j = 0; j < NSEM; j++) begin : g_sem
+    logic [31:0] consumed;
+    logic [31:0] arrived[3];
+    logic [7:0] xdl[SYNC][3];          // crossing signals, by destination domain
     always_ff @(posedge clk or negedge rst_n)
       if (!rst_n) begin
-        consumed[j] <= '0;
+        consumed <= '0;
         for (int y = 0; y < 3; y++) begin
-          arrived[y][j] <= '0;
-          for (int s = 0; s < SYNC; s++) xdl[s][y][j] <= '0;
+          arrived[y] <= '0;
+          for (int s = 0; s < SYNC; s++) xdl[s][y] <= '0;
         end
       end else begin
         for (int y = 0; y < 3; y++) begin
           logic [7:0] x;
           x = '0;
           for (int d = 0; d < 3; d++) if (d != y) x += sig_now[d][j];
-          xdl[0][y][j] <= x;  // stage s takes stage s-1
-          for (int s = 1; s < SYNC; s++) xdl[s][y][j] <= xdl[s-1][y][j];
-          arrived[y][j] <= arrived[y][j] + 32'(incoming[y][j]);
+          xdl[0][y] <= x;  // stage s takes stage s-1
+          for (int s = 1; s < SYNC; s++) xdl[s][y] <= xdl[s-1][y];
+          arrived[y] <= arrived[y] + 32'(incoming[y][j]);
         end
-        consumed[j] <= consumed[j] + 32'(take_total[j]);
+        consumed <= consumed + 32'(take_total[j]);
       end
+    assign consumed_f[j*32+:32] = consumed;
+    for (genvar y = 0; y < 3; y++) begin : g_dom
+      assign arrived_f[(y*NSEM+j)*32+:32] = arrived[y];
+      assign crossed_f[(y*NSEM+j)*8+:8] = xdl[SYNC-1][y];
+    end
   end
 
   function automatic int sem_idx(input int t, input int id);
@@ -282,8 +287,8 @@ module cs_top #(
   endfunction
 
   // holds: per unit, in-flight instructions touching each bank (4-bit count at [4(sp*MB+b)+:4])
-  logic [HB-1:0] hold[NU];
-  logic [TILES-1:0] hold_tm[NU];  // tiles of the unit's holds
+  logic [NU*HB-1:0] hold_f;        // unit u: [u*HB+:HB] (exported by its flight block)
+  logic [NU*TILES-1:0] hold_tm_f;  // tiles of the unit's holds: [u*TILES+:TILES]
 
   // ------------------------------------------------------------------ in flight
   // per unit, the instructions started and not completed, oldest first: what
@@ -293,11 +298,11 @@ module cs_top #(
   function automatic int cap_of(input int u);
     cap_of = u >= FT && (u - FT) % 2 == 0 ? MXQ : 1;
   endfunction
-  logic [2*MB-1:0] fl_banks[NU][MXQ];
-  logic [9:0] fl_sig[NU][MXQ];
-  logic [5:0] fl_tile[NU][MXQ];
-  logic [31:0] fl_idx[NU][MXQ];
-  logic [FLW-1:0] fl_n[NU];
+  // the oldest in flight of unit u (exported by its flight block)
+  logic [NU*2*MB-1:0] fl_banks0;   // [u*2*MB+:2*MB]
+  logic [NU*10-1:0] fl_sig0;       // [u*10+:10]
+  logic [NU*6-1:0] fl_tile0;       // [u*6+:6]
+  logic [NU*32-1:0] fl_idx0;       // [u*32+:32]
   logic [NU-1:0] unit_done;
 
   // ------------------------------------------------------------------ units
@@ -369,12 +374,12 @@ module cs_top #(
     assign acc_wd[0+:ACC_LB*8] = dacc_wd;
 
     cs_mxu u_mxu (
-        .clk, .rst_n, .now, .head(q_word[MU][0]), .can_accept(mx_accept[t]), .start(start[MU]),
+        .clk, .rst_n, .now, .head(q_head[MU*256+:256]), .can_accept(mx_accept[t]), .start(start[MU]),
         .done(mx_done[t]), .sp_ra(sp_ra[SP_LAW+:2*SP_LAW]), .sp_rd(sp_rd[SP_LB*8+:2*SP_LB*8]),
         .acc_ra(acc_ra[ACC_LAW+:2*ACC_LAW]), .acc_rd(acc_rd[ACC_LB*8+:2*ACC_LB*8]), .acc_we(acc_we[2:1]),
         .acc_wa(acc_wa[ACC_LAW+:2*ACC_LAW]), .acc_wm(acc_wm[ACC_LB+:2*ACC_LB]), .acc_wd(acc_wd[ACC_LB*8+:2*ACC_LB*8]));
     cs_vxu u_vxu (
-        .clk, .rst_n, .start(start[VU]), .word(q_word[VU][0]), .free(vx_free[t]), .done(vx_done[t]),
+        .clk, .rst_n, .start(start[VU]), .word(q_head[VU*256+:256]), .free(vx_free[t]), .done(vx_done[t]),
         .sp_ra(sp_ra[3*SP_LAW+:2*SP_LAW]), .sp_rd(sp_rd[3*SP_LB*8+:2*SP_LB*8]), .sp_we(sp_we[1]),
         .sp_wa(sp_wa[SP_LAW+:SP_LAW]), .sp_wm(sp_wm[SP_LB+:SP_LB]), .sp_wd(sp_wd[SP_LB*8+:SP_LB*8]),
         .acc_ra(acc_ra[3*ACC_LAW+:3*ACC_LAW]), .acc_rd(acc_rd[3*ACC_LB*8+:3*ACC_LB*8]), .acc_we(acc_we[3]),
@@ -418,9 +423,9 @@ module cs_top #(
       rel_mask[u] = '0;
       if (unit_done[u]) begin
         if (u == 0) s = sem_count(ctrl_sig_ids, tiles_of(ctrl_sig_tile));
-        else s = sem_count(fl_sig[u][0], u < FT ? tiles_of(fl_tile[u][0]) : TILES'(1) << tile_of(u));
+        else s = sem_count(fl_sig0[u*10+:10], u < FT ? tiles_of(fl_tile0[u*6+:6]) : TILES'(1) << tile_of(u));
         for (int j = 0; j < NSEM; j++) sig_now[dom_of(u)][j] += 8'(s[2*j+:2]);
-        if (u != 0) rel_mask[u] = fl_banks[u][0];
+        if (u != 0) rel_mask[u] = fl_banks0[u*2*MB+:2*MB];
       end
     end
   end
@@ -501,9 +506,9 @@ module cs_top #(
     holders = '0;
     for (int v = 1; v < NU; v++)
       for (int i = 0; i < 2 * MB; i++)
-        if (hold[v][4*i+:4] - 4'(rel_mask[v][i]) != 0)
+        if (hold_f[v*HB+4*i+:4] - 4'(rel_mask[v][i]) != 0)
           for (int t = 0; t < TILES; t++)
-            if (hold_tm[v][t]) holders[4*(t*2*MB+i)+:4] = holders[4*(t*2*MB+i)+:4] + 4'd1;
+            if (hold_tm_f[v*TILES+t]) holders[4*(t*2*MB+i)+:4] = holders[4*(t*2*MB+i)+:4] + 4'd1;
 
     // --- controller
     if (fetch_ok) begin
@@ -511,7 +516,7 @@ module cs_top #(
         need = sem_count(wait_ids(rword), tmask_of(rword));
         ok = 1;
         for (int j = 0; j < NSEM; j++)
-          if (!sem_ok(arrived[DOM_A][j], incoming[DOM_A][j], consumed[j], 8'd0, need[2*j+:2])) ok = 0;
+          if (!sem_ok(arrived_f[(DOM_A*NSEM+j)*32+:32], incoming[DOM_A][j], consumed_f[j*32+:32], 8'd0, need[2*j+:2])) ok = 0;
         if ((fop == OP_HALT || fop == OP_DVFS) && dispatched != done_seen_now) ok = 0;
         if (ok) begin
           ctrl_exec = 1;
@@ -520,7 +525,7 @@ module cs_top #(
       end else begin
         ok = 1;
         for (int v = 1; v < NU; v++)
-          if (targets[v] && occ_seen[v] >= (QW+1)'(QDEPTH)) ok = 0;
+          if (targets[v] && occ_seen[v*(QW+1)+:QW+1] >= (QW+1)'(QDEPTH)) ok = 0;
         if (ok) begin
           ctrl_exec = 1;
           for (int v = 1; v < NU; v++)
@@ -537,17 +542,17 @@ module cs_top #(
       for (int k = 0; k < 2 * DMA_CH; k++) begin
         u = UIW'(1 + (dma_last - 1 + 1 + 32'(k)) % (2 * DMA_CH));  // the queue after the last served
         if (!dma_start && head_v[u]) begin
-          x = q_word[u][0];
+          x = q_head[u*256+:256];
           tm = tmask_of(x);
           need = sem_count(wait_ids(x), tm);
           bm = banks_of(x);
           ok = 1;
           for (int j = 0; j < NSEM; j++)
-            if (!sem_ok(arrived[DOM_M][j], incoming[DOM_M][j], consumed[j], taken[j], need[2*j+:2])) ok = 0;
+            if (!sem_ok(arrived_f[(DOM_M*NSEM+j)*32+:32], incoming[DOM_M][j], consumed_f[j*32+:32], taken[j], need[2*j+:2])) ok = 0;
           for (int t = 0; t < TILES; t++)
             if (tm[t])
               for (int i = 0; i < 2 * MB; i++)
-                if (bm[i] && hold[u][4*i+:4] - 4'(rel_mask[u][i]) == 0 &&
+                if (bm[i] && hold_f[u*HB+4*i+:4] - 4'(rel_mask[u][i]) == 0 &&
                     32'(holders[4*(t*2*MB+i)+:4]) + 32'(newly[4*(t*2*MB+i)+:4]) >= (i >= MB ? ACC_PORTS : SP_PORTS))
                   ok = 0;
           if (ok) begin
@@ -558,7 +563,7 @@ module cs_top #(
             for (int t = 0; t < TILES; t++)
               if (tm[t])
                 for (int i = 0; i < 2 * MB; i++)
-                  if (bm[i] && hold[u][4*i+:4] - 4'(rel_mask[u][i]) == 0)
+                  if (bm[i] && hold_f[u*HB+4*i+:4] - 4'(rel_mask[u][i]) == 0)
                     newly[4*(t*2*MB+i)+:4] = newly[4*(t*2*MB+i)+:4] + 4'd1;
           end
         end
@@ -571,21 +576,21 @@ module cs_top #(
           u = UIW'(FT + 2 * t + k);
           ready = k == 0 ? mx_accept[t] : vx_free[t];
           if (head_v[u] && ready) begin
-            x = q_word[u][0];
+            x = q_head[u*256+:256];
             need = sem_count(wait_ids(x), TILES'(1) << t);
             bm = banks_of(x);
             ok = 1;
             for (int j = 0; j < NSEM; j++)
-              if (!sem_ok(arrived[DOM_C][j], incoming[DOM_C][j], consumed[j], taken[j], need[2*j+:2])) ok = 0;
+              if (!sem_ok(arrived_f[(DOM_C*NSEM+j)*32+:32], incoming[DOM_C][j], consumed_f[j*32+:32], taken[j], need[2*j+:2])) ok = 0;
             for (int i = 0; i < 2 * MB; i++)
-              if (bm[i] && hold[u][4*i+:4] - 4'(rel_mask[u][i]) == 0 &&
+              if (bm[i] && hold_f[u*HB+4*i+:4] - 4'(rel_mask[u][i]) == 0 &&
                   32'(holders[4*(t*2*MB+i)+:4]) + 32'(newly[4*(t*2*MB+i)+:4]) >= (i >= MB ? ACC_PORTS : SP_PORTS))
                 ok = 0;
             if (ok) begin
               start[u] = 1;
               for (int j = 0; j < NSEM; j++) taken[j] += 8'(need[2*j+:2]);
               for (int i = 0; i < 2 * MB; i++)
-                if (bm[i] && hold[u][4*i+:4] - 4'(rel_mask[u][i]) == 0)
+                if (bm[i] && hold_f[u*HB+4*i+:4] - 4'(rel_mask[u][i]) == 0)
                   newly[4*(t*2*MB+i)+:4] = newly[4*(t*2*MB+i)+:4] + 4'd1;
             end
           end
@@ -685,52 +690,70 @@ module cs_top #(
 
 
   // in-flight lists and bank holds, one block per unit
-  assign fl_n[0] = '0;
-  assign hold[0] = '0;
-  assign hold_tm[0] = '0;
+  assign hold_f[0+:HB] = '0;
+  assign hold_tm_f[0+:TILES] = '0;
+  assign fl_banks0[0+:2*MB] = '0;
+  assign fl_sig0[0+:10] = '0;
+  assign fl_tile0[0+:6] = '0;
+  assign fl_idx0[0+:32] = '0;
   for (genvar u = 1; u < NU; u++) begin : g_flight
     localparam int CAP = cap_of(u);
+    localparam int CIW = CAP > 1 ? $clog2(CAP) : 1;
+    logic [2*MB-1:0] fl_banks[CAP];
+    logic [9:0] fl_sig[CAP];
+    logic [5:0] fl_tile[CAP];
+    logic [31:0] fl_idx[CAP];
+    logic [FLW-1:0] fl_n;
+    logic [HB-1:0] hold;
+    logic [TILES-1:0] hold_tm;
+    wire [255:0] head = q_head[u*256+:256];
     always_ff @(posedge clk or negedge rst_n)
       if (!rst_n) begin
-        fl_n[u] <= '0;
-        hold[u] <= '0;
-        hold_tm[u] <= '0;
+        fl_n <= '0;
+        hold <= '0;
+        hold_tm <= '0;
       end else begin
         logic [FLW-1:0] n;
         logic [HB-1:0] h;
         logic [2*MB-1:0] sb;
-        n = fl_n[u];
-        h = hold[u];
-        sb = banks_of(q_word[u][0]);
+        n = fl_n;
+        h = hold;
+        sb = banks_of(head);
         if (unit_done[u]) begin
           for (int i = 0; i + 1 < CAP; i++) begin
-            fl_banks[u][i] <= fl_banks[u][i+1];
-            fl_sig[u][i] <= fl_sig[u][i+1];
-            fl_tile[u][i] <= fl_tile[u][i+1];
-            fl_idx[u][i] <= fl_idx[u][i+1];
+            fl_banks[i] <= fl_banks[i+1];
+            fl_sig[i] <= fl_sig[i+1];
+            fl_tile[i] <= fl_tile[i+1];
+            fl_idx[i] <= fl_idx[i+1];
           end
           n = n - 1'b1;
           for (int i = 0; i < 2 * MB; i++) if (rel_mask[u][i]) h[4*i+:4] = h[4*i+:4] - 4'd1;
         end
         if (start[u]) begin
           if (32'(n) < CAP) begin  // always: the unit never has more in flight
-            fl_banks[u][FIW'(n)] <= sb;
-            fl_sig[u][FIW'(n)] <= signal_ids(q_word[u][0]);
-            fl_tile[u][FIW'(n)] <= 6'(fld(q_word[u][0], FW_TILE, FL_TILE, FB_TILE));
-            fl_idx[u][FIW'(n)] <= q_idx[u][0];
+            fl_banks[CIW'(n)] <= sb;
+            fl_sig[CIW'(n)] <= signal_ids(head);
+            fl_tile[CIW'(n)] <= 6'(fld(head, FW_TILE, FL_TILE, FB_TILE));
+            fl_idx[CIW'(n)] <= q_head_idx[u*32+:32];
           end
           n = n + 1'b1;
           for (int i = 0; i < 2 * MB; i++) if (sb[i]) h[4*i+:4] = h[4*i+:4] + 4'd1;
-          hold_tm[u] <= u < FT ? tmask_of(q_word[u][0]) : TILES'(1) << tile_of(u);
+          hold_tm <= u < FT ? tmask_of(head) : TILES'(1) << tile_of(u);
         end
-        fl_n[u] <= n;
-        hold[u] <= h;
+        fl_n <= n;
+        hold <= h;
       end
+    assign hold_f[u*HB+:HB] = hold;
+    assign hold_tm_f[u*TILES+:TILES] = hold_tm;
+    assign fl_banks0[u*2*MB+:2*MB] = fl_banks[0];
+    assign fl_sig0[u*10+:10] = fl_sig[0];
+    assign fl_tile0[u*6+:6] = fl_tile[0];
+    assign fl_idx0[u*32+:32] = fl_idx[0];
   end
 
   always_comb
     for (int u = 0; u < NU; u++) begin
       retire_valid[u] = u != 0 && unit_done[u];
-      retire_index[u*32+:32] = fl_idx[u][0];
+      retire_index[u*32+:32] = fl_idx0[u*32+:32];
     end
 endmodule
