@@ -1,233 +1,326 @@
 // Matrix unit of one tile: an R x C weight-stationary array with shadow
-// weight registers.  Instruction i is accepted at A (preload stage and shadow
-// registers free), preloads for `preload` cycles, streams its rows from
-// max(Pend, previous stream end) and completes R + C cycles after its stream
-// (docs/timing.md, MXU).
-module cs_mxu
-  import cs_cfg_pkg::*;
-  import cs_isa_pkg::*;
-(
+// weight registers (docs/timing.md, MXU).
+//
+// Hardware structure (no timestamps; the unit counts its own cycles):
+//
+//   preload stage  From the cycle an instruction is accepted it reads its
+//                  K x N weights (packed row-major, int8 or int4) one
+//                  scratchpad line per cycle, `preload` lines in all.  Each
+//                  PE (k, n) latches its own weight into its shadow register
+//                  in the cycle its byte goes by: per PE row k a rotator
+//                  aligns the line to that row's first weight byte, so PE
+//                  (k, n) picks a fixed byte lane (n, or n/2 or (n+1)/2 for
+//                  int4) and only compares its line index.
+//   hand-off       At the first cycle where the preload is done and the
+//                  stream stage is free, the shadow registers are copied
+//                  into the active ones and the instruction moves on to the
+//                  stream stage.  The next instruction may be accepted in
+//                  that same cycle: it preloads into the shadow registers as
+//                  they are copied out.
+//   stream stage   Walks the M activation rows with a row counter and a
+//                  cycle-in-row flag.  A row takes max(activation lines,
+//                  accumulator lines) cycles, 1 or 2 (the generator only
+//                  builds points where K <= R bytes fit a scratchpad line
+//                  and 4N <= 4C bytes an accumulator line), decided from the
+//                  row's addresses, which advance by the strides row by row.
+//                  In the row's last cycle the array's N int32 results are
+//                  added to (or replace) the accumulator row.
+//   drain          The stream's last cycle enters a delay line of R + C + 1
+//                  flops whose output is `done`: completion at stream end +
+//                  R + C.  Streams end in distinct cycles, so completions do.
+//
+// This is the model's pipeline: accepted at A, Pend = A + preload,
+// Sstart = max(Pend, previous Send), Send = Sstart + stream, done at
+// Send + R + C.  Accept rule: `now >= Pend && now >= Sstart` of the last
+// accepted instruction is "the shadow registers are free" (nothing waiting
+// there, or it hands off this cycle); with a single-port scratchpad, a head
+// whose weights share a bank with the activations of the last accepted
+// instruction also waits while that instruction streams (`now < Send`).
+//
+// A count of M = 0 (possible only through a context register) is rejected by
+// the model at dispatch (sim/timing.cpp check_against: count must be >= 1);
+// here it streams one empty cycle and writes nothing.
+module cs_mxu #(
+`include "cs_cfg.svh"
+) (
     input  logic clk,
     input  logic rst_n,
-    input  logic [63:0] now,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  logic [63:0] now,      // cycle counter of the top: not needed here (kept for the interface)
+    /* verilator lint_on UNUSEDSIGNAL */
     input  logic [255:0] head,    // the queue head (for the accept rule)
     output logic can_accept,
     input  logic start,           // accept `head` this cycle
     output logic done,            // the oldest instruction in flight completes this cycle
-    // scratchpad reads: [0] weights, [1] activations
-    output logic [1:0][SP_LAW-1:0] sp_ra,
-    input  logic [1:0][SP_LB*8-1:0] sp_rd,
+    // scratchpad reads (element i at [i*SP_LAW +: SP_LAW]): 0 weights, 1 activations
+    output logic [2*SP_LAW-1:0] sp_ra,
+    input  logic [2*SP_LB*8-1:0] sp_rd,
     // accumulator: two reads, two writes (a result row may straddle two lines)
-    output logic [1:0][ACC_LAW-1:0] acc_ra,
-    input  logic [1:0][ACC_LB*8-1:0] acc_rd,
+    output logic [2*ACC_LAW-1:0] acc_ra,
+    input  logic [2*ACC_LB*8-1:0] acc_rd,
     output logic [1:0] acc_we,
-    output logic [1:0][ACC_LAW-1:0] acc_wa,
-    output logic [1:0][ACC_LB-1:0] acc_wm,
-    output logic [1:0][ACC_LB*8-1:0] acc_wd
+    output logic [2*ACC_LAW-1:0] acc_wa,
+    output logic [2*ACC_LB-1:0] acc_wm,
+    output logic [2*ACC_LB*8-1:0] acc_wd
 );
+  `include "cs_isa.svh"
+
   localparam int R = MXU_R, C = MXU_C;
-  localparam int WB = R * C + SP_LB;  // weight byte buffer
-  localparam int DQ = R + C + 4;      // completions in flight
+  localparam int D = R + C;                           // fill and drain of the array
+  localparam int KW = $clog2(R + 1);                  // K <= R
+  localparam int NW = $clog2(C + 1);                  // N <= C
+  localparam int MW = FB_M;                           // M (16 bits)
+  localparam int SPA = $clog2(SP_BANKS * SP_DEPTH * SP_LB);    // scratchpad byte address
+  localparam int ACA = $clog2(ACC_BANKS * ACC_DEPTH * ACC_LB); // accumulator byte address
+  localparam int SOW = $clog2(SP_LB);                 // byte in a scratchpad line
+  localparam int AOW = $clog2(ACC_LB);                // byte in an accumulator line
+  localparam int EW = $clog2(R * C + 1);              // weight element / byte index (<= R*C)
+  localparam int PW = $clog2(SP_LB + R * C + 1);      // byte position in the preload lines
+  localparam int MAXPRE = (SP_LB + R * C - 2) / SP_LB + 1;  // most lines a weight tile touches
+  localparam int PLW = $clog2(MAXPRE + 1);
+  localparam int BANKB = SP_LB * SP_DEPTH;            // bytes per scratchpad bank
+  localparam int BKA = SPA + 1;                       // wide enough for BANKB
+  localparam int RW = $clog2(2 * SP_LB + 1);          // offset + K within two lines
+  localparam int CW = $clog2(2 * ACC_LB + 1);         // offset + 4N within two lines
 
-  function automatic logic [63:0] lines_touched(logic [63:0] addr, logic [63:0] bytes, int lb);
-    return (addr + bytes - 1) / 64'(lb) - addr / 64'(lb) + 1;
-  endfunction
-  function automatic logic [63:0] wbytes(logic [255:0] x);
-    return (fld(x, FW_K, FL_K, FB_K) * fld(x, FW_N, FL_N, FB_N) * (fld(x, FW_WTYPE, FL_WTYPE, FB_WTYPE) != 0 ? 4 : 8) + 7) / 8;
-  endfunction
-  function automatic logic [63:0] bank_mask(logic [63:0] addr, logic [63:0] bytes);
-    logic [63:0] m = 0;
+  // banks of the scratchpad byte range [first, last]
+  // (one bit wider than an address: a single bank holds 2^SPA bytes)
+  function automatic logic [SP_BANKS-1:0] sp_banks(input logic [SPA-1:0] first, input logic [SPA-1:0] last);
     for (int b = 0; b < SP_BANKS; b++)
-      if (64'(b) >= addr / 64'(SP_LB * SP_DEPTH) && 64'(b) <= (addr + bytes - 1) / 64'(SP_LB * SP_DEPTH)) m[b] = 1;
-    return m;
-  endfunction
-  // cycles of row m of an instruction: max(act lines, acc lines)
-  function automatic logic [63:0] row_cycles(logic [255:0] x, logic [63:0] m);
-    logic [63:0] a = lines_touched(fld(x, FW_ACT, FL_ACT, FB_ACT) + m * fld(x, FW_ASTRIDE, FL_ASTRIDE, FB_ASTRIDE),
-                                   fld(x, FW_K, FL_K, FB_K), SP_LB);
-    logic [63:0] c = lines_touched(fld(x, FW_ACC, FL_ACC, FB_ACC) + m * fld(x, FW_CSTRIDE, FL_CSTRIDE, FB_CSTRIDE),
-                                   4 * fld(x, FW_N, FL_N, FB_N), ACC_LB);
-    return a > c ? a : c;
-  endfunction
-  function automatic logic [63:0] stream_cycles(logic [255:0] x);
-    logic [63:0] s = 0;
-    for (logic [63:0] m = 0; m < fld(x, FW_M, FL_M, FB_M); m++) s += row_cycles(x, m);
-    return s;
+      sp_banks[b] = BKA'(first) / BKA'(BANKB) <= BKA'(b) && BKA'(b) <= BKA'(last) / BKA'(BANKB);
   endfunction
 
-  // ---- pipeline timestamps, as in the model
-  logic [63:0] p_end, s_start, s_end, act_mask;
-  wire [63:0] h_wmask = bank_mask(fld(head, FW_WGT, FL_WGT, FB_WGT), wbytes(head));
-  assign can_accept = now >= p_end && now >= s_start &&
-                      !(SP_PORTS == 1 && (h_wmask & act_mask) != 0 && now < s_end);
+  // ---------------------------------------------------------------- the queue head
+  wire [SPA-1:0] h_wgt = SPA'(fld(head, FW_WGT, FL_WGT, FB_WGT));
+  wire [SPA-1:0] h_act = SPA'(fld(head, FW_ACT, FL_ACT, FB_ACT));
+  wire [SPA-1:0] h_astride = SPA'(fld(head, FW_ASTRIDE, FL_ASTRIDE, FB_ASTRIDE));
+  wire [ACA-1:0] h_acc = ACA'(fld(head, FW_ACC, FL_ACC, FB_ACC));
+  wire [ACA-1:0] h_cstride = ACA'(fld(head, FW_CSTRIDE, FL_CSTRIDE, FB_CSTRIDE));
+  wire [MW-1:0] h_m = MW'(fld(head, FW_M, FL_M, FB_M));
+  wire [KW-1:0] h_k = KW'(fld(head, FW_K, FL_K, FB_K));
+  wire [NW-1:0] h_n = NW'(fld(head, FW_N, FL_N, FB_N));
+  wire h_int4 = MXU_INT4 && fld(head, FW_WTYPE, FL_WTYPE, FB_WTYPE) != 0;
+  wire h_accum = fld(head, FW_ACCUM, FL_ACCUM, FB_ACCUM) != 0;
+  // weight bytes ceil(K*N*bits/8) and the lines they touch (the preload)
+  wire [EW-1:0] h_kn = EW'(h_k) * EW'(h_n);
+  wire [EW-1:0] h_wbytes = h_int4 ? (h_kn + EW'(1)) >> 1 : h_kn;
+  wire [SOW-1:0] h_woff = SOW'(h_wgt % SPA'(SP_LB));
+  wire [SP_LAW-1:0] h_wline = SP_LAW'(h_wgt / SPA'(SP_LB));
+  wire [PW-1:0] h_wlast = PW'(h_woff) + PW'(h_wbytes) - PW'(1);   // last weight byte, from the first line
+  wire [PLW-1:0] h_nlines = PLW'(h_wlast / PW'(SP_LB)) + PLW'(1);
+  // banks of the weights and of the activation rows
+  wire [SP_BANKS-1:0] h_wmask = sp_banks(h_wgt, h_wgt + SPA'(h_wbytes) - SPA'(1));
+  wire [MW-1:0] h_m1 = h_m - MW'(1);
+  wire [SP_BANKS-1:0] h_amask = sp_banks(h_act, h_act + SPA'(h_m1) * h_astride + SPA'(h_k) - SPA'(1));
 
-  wire [63:0] n_pre = lines_touched(fld(head, FW_WGT, FL_WGT, FB_WGT), wbytes(head), SP_LB);
-  wire [63:0] n_str = stream_cycles(head);
-  wire [63:0] new_p_end = now + n_pre;
-  wire [63:0] new_s_start = new_p_end > s_end ? new_p_end : s_end;
+  // ---------------------------------------------------------------- state
+  // preload stage / shadow registers: the instruction accepted last, until it hands off
+  logic p_valid;
+  logic [PLW-1:0] p_line, p_nlines;  // next weight line to read, lines to read
+  logic [SP_LAW-1:0] p_wline;        // first weight line
+  logic [SOW-1:0] p_woff;            // first weight byte in that line
+  logic p_int4, p_accum;
+  logic [KW-1:0] p_k;
+  logic [NW-1:0] p_n;
+  logic [MW-1:0] p_m;
+  logic [SPA-1:0] p_act, p_astride;
+  logic [ACA-1:0] p_acc, p_cstride;
+  logic [R*C*8-1:0] shadow;          // PE (k, n) at [(k*C+n)*8 +: 8], a signed int8 (int4 sign-extended)
+  // stream stage: the current row
+  logic s_valid;                     // a stream continues in this cycle
+  logic s_cyc;                       // second cycle of a two-cycle row
+  logic [MW-1:0] s_rows;             // rows left, the current one included
+  logic [SPA-1:0] s_act, s_astride;  // current activation row, stride
+  logic [ACA-1:0] s_acc, s_cstride;  // current result row, stride
+  logic [KW-1:0] s_k;
+  logic [NW-1:0] s_n;
+  logic s_accum;
+  logic [R*C*8-1:0] active;          // the weights the array computes with
+  logic [SP_LB*8-1:0] act_lo;        // first line of a two-line activation row
+  // activation banks of the last accepted instruction (single-port bank rule)
+  logic [SP_BANKS-1:0] act_mask;
+  // drain: stream ends travelling to their completion
+  logic [D:0] dl;
 
-  // preload stage and the instruction waiting in the shadow registers
-  logic pre_valid;          // an instruction owns the shadow registers (preloading or waiting)
-  logic [255:0] pre_w;
-  logic [63:0] pre_start, pre_s_start;
-  logic [WB-1:0][7:0] shadow;
-  // stream stage
-  logic str_valid;
-  logic [255:0] str_w;
-  logic [63:0] str_start, str_end;
-  logic [WB-1:0][7:0] active;
-  // completions
-  logic [63:0] dq[DQ];
-  logic [$clog2(DQ+1)-1:0] dq_n;
+  // ---------------------------------------------------------------- control
+  wire p_done = p_valid && p_line == p_nlines;  // preload finished (now >= Pend)
+  wire handoff = p_done && !s_valid;            // now == Sstart
+  wire streaming = handoff || s_valid;          // Sstart <= now < Send of the last hand-off
+  assign can_accept = (!p_valid || handoff) &&
+                      !(SP_PORTS == 1 && (h_wmask & act_mask) != 0 && streaming);
 
   always_ff @(posedge clk or negedge rst_n)
     if (!rst_n) begin
-      p_end <= 0;
-      s_start <= 0;
-      s_end <= 0;
-      act_mask <= 0;
-    end else if (start) begin
-      p_end <= new_p_end;
-      s_start <= new_s_start;
-      s_end <= new_s_start + n_str;
-      act_mask <= bank_mask(fld(head, FW_ACT, FL_ACT, FB_ACT),
-                            (fld(head, FW_M, FL_M, FB_M) - 1) * fld(head, FW_ASTRIDE, FL_ASTRIDE, FB_ASTRIDE) +
-                            fld(head, FW_K, FL_K, FB_K));
-    end
-
-  // ---- preload: line (now - pre_start) of the weights, one per cycle
-  wire [255:0] pw = start ? head : pre_w;
-  wire [63:0] pstart = start ? now : pre_start;
-  wire [63:0] wg = fld(pw, FW_WGT, FL_WGT, FB_WGT);
-  wire preloading = (start || pre_valid) && now < pstart + lines_touched(wg, wbytes(pw), SP_LB);
-  assign sp_ra[0] = SP_LAW'(wg / SP_LB + (now - pstart));
-
-  // hand-off: the waiting instruction starts streaming at its stream start
-  // (the next instruction may be accepted in this same cycle: it preloads into
-  // the shadow registers as they are copied out)
-  wire handoff = pre_valid && now == pre_s_start;
-
-  always_ff @(posedge clk or negedge rst_n)
-    if (!rst_n) begin
-      pre_valid <= 0;
-      str_valid <= 0;
+      p_valid <= 0;
+      act_mask <= '0;
     end else begin
-      if (handoff) pre_valid <= 0;
+      if (handoff) p_valid <= 0;
       if (start) begin
-        pre_valid <= 1;
-        pre_w <= head;
-        pre_start <= now;
-        pre_s_start <= new_s_start;
-      end
-      if (handoff) begin
-        str_valid <= 1;
-        str_w <= pre_w;
-        str_start <= now;
-        str_end <= now + stream_cycles(pre_w);
+        p_valid <= 1;
+        act_mask <= h_amask;
       end
     end
+
+  // ---------------------------------------------------------------- preload
+  // line `pl_line` of the weights of the accepted instruction (of `head` in
+  // its accept cycle)
+  wire preloading = start || (p_valid && !p_done);
+  wire [PLW-1:0] pl_line = start ? '0 : p_line;
+  wire [SOW-1:0] pl_woff = start ? h_woff : p_woff;
+  wire [NW-1:0] pl_n = start ? h_n : p_n;
+  wire pl_int4 = start ? h_int4 : p_int4;
+  assign sp_ra[0*SP_LAW+:SP_LAW] = (start ? h_wline : p_wline) + SP_LAW'(pl_line);
+  wire [SP_LB*8-1:0] wline_data = sp_rd[0*SP_LB*8+:SP_LB*8];
+
+  // per PE: latch enable and weight from this line
+  localparam int LBB = SP_LB * 8;
+  logic [R*C-1:0] pe_cap;
+  logic [R*C*8-1:0] pe_w;
+  always_comb begin
+    logic [EW-1:0] kn;                  // k * N: element index of row k's first weight
+    logic odd;                          // int4: row k starts in the high nibble of its first byte
+    logic [PW-1:0] pos0, pos;           // byte positions (from the first line) of row k's first weight, of PE (k, n)
+    logic [SOW-1:0] rot;
+    logic [LBB-1:0] rowline;            // the line rotated so that row k's first weight byte is lane 0
+    logic [7:0] byt;
+    logic [3:0] nib;
+    for (int k = 0; k < R; k++) begin
+      kn = EW'(k) * EW'(pl_n);
+      odd = pl_int4 && kn[0];
+      pos0 = PW'(pl_woff) + (pl_int4 ? PW'(kn >> 1) : PW'(kn));
+      rot = SOW'(pos0 % PW'(SP_LB));
+      rowline = LBB'({wline_data, wline_data} >> {rot, 3'b000});
+      for (int n = 0; n < C; n++) begin
+        // int8: byte n of the row; int4: element kN + n is nibble (kN%2 + n)%2
+        // of byte (kN%2 + n)/2 of the row.  Fixed lanes: no per-PE line mux.
+        if (!pl_int4) byt = rowline[(n % SP_LB)*8+:8];
+        else if (odd) byt = rowline[(((n + 1) / 2) % SP_LB)*8+:8];
+        else byt = rowline[((n / 2) % SP_LB)*8+:8];
+        pos = pos0 + PW'(!pl_int4 ? n : odd ? (n + 1) / 2 : n / 2);
+        nib = (odd ^ (n % 2 == 1)) ? byt[7:4] : byt[3:0];
+        pe_w[(k*C+n)*8+:8] = pl_int4 ? {{4{nib[3]}}, nib} : byt;
+        pe_cap[k*C+n] = preloading && pos / PW'(SP_LB) == PW'(pl_line);
+      end
+    end
+  end
 
   always_ff @(posedge clk) begin
-    if (preloading)
-      for (int b = 0; b < SP_LB; b++) begin
-        logic [63:0] ga = (wg / SP_LB + (now - pstart)) * SP_LB + 64'(b);
-        if (ga >= wg && ga < wg + wbytes(pw)) shadow[ga-wg] <= sp_rd[0][b*8+:8];
-      end
-    if (handoff) active <= shadow;
+    if (start) begin
+      p_line <= PLW'(1);
+      p_nlines <= h_nlines;
+      p_wline <= h_wline;
+      p_woff <= h_woff;
+      p_int4 <= h_int4;
+      p_accum <= h_accum;
+      p_k <= h_k;
+      p_n <= h_n;
+      p_m <= h_m;
+      p_act <= h_act;
+      p_astride <= h_astride;
+      p_acc <= h_acc;
+      p_cstride <= h_cstride;
+    end else if (preloading) p_line <= p_line + PLW'(1);
+    for (int i = 0; i < R * C; i++)
+      if (pe_cap[i]) shadow[i*8+:8] <= pe_w[i*8+:8];
   end
 
-  // ---- stream: which row, which cycle of the row
-  wire streaming = handoff || (str_valid && now < str_end);
-  wire [255:0] sw = handoff ? pre_w : str_w;
-  wire [63:0] sstart = handoff ? now : str_start;
-  logic [63:0] row, rc, k_in_row, acc_row_addr, act_row_addr;
-  always_comb begin
-    logic [63:0] t = now - sstart, sum = 0;
-    row = 0;
-    rc = 1;
-    k_in_row = 0;
-    for (logic [63:0] m = 0; m < fld(sw, FW_M, FL_M, FB_M); m++) begin
-      logic [63:0] c = row_cycles(sw, m);
-      if (t >= sum && t < sum + c) begin
-        row = m;
-        rc = c;
-        k_in_row = t - sum;
-      end
-      sum += c;
-    end
-    act_row_addr = fld(sw, FW_ACT, FL_ACT, FB_ACT) + row * fld(sw, FW_ASTRIDE, FL_ASTRIDE, FB_ASTRIDE);
-    acc_row_addr = fld(sw, FW_ACC, FL_ACC, FB_ACC) + row * fld(sw, FW_CSTRIDE, FL_CSTRIDE, FB_CSTRIDE);
-  end
-  assign sp_ra[1] = SP_LAW'(act_row_addr / SP_LB + k_in_row);
-  assign acc_ra[0] = ACC_LAW'(acc_row_addr / ACC_LB);
-  assign acc_ra[1] = ACC_LAW'(acc_row_addr / ACC_LB + 1);
+  // ---------------------------------------------------------------- stream
+  // the current row (of the handed-off instruction in its hand-off cycle)
+  wire [SPA-1:0] c_act = handoff ? p_act : s_act;
+  wire [ACA-1:0] c_acc = handoff ? p_acc : s_acc;
+  wire [MW-1:0] c_rows = handoff ? p_m : s_rows;
+  wire c_cyc = handoff ? 1'b0 : s_cyc;
+  wire [KW-1:0] c_k = handoff ? p_k : s_k;
+  wire [NW-1:0] c_n = handoff ? p_n : s_n;
+  wire c_accum = handoff ? p_accum : s_accum;
+  wire [SOW-1:0] aoff = SOW'(c_act % SPA'(SP_LB));
+  wire [AOW-1:0] coff = AOW'(c_acc % ACA'(ACC_LB));
+  // two cycles when the activations or the results straddle two lines
+  wire a_two = RW'(aoff) + RW'(c_k) > RW'(SP_LB);
+  wire c_two = CW'(coff) + CW'({c_n, 2'b00}) > CW'(ACC_LB);
+  wire row_two = c_rows != 0 && (a_two || c_two);
+  wire row_last = streaming && (c_cyc || !row_two);  // last cycle of the row
+  wire stream_last = row_last && c_rows <= MW'(1);   // last cycle of the stream
+  wire row_write = row_last && c_rows != 0;
 
-  // activation bytes of the row, gathered over its cycles
-  logic [2*SP_LB-1:0][7:0] act_buf, act_now;
-  always_comb begin
-    act_now = act_buf;
-    for (int b = 0; b < SP_LB; b++) act_now[k_in_row[0]*SP_LB+b] = sp_rd[1][b*8+:8];
-  end
-  always_ff @(posedge clk) if (streaming) act_buf <= act_now;
+  assign sp_ra[1*SP_LAW+:SP_LAW] = SP_LAW'(c_act / SPA'(SP_LB)) + SP_LAW'(c_cyc);
+  assign acc_ra[0*ACC_LAW+:ACC_LAW] = ACC_LAW'(c_acc / ACA'(ACC_LB));
+  assign acc_ra[1*ACC_LAW+:ACC_LAW] = ACC_LAW'(c_acc / ACA'(ACC_LB)) + ACC_LAW'(1);
 
-  // the row's results, in the row's last cycle
-  wire last_cycle = streaming && k_in_row + 1 == rc;
-  wire [63:0] K = fld(sw, FW_K, FL_K, FB_K), N = fld(sw, FW_N, FL_N, FB_N);
-  wire int4 = fld(sw, FW_WTYPE, FL_WTYPE, FB_WTYPE) != 0;
-  wire accum = fld(sw, FW_ACCUM, FL_ACCUM, FB_ACCUM) != 0;
-  wire [63:0] aoff = act_row_addr % SP_LB;
-  wire [63:0] coff = acc_row_addr % ACC_LB;
-  logic [WB-1:0][7:0] wsrc;
-  assign wsrc = handoff ? shadow : active;
-
-  always_comb begin
-    logic [2*ACC_LB*8-1:0] old_acc, new_acc;
-    logic [2*ACC_LB-1:0] mask;
-    old_acc = {acc_rd[1], acc_rd[0]};
-    new_acc = old_acc;
-    mask = '0;
-    for (int n = 0; n < C; n++)
-      if (64'(n) < N) begin
-        logic signed [31:0] s = accum ? signed'(old_acc[(coff+4*n)*8+:32]) : 32'sd0;
-        for (int k = 0; k < R; k++)
-          if (64'(k) < K) begin
-            logic signed [7:0] a = signed'(act_now[aoff+64'(k)]);
-            logic [63:0] wi = 64'(k) * N + 64'(n);
-            logic signed [7:0] wv;
-            if (int4) begin
-              logic [7:0] byte_ = wsrc[wi/2];
-              logic [3:0] nib = wi[0] ? byte_[7:4] : byte_[3:0];
-              wv = 8'(signed'(nib));
-            end else wv = signed'(wsrc[wi]);
-            s = s + 32'(a) * 32'(wv);
-          end
-        new_acc[(coff+4*n)*8+:32] = s;
-        mask[(coff+4*n)+:4] = '1;
-      end
-    acc_wd[0] = new_acc[ACC_LB*8-1:0];
-    acc_wd[1] = new_acc[2*ACC_LB*8-1:ACC_LB*8];
-    acc_wm[0] = mask[ACC_LB-1:0];
-    acc_wm[1] = mask[2*ACC_LB-1:ACC_LB];
-    acc_we[0] = last_cycle && mask[ACC_LB-1:0] != 0;
-    acc_we[1] = last_cycle && mask[2*ACC_LB-1:ACC_LB] != 0;
-    acc_wa[0] = acc_ra[0];
-    acc_wa[1] = acc_ra[1];
-  end
-
-  // ---- completions: stream end + R + C, in order
   always_ff @(posedge clk or negedge rst_n)
-    if (!rst_n) dq_n <= 0;
-    else begin
-      logic [$clog2(DQ+1)-1:0] n = dq_n;
-      if (done) begin
-        for (int i = 0; i + 1 < DQ; i++) dq[i] <= dq[i+1];
-        n = n - 1;
+    if (!rst_n) s_valid <= 0;
+    else s_valid <= streaming && !stream_last;
+
+  always_ff @(posedge clk) begin
+    if (streaming) begin
+      if (row_last) begin
+        // next row
+        s_act <= c_act + (handoff ? p_astride : s_astride);
+        s_acc <= c_acc + (handoff ? p_cstride : s_cstride);
+        s_rows <= c_rows - MW'(1);
+        s_cyc <= 0;
+      end else begin
+        // second cycle of this row
+        s_act <= c_act;
+        s_acc <= c_acc;
+        s_rows <= c_rows;
+        s_cyc <= 1;
       end
-      if (start) begin
-        dq[n] <= new_s_start + n_str + R + C;
-        n = n + 1;
-      end
-      dq_n <= n;
+      if (!c_cyc) act_lo <= sp_rd[1*SP_LB*8+:SP_LB*8];
     end
-  assign done = dq_n != 0 && dq[0] == now;
+    if (handoff) begin
+      s_astride <= p_astride;
+      s_cstride <= p_cstride;
+      s_k <= p_k;
+      s_n <= p_n;
+      s_accum <= p_accum;
+      active <= shadow;
+    end
+  end
+
+  // ---------------------------------------------------------------- array
+  // The row's activations (its bytes from offset aoff of one or two lines)
+  // times the weights, in the row's last cycle.
+  wire [R*C*8-1:0] wsrc = handoff ? shadow : active;
+  wire [2*SP_LB*8-1:0] act_lines = c_cyc ? {sp_rd[1*SP_LB*8+:SP_LB*8], act_lo}
+                                          : {{(SP_LB*8){1'b0}}, sp_rd[1*SP_LB*8+:SP_LB*8]};
+  wire [2*SP_LB*8-1:0] act_row = act_lines >> {aoff, 3'b000};
+  // the accumulator row, aligned to byte 0
+  wire [2*ACC_LB*8-1:0] old_row = acc_rd >> {coff, 3'b000};
+
+  localparam int DW = 16 + $clog2(R);          // a sum of R int8 x int8 products
+  logic [C*32-1:0] res;
+  logic [C*4-1:0] res_mask;
+  always_comb begin
+    logic signed [7:0] a, w;
+    logic signed [15:0] p;
+    logic [DW-1:0] dot;                          // the column's dot product (exact)
+    for (int n = 0; n < C; n++) begin
+      dot = '0;
+      for (int k = 0; k < R; k++) begin
+        a = KW'(k) < c_k ? act_row[k*8+:8] : 8'sd0;  // rows k >= K of the array idle
+        w = wsrc[(k*C+n)*8+:8];
+        p = a * w;
+        dot = dot + {{(DW-16){p[15]}}, p};
+      end
+      // int32 accumulation wraps (two's complement)
+      res[n*32+:32] = (c_accum ? old_row[n*32+:32] : 32'd0) + {{(32-DW){dot[DW-1]}}, dot};
+      res_mask[n*4+:4] = NW'(n) < c_n ? 4'hf : 4'h0;
+    end
+  end
+
+  // results placed at the row's byte offset in its two accumulator lines
+  wire [2*ACC_LB*8-1:0] wd = {{(2*ACC_LB*8-C*32){1'b0}}, res} << {coff, 3'b000};
+  wire [2*ACC_LB-1:0] wm = {{(2*ACC_LB-C*4){1'b0}}, res_mask} << coff;
+  assign acc_wd = wd;
+  assign acc_wm = wm;
+  assign acc_we[0] = row_write && wm[0+:ACC_LB] != 0;
+  assign acc_we[1] = row_write && wm[ACC_LB+:ACC_LB] != 0;
+  assign acc_wa = acc_ra;
+
+  // ---------------------------------------------------------------- drain
+  always_ff @(posedge clk or negedge rst_n)
+    if (!rst_n) dl <= '0;
+    else dl <= {dl[D-1:0], stream_last};
+  assign done = dl[D];
 endmodule
