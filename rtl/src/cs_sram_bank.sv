@@ -1,7 +1,25 @@
-// One SRAM bank: DEPTH lines of LB bytes.  Behavioural model with NR
-// combinational read ports and NW write ports (byte enables).  The issue
-// logic guarantees at most `ports` units use a bank at once (docs/timing.md);
-// swap this module for a real macro plus a port arbiter to tape out.
+// One SRAM bank: DEPTH lines of LB bytes.  This is the memory macro of the
+// design; the module here is a behavioural model for simulation.  Synthesis
+// black-boxes it (`read_verilog -lib cs_sram_bank.sv`); to tape out, replace
+// it with the foundry macro (plus a port arbiter in front of it if the macro
+// has fewer physical ports than NR + NW: the issue logic guarantees that at
+// most `ports` units use a bank at a time, docs/timing.md).
+//
+// Interface (all vectors flat; port p's field is at [p*W +: W]):
+//   parameter LB      line width in bytes: data buses of LB*8 bits, LB byte enables
+//   parameter DEPTH   lines; AW = $clog2(DEPTH) address bits (DEPTH is a power of two)
+//   parameter NR, NW  read ports, write ports
+//   read port p:  raddr[p*AW +: AW]  ->  rdata[p*LB*8 +: LB*8]
+//                 asynchronous read: the addressed line's current contents in the
+//                 same cycle (a line written at this cycle's edge reads the old data)
+//   write port p: we[p]               write enable
+//                 waddr[p*AW +: AW]   line address
+//                 wmask[p*LB +: LB]   byte mask, bit b enables byte b (data bits [8b+7:8b])
+//                 wdata[p*LB*8 +: LB*8]
+//                 written at the rising edge of clk, only the bytes whose mask bit is set.
+//   Two write ports writing the same byte in one cycle: the higher port wins here
+//   (a race-free program never does it).
+// The contents start at zero (simulation only).
 module cs_sram_bank #(
     parameter int LB = 16,
     parameter int DEPTH = 1024,
@@ -9,20 +27,20 @@ module cs_sram_bank #(
     parameter int NW = 1,
     localparam int AW = $clog2(DEPTH)
 ) (
-    input  logic                 clk,
-    input  logic [NR-1:0][AW-1:0] raddr,
-    output logic [NR-1:0][LB*8-1:0] rdata,
-    input  logic [NW-1:0]        we,
-    input  logic [NW-1:0][AW-1:0] waddr,
-    input  logic [NW-1:0][LB-1:0] wmask,
-    input  logic [NW-1:0][LB*8-1:0] wdata
+    input  logic               clk,
+    input  logic [NR*AW-1:0]   raddr,
+    output logic [NR*LB*8-1:0] rdata,
+    input  logic [NW-1:0]      we,
+    input  logic [NW*AW-1:0]   waddr,
+    input  logic [NW*LB-1:0]   wmask,
+    input  logic [NW*LB*8-1:0] wdata
 );
   logic [LB*8-1:0] mem[DEPTH];
   initial for (int i = 0; i < DEPTH; i++) mem[i] = '0;
-  always_comb for (int p = 0; p < NR; p++) rdata[p] = mem[raddr[p]];
+  always_comb for (int p = 0; p < NR; p++) rdata[p*LB*8+:LB*8] = mem[raddr[p*AW+:AW]];
   always_ff @(posedge clk)
     for (int p = 0; p < NW; p++)
       if (we[p])
         for (int b = 0; b < LB; b++)
-          if (wmask[p][b]) mem[waddr[p]][b*8+:8] <= wdata[p][b*8+:8];
+          if (wmask[p*LB+b]) mem[waddr[p*AW+:AW]][b*8+:8] <= wdata[(p*LB+b)*8+:8];
 endmodule
