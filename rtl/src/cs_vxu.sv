@@ -1,113 +1,248 @@
 // Vector unit of one tile: L lanes, four 256-entry int16 LUTs, reductions,
 // requantisation, reciprocal and rsqrt.  Latency is steps * c + fixed
 // (docs/timing.md, VXU); step j reads and writes its chunk in cycle j * c.
-module cs_vxu
-  import cs_cfg_pkg::*;
-  import cs_isa_pkg::*;
-(
+//
+// Structure:
+//   - an instruction register and a step sequencer (cycle counter against the
+//     latency, step index j and phase within a step, kept as counters so no
+//     divider by the per-instruction step length c is needed);
+//   - the step's timing, computed when an instruction starts: c from the
+//     per-bank line accesses of the streamed operands (compared operand by
+//     operand; there are at most three);
+//   - address generation: each operand's line of this step.  Two modulo
+//     counters advance with the steps: the position inside a vrot period
+//     (i mod 2h) and the channel of a per-channel requantisation (i mod imm2);
+//   - operand alignment: a streamed operand's L elements are one aligned
+//     chunk of its line (docs/isa.md), picked by a chunk multiplexer;
+//   - L identical lanes (generate loop): one 32x32 multiplier, one rounding
+//     shifter, saturation, a LUT read port and a combinational reciprocal /
+//     rsqrt unit (one shared 63-bit / 31-bit restoring divider and a 32-stage
+//     digit-by-digit square root);
+//   - a reduction chain across the lanes into a 64-bit accumulator;
+//   - the four LUTs as 2048 byte registers, loaded one scratchpad line per
+//     step through a byte rotator;
+//   - the write port: this step's results (or the reduction result) shifted
+//     to their place in the destination line, with byte enables.
+// Ports keep the widths of the original packed arrays, flattened: element i of
+// sp_ra / sp_rd is at [i*W +: W] (0 = a, 1 = b); of acc_ra / acc_rd (0 = a,
+// 1 = b, 2 = the line after b).
+module cs_vxu #(
+`include "cs_cfg.svh"
+) (
     input  logic clk,
     input  logic rst_n,
     input  logic start,
-    input  logic [255:0] word,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  logic [255:0] word,  // header fields (semaphores, tile, ...) are the controller's
+    /* verilator lint_on UNUSEDSIGNAL */
     output logic free,       // may start an instruction this cycle
     output logic done,       // the instruction completes this cycle
     // scratchpad: read ports a, b; one write port
-    output logic [1:0][SP_LAW-1:0] sp_ra,
-    input  logic [1:0][SP_LB*8-1:0] sp_rd,
+    output logic [2*SP_LAW-1:0] sp_ra,
+    input  logic [2*SP_LB*8-1:0] sp_rd,
     output logic sp_we,
     output logic [SP_LAW-1:0] sp_wa,
     output logic [SP_LB-1:0] sp_wm,
     output logic [SP_LB*8-1:0] sp_wd,
     // accumulator: read ports a, b, b+1 line; one write port
-    output logic [2:0][ACC_LAW-1:0] acc_ra,
-    input  logic [2:0][ACC_LB*8-1:0] acc_rd,
+    output logic [3*ACC_LAW-1:0] acc_ra,
+    input  logic [3*ACC_LB*8-1:0] acc_rd,
     output logic acc_we,
     output logic [ACC_LAW-1:0] acc_wa,
     output logic [ACC_LB-1:0] acc_wm,
     output logic [ACC_LB*8-1:0] acc_wd
 );
+  // (fld/setf name an argument `word`, like this unit's instruction port)
+  /* verilator lint_off VARHIDDEN */
+  `include "cs_isa.svh"
+  /* verilator lint_on VARHIDDEN */
+
   localparam int L = VXU_L;
+  localparam int LG_L = $clog2(L);
+  // line and bank geometry (all powers of two: divisions are shifts)
+  localparam int SPS = $clog2(SP_LB), ACS = $clog2(ACC_LB);
+  localparam int SP_BSH = SPS + $clog2(SP_DEPTH), ACC_BSH = ACS + $clog2(ACC_DEPTH);
+  // lines a streamed operand touches per step: max(1, L * element bytes / LB)
+  // (scratchpad int8, accumulator int32, per-channel requant table 8 bytes)
+  localparam int K_SP = L > SP_LB ? L / SP_LB : 1;
+  localparam int K_ACC = 4 * L > ACC_LB ? 4 * L / ACC_LB : 1;
+  localparam int K_TAB = 8 * L > ACC_LB ? 8 * L / ACC_LB : 1;
+  localparam int K_MAX = K_TAB > K_ACC ? (K_TAB > K_SP ? K_TAB : K_SP) : (K_ACC > K_SP ? K_ACC : K_SP);
+  // widths: addresses and counts are instruction fields (24 bits); the step
+  // length c is at most max(SFU_CYCLES, three operands' lines)
+  localparam int AW = FB_A;                // SRAM byte address
+  localparam int SW = FB_LEN;              // steps (len / L at most)
+  localparam int JW = SW + 1;              // step index, also counts through the fixed tail
+  localparam int PW = FB_LEN + 1;          // positions i mod 2h, i mod imm2 (< len)
+  localparam int XW = 32;                  // byte address of a step: base + i * 8 < 2^28
+  localparam int CMAX = SFU_CYCLES > 3 * K_MAX ? SFU_CYCLES : 3 * K_MAX;
+  localparam int CW = $clog2(CMAX + 1);
+  localparam int DW = SW + CW + 1;         // latency steps * c + fixed
+  localparam int SP_LBITS = SP_LB * 8, ACC_LBITS = ACC_LB * 8, ACC_LW = ACC_LB / 4;
+  localparam int SPS1 = SPS + 1;
+  localparam logic [31:0] I32_MAX = 32'h7fffffff;
 
-  // ---- the instruction in flight
+  // ------------------------------------------------------------ helpers
+
+  // Rounding arithmetic right shift (round half up): floor((x + 2^(s-1)) / 2^s)
+  // = floor(x / 2^s) + bit s-1 of x, so no wide rounding add is needed.  A
+  // logarithmic shifter (one constant-shift stage per bit of s - 1).
+  function automatic logic signed [63:0] rshr(input logic signed [63:0] x, input logic [5:0] s);
+    logic [5:0] s1;
+    logic signed [63:0] t;
+    s1 = s - 6'd1;
+    t = x;
+    for (int k = 0; k < 6; k++)
+      if (s1[k]) t = t >>> (1 << k);  // t = x >>> (s - 1)
+    if (s == 0) rshr = x;
+    else rshr = (t >>> 1) + (t[0] ? 64'sd1 : 64'sd0);
+  endfunction
+
+  // x * 2^s, s <= 32 (a logarithmic shifter)
+  function automatic logic signed [63:0] shl(input logic signed [63:0] x, input logic [5:0] s);
+    shl = x;
+    for (int k = 0; k < 6; k++)
+      if (s[k]) shl = shl <<< (1 << k);
+  endfunction
+
+  // Saturate to int32 (accumulator destination) or int8 (scratchpad).
+  function automatic logic signed [31:0] sat(input logic signed [63:0] x, input logic to32);
+    if (to32) sat = x > 64'sd2147483647 ? 32'sh7fffffff : (x < -64'sd2147483648 ? 32'sh80000000 : 32'(x));
+    else sat = x > 64'sd127 ? 32'sd127 : (x < -64'sd128 ? -32'sd128 : 32'(x));
+  endfunction
+
+  // Reciprocal and reciprocal square root of one lane (lib/numerics):
+  //   recip(x, s) = floor((2^s + floor(x / 2)) / x), s clamped to 62
+  //   rsqrt(x, s) = isqrt(floor(2^(2s) / x)),         s clamped to 31
+  // and INT32_MAX for x <= 0.  One 63-bit / 31-bit restoring divider serves
+  // both (the remainder stays below x, so each stage is a 33-bit subtract);
+  // the square root is the digit-by-digit (restoring) method, two radicand
+  // bits per stage, 32 stages with a 36-bit remainder (it is <= 2 * root).
+  // The result is clamped to INT32_MAX: the destination saturates anyway.
+  function automatic logic [31:0] sfu(input logic signed [31:0] x, input logic [5:0] s, input logic sq);
+    logic [5:0] ss;
+    logic [62:0] num, q;
+    logic [31:0] rem, root;
+    logic [32:0] diff;
+    logic [35:0] srem, sdiff;
+    logic [63:0] rad;
+    // the dividend: 2^(2s) or 2^s + x / 2 (a one-hot decoder and an add)
+    ss = sq ? (s > 6'd31 ? 6'd31 : s) : (s > 6'd62 ? 6'd62 : s);
+    for (int i = 0; i < 63; i++) num[i] = sq ? 7'(i) == {ss, 1'b0} : 6'(i) == ss;
+    if (!sq) num = num + 63'(x[30:1]);
+    // quotient num / x, one bit per stage from the top
+    rem = '0;
+    for (int i = 62; i >= 0; i--) begin
+      rem = {rem[30:0], num[i]};
+      diff = {1'b0, rem} - {2'b00, x[30:0]};
+      q[i] = !diff[32];
+      if (!diff[32]) rem = diff[31:0];
+    end
+    // floor(sqrt(q))
+    rad = {1'b0, q};
+    srem = '0;
+    root = '0;
+    for (int i = 31; i >= 0; i--) begin
+      srem = {srem[33:0], rad[2*i+1], rad[2*i]};
+      sdiff = srem - {2'b00, root, 2'b01};
+      root = {root[30:0], !sdiff[35]};
+      if (!sdiff[35]) srem = sdiff;
+    end
+    if (x <= 0) sfu = I32_MAX;
+    else if (sq) sfu = root[31] ? I32_MAX : root;
+    else sfu = q[62:31] != 0 ? I32_MAX : {1'b0, q[30:0]};
+  endfunction
+
+  // Step-length term of one streamed operand: ceil(accesses to its bank / ports).
+  function automatic logic [CW-1:0] port_cycles(input logic [7:0] n, input logic acc);
+    if (acc) port_cycles = CW'((n + 8'(ACC_PORTS) - 8'd1) / 8'(ACC_PORTS));
+    else port_cycles = CW'((n + 8'(SP_PORTS) - 8'd1) / 8'(SP_PORTS));
+  endfunction
+
+  function automatic logic [AW-1:0] bank_of(input logic [AW-1:0] addr, input logic acc);
+    bank_of = acc ? addr >> ACC_BSH : addr >> SP_BSH;
+  endfunction
+
+  // ------------------------------------------------------------ instruction register
   logic busy;
-  logic [255:0] w;
-  logic [31:0] cnt, dur, step_c, steps, j, phase;
-  logic signed [63:0] red;  // reduction accumulator
-  logic signed [63:0] scalar_q;
-  logic [3:0][511:0][7:0] lut_q;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [255:0] w_q;  // only the operand fields are read (yosys drops the other flops)
+  /* verilator lint_on UNUSEDSIGNAL */
+  wire [255:0] cw = start ? word : w_q;  // instruction of this cycle
 
-  wire [255:0] cw = start ? word : w;  // instruction of this cycle
   wire [7:0] op = 8'(fld(cw, FW_OPCODE, FL_OPCODE, FB_OPCODE));
+  wire [SW-1:0] n_el = SW'(fld(cw, FW_LEN, FL_LEN, FB_LEN));
+  wire aspace = fld(cw, FW_ASPACE, FL_ASPACE, FB_ASPACE) != 0;
+  wire bspace = fld(cw, FW_BSPACE, FL_BSPACE, FB_BSPACE) != 0;
+  wire dspace = fld(cw, FW_DSPACE, FL_DSPACE, FB_DSPACE) != 0;
+  wire [1:0] bmode = 2'(fld(cw, FW_BMODE, FL_BMODE, FB_BMODE));
+  wire [AW-1:0] a_addr = AW'(fld(cw, FW_A, FL_A, FB_A));
+  wire [AW-1:0] b_addr = AW'(fld(cw, FW_B, FL_B, FB_B));
+  wire [AW-1:0] d_addr = AW'(fld(cw, FW_DST, FL_DST, FB_DST));
+  wire [5:0] shift = 6'(fld(cw, FW_SHIFT, FL_SHIFT, FB_SHIFT));
+  wire signed [31:0] imm = signed'(32'(fld(cw, FW_IMM, FL_IMM, FB_IMM)));
+  wire signed [31:0] imm2 = signed'(32'(fld(cw, FW_IMM2, FL_IMM2, FB_IMM2)));
+  wire is_red = op == OP_VREDSUM || op == OP_VREDMAX;
+  wire is_lutld = op == OP_LUTLD;
+  wire is_rot = op == OP_VROT;
+  wire [31:0] h = imm;                 // vrot half (>= 1)
+  wire rot_far = is_rot && h >= 32'(L);  // partner chunk is another step's (h a multiple of L)
 
-  function automatic int unsigned log2up(int unsigned x);
-    int unsigned r = 0;
-    while ((1 << r) < x) r++;
-    return r;
-  endfunction
-
-  // ---- timing of an instruction (docs/timing.md)
-  function automatic logic [31:0] lines_touched(logic [63:0] addr, logic [63:0] bytes, int lb);
-    return 32'((addr + bytes - 1) / 64'(lb) - addr / 64'(lb) + 1);
-  endfunction
-
-  typedef struct packed {
-    logic [31:0] steps, c, fixed;
-  } timing_t;
-
-  function automatic timing_t vtiming(logic [255:0] x);
-    timing_t t;
-    logic [7:0] o = 8'(fld(x, FW_OPCODE, FL_OPCODE, FB_OPCODE));
-    logic [63:0] n = fld(x, FW_LEN, FL_LEN, FB_LEN);
-    logic aspc = fld(x, FW_ASPACE, FL_ASPACE, FB_ASPACE) != 0;
-    logic dspc = fld(x, FW_DSPACE, FL_DSPACE, FB_DSPACE) != 0;
-    logic bspc = fld(x, FW_BSPACE, FL_BSPACE, FB_BSPACE) != 0;
-    logic [1:0] bm = 2'(fld(x, FW_BMODE, FL_BMODE, FB_BMODE));
-    logic red_op = o == OP_VREDSUM || o == OP_VREDMAX;
-    logic [63:0] ab = fld(x, FW_A, FL_A, FB_A), bb = fld(x, FW_B, FL_B, FB_B), db = fld(x, FW_DST, FL_DST, FB_DST);
-    int unsigned cntb[2][64];
-    int unsigned c = 1;
-    int unsigned k;
-    logic scalar = 0;
-    for (int s = 0; s < 2; s++) for (int b = 0; b < 64; b++) cntb[s][b] = 0;
-    if (o == OP_LUTLD) begin
-      t.steps = lines_touched(ab, 512, SP_LB);
-      t.c = 1;
-      t.fixed = 2;
-      return t;
+  // ------------------------------------------------------------ timing (docs/timing.md, VXU)
+  // Only used in the start cycle, where cw is the new instruction.
+  logic [SW-1:0] t_steps;
+  logic [CW-1:0] t_c;
+  logic [4:0] t_fixed;
+  logic b_str, d_str, b_acc, same_ab, same_ad, same_bd;
+  logic [7:0] k_a, k_b, k_d, n_a, n_b, n_d;
+  logic [CW-1:0] c;
+  always_comb begin
+    // streamed operands: a; b (a vector, or a per-channel requant table in
+    // the accumulator); dst (not for reductions)
+    b_str = bmode == BM_VEC;
+    b_acc = op == OP_VREQUANT ? 1'b1 : bspace;
+    d_str = !is_red;
+    k_a = 8'(aspace ? K_ACC : K_SP);
+    k_b = 8'(op == OP_VREQUANT ? K_TAB : (bspace ? K_ACC : K_SP));
+    k_d = 8'(dspace ? K_ACC : K_SP);
+    // line accesses per step on each operand's bank
+    same_ab = b_str && aspace == b_acc && bank_of(a_addr, aspace) == bank_of(b_addr, b_acc);
+    same_ad = d_str && aspace == dspace && bank_of(a_addr, aspace) == bank_of(d_addr, dspace);
+    same_bd = b_str && d_str && b_acc == dspace && bank_of(b_addr, b_acc) == bank_of(d_addr, dspace);
+    n_a = k_a + (same_ab ? k_b : 8'd0) + (same_ad ? k_d : 8'd0);
+    n_b = k_b + (same_ab ? k_a : 8'd0) + (same_bd ? k_d : 8'd0);
+    n_d = k_d + (same_ad ? k_a : 8'd0) + (same_bd ? k_b : 8'd0);
+    c = port_cycles(n_a, aspace);
+    if (b_str && port_cycles(n_b, b_acc) > c) c = port_cycles(n_b, b_acc);
+    if (d_str && port_cycles(n_d, dspace) > c) c = port_cycles(n_d, dspace);
+    if ((op == OP_VRECIP || op == OP_VRSQRT) && c < CW'(SFU_CYCLES)) c = CW'(SFU_CYCLES);
+    if (is_lutld) begin
+      // lines(a, 512, LB_sp), one per cycle
+      t_steps = SW'(((25'(a_addr) + 25'd511) >> SPS) - (25'(a_addr) >> SPS) + 25'd1);
+      t_c = CW'(1);
+      t_fixed = 5'd2;
+    end else begin
+      t_steps = SW'((25'(n_el) + 25'(L - 1)) >> LG_L);
+      t_c = c;
+      t_fixed = ((op == OP_VMUL || op == OP_VREQUANT) ? 5'd3 : 5'd2) + (bmode == BM_SCALAR && op != OP_VREQUANT ? 5'd1 : 5'd0)
+                + (is_red ? 5'(LG_L) + 5'd1 : 5'd0);
     end
-    t.steps = 32'((n + L - 1) / L);
-    // streamed operands: a, b (vector or per-channel table), dst (not for reductions)
-    k = lpstep(aspc ? 4 : 1, aspc);
-    cntb[aspc][bank_of(ab, aspc)] += k;
-    if (o == OP_VREQUANT) begin
-      if (bm == BM_VEC) cntb[1][bank_of(bb, 1'b1)] += lpstep(8, 1'b1);
-    end else if (bm == BM_VEC) begin
-      cntb[bspc][bank_of(bb, bspc)] += lpstep(bspc ? 4 : 1, bspc);
-    end else if (bm == BM_SCALAR) begin
-      scalar = 1;
-    end
-    if (!red_op) cntb[dspc][bank_of(db, dspc)] += lpstep(dspc ? 4 : 1, dspc);
-    for (int b = 0; b < 64; b++) begin
-      c = (cntb[0][b] + SP_PORTS - 1) / SP_PORTS > c ? (cntb[0][b] + SP_PORTS - 1) / SP_PORTS : c;
-      c = (cntb[1][b] + ACC_PORTS - 1) / ACC_PORTS > c ? (cntb[1][b] + ACC_PORTS - 1) / ACC_PORTS : c;
-    end
-    if ((o == OP_VRECIP || o == OP_VRSQRT) && c < SFU_CYCLES) c = SFU_CYCLES;
-    t.c = c;
-    t.fixed = ((o == OP_VMUL || o == OP_VREQUANT) ? 3 : 2) + (scalar ? 1 : 0) + (red_op ? log2up(L) + 1 : 0);
-    return t;
-  endfunction
+  end
 
-  function automatic int unsigned lpstep(int e, logic acc);
-    int lb = acc ? ACC_LB : SP_LB;
-    return L * e > lb ? (L * e) / lb : 1;
-  endfunction
+  // latency steps * c + fixed (shift-and-add over the few bits of c)
+  logic [DW-1:0] t_dur;
+  always_comb begin
+    t_dur = DW'(t_fixed);
+    for (int k = 0; k < CW; k++)
+      if (t_c[k]) t_dur = t_dur + (DW'(t_steps) << k);
+  end
 
-  function automatic int unsigned bank_of(logic [63:0] addr, logic acc);
-    return acc ? 32'(addr / 64'(ACC_LB * ACC_DEPTH)) : 32'(addr / 64'(SP_LB * SP_DEPTH));
-  endfunction
-
-  timing_t tnew;
-  assign tnew = vtiming(word);
+  // ------------------------------------------------------------ sequencer
+  logic [DW-1:0] cnt, dur;        // cycles since start; latency
+  logic [SW-1:0] steps_q;
+  logic [CW-1:0] c_q, ph_q;        // step length; phase inside the step (next cycle)
+  logic [JW-1:0] j_q;              // step index (next cycle)
+  logic [PW-1:0] rpos_q, cpos_q;   // i0 mod 2h (vrot), i0 mod imm2 (per-channel requant)
 
   always_ff @(posedge clk or negedge rst_n)
     if (!rst_n) begin
@@ -117,8 +252,7 @@ module cs_vxu
     end else if (start) begin
       busy <= 1;
       cnt <= 1;
-      w <= word;
-      dur <= tnew.steps * tnew.c + tnew.fixed;
+      dur <= t_dur;
     end else if (busy) begin
       if (cnt == dur) busy <= 0;
       cnt <= cnt + 1;
@@ -127,214 +261,237 @@ module cs_vxu
   assign done = busy && cnt == dur;
   assign free = !busy || done;
 
-  // ---- data path: step j runs in the cycle where (cycle - start) == j * c
-  timing_t tcur;
-  assign tcur = start ? tnew : timing_t'{steps: steps, c: step_c, fixed: 32'd0};
-  always_ff @(posedge clk)
+  // this cycle's step: the start cycle is phase 0 of step 0
+  wire [SW-1:0] steps = start ? t_steps : steps_q;
+  wire [CW-1:0] step_c = start ? t_c : c_q;
+  wire [CW-1:0] phase = start ? '0 : ph_q;
+  wire [JW-1:0] j = start ? '0 : j_q;
+  wire [PW-1:0] rpos = start ? '0 : rpos_q;
+  wire [PW-1:0] cpos = start ? '0 : cpos_q;
+  wire step_end = phase == step_c - CW'(1);
+  wire active = (start || busy) && phase == 0 && j < JW'(steps);
+  wire last_step = j + JW'(1) == JW'(steps);
+
+  // the modulo positions advance by L elements per step and wrap at their period
+  wire [PW-1:0] rpos_inc = rpos + PW'(L);
+  wire [PW-1:0] cpos_inc = cpos + PW'(L);
+  always_ff @(posedge clk) begin
     if (start) begin
-      steps <= tnew.steps;
-      step_c <= tnew.c;
+      w_q <= word;
+      steps_q <= t_steps;
+      c_q <= t_c;
     end
-  wire [31:0] elapsed = start ? 32'd0 : cnt;  // cycles since start
-  assign j = tcur.c == 0 ? 0 : elapsed / tcur.c;
-  assign phase = tcur.c == 0 ? 0 : elapsed % tcur.c;
-  wire active = (start || busy) && phase == 0 && j < tcur.steps;
-
-  // operands of this cycle's step
-  wire [63:0] n_el = fld(cw, FW_LEN, FL_LEN, FB_LEN);
-  wire aspace = fld(cw, FW_ASPACE, FL_ASPACE, FB_ASPACE) != 0;
-  wire bspace = fld(cw, FW_BSPACE, FL_BSPACE, FB_BSPACE) != 0;
-  wire dspace = fld(cw, FW_DSPACE, FL_DSPACE, FB_DSPACE) != 0;
-  wire [1:0] bmode = 2'(fld(cw, FW_BMODE, FL_BMODE, FB_BMODE));
-  wire [63:0] a_addr = fld(cw, FW_A, FL_A, FB_A);
-  wire [63:0] b_addr = fld(cw, FW_B, FL_B, FB_B);
-  wire [63:0] d_addr = fld(cw, FW_DST, FL_DST, FB_DST);
-  wire [5:0] shift = 6'(fld(cw, FW_SHIFT, FL_SHIFT, FB_SHIFT));
-  wire signed [63:0] imm = 64'(signed'(32'(fld(cw, FW_IMM, FL_IMM, FB_IMM))));
-  wire signed [63:0] imm2 = 64'(signed'(32'(fld(cw, FW_IMM2, FL_IMM2, FB_IMM2))));
-  wire is_red = op == OP_VREDSUM || op == OP_VREDMAX;
-
-  // element index of the first lane of this step, and of the partner chunk for vrot
-  wire [63:0] i0 = 64'(j) * L;
-  wire [63:0] h = imm[63:0];
-  wire [63:0] rot_src = (op == OP_VROT && h >= L) ? ((i0 % (2 * h)) < h ? i0 + h : i0 - h) : i0;
-  wire [63:0] a_byte = a_addr + (op == OP_LUTLD ? 64'(j) * SP_LB - (a_addr % SP_LB) : rot_src * (aspace ? 4 : 1));
-  wire [63:0] b_byte = bmode == BM_VEC ? (op == OP_VREQUANT ? b_addr + 8 * (i0 % 64'(imm2 == 0 ? 1 : imm2))
-                                                             : b_addr + i0 * (bspace ? 4 : 1))
-                                       : b_addr;
-  wire [63:0] d_byte = is_red ? d_addr : d_addr + i0 * (dspace ? 4 : 1);
-
-  assign sp_ra[0] = SP_LAW'(a_byte / SP_LB);
-  assign sp_ra[1] = SP_LAW'(b_byte / SP_LB);
-  assign acc_ra[0] = ACC_LAW'(a_byte / ACC_LB);
-  assign acc_ra[1] = ACC_LAW'(b_byte / ACC_LB);
-  assign acc_ra[2] = ACC_LAW'(b_byte / ACC_LB + 1);
-
-  function automatic logic signed [63:0] elem(logic [SP_LB*8-1:0] spl, logic [ACC_LB*8-1:0] accl, logic acc,
-                                              logic [63:0] byte_addr);
-    if (acc) return 64'(signed'(accl[(byte_addr % ACC_LB)*8+:32]));
-    return 64'(signed'(spl[(byte_addr % SP_LB)*8+:8]));
-  endfunction
-
-  function automatic logic signed [63:0] rshr(logic signed [63:0] x, logic [5:0] s);
-    logic signed [64:0] t;
-    if (s == 0) return x;
-    t = 65'(x) + (65'(1) <<< (s - 1));
-    return 64'(t >>> s);
-  endfunction
-
-  function automatic logic signed [63:0] sat(logic signed [63:0] x, logic to32);
-    if (to32) return x > 64'sd2147483647 ? 64'sd2147483647 : (x < -64'sd2147483648 ? -64'sd2147483648 : x);
-    return x > 64'sd127 ? 64'sd127 : (x < -64'sd128 ? -64'sd128 : x);
-  endfunction
-
-  function automatic logic signed [63:0] shl_sat(logic signed [63:0] x, logic [5:0] s);
-    logic signed [127:0] t = 128'(x) <<< s;
-    if (x == 0) return 0;
-    if (s >= 63) return x > 0 ? 64'sh7fffffffffffffff : 64'sh8000000000000000;
-    if (t > 128'sh7fffffffffffffff) return 64'sh7fffffffffffffff;
-    if (t < -128'sh8000000000000000) return 64'sh8000000000000000;
-    return 64'(t);
-  endfunction
-
-  function automatic logic [63:0] isqrt(logic [63:0] v);
-    logic [63:0] x = v, res = 0, bit_ = 64'h4000000000000000;
-    while (bit_ > x) bit_ = bit_ >> 2;
-    while (bit_ != 0) begin
-      if (x >= res + bit_) begin
-        x = x - (res + bit_);
-        res = (res >> 1) + bit_;
-      end else res = res >> 1;
-      bit_ = bit_ >> 2;
-    end
-    return res;
-  endfunction
-
-  function automatic logic signed [63:0] recip(logic signed [63:0] x, logic [5:0] s);
-    logic [5:0] ss = s > 62 ? 6'd62 : s;
-    if (x <= 0) return 64'sd2147483647;
-    return signed'(((64'd1 << ss) + 64'(x) / 2) / 64'(x));
-  endfunction
-
-  function automatic logic signed [63:0] rsqrt(logic signed [63:0] x, logic [5:0] s);
-    logic [5:0] ss = s > 31 ? 6'd31 : s;
-    if (x <= 0) return 64'sd2147483647;
-    return signed'(isqrt((64'd1 << (2 * ss)) / 64'(x)));
-  endfunction
-
-  // scalar b: read in the start cycle, kept for later steps
-  wire signed [63:0] b_scalar_now = elem(sp_rd[1], acc_rd[1], bspace, b_byte);
-  wire signed [63:0] b_scalar = start ? b_scalar_now : scalar_q;
-  always_ff @(posedge clk) if (start) scalar_q <= b_scalar_now;
-
-  // per-lane results
-  logic signed [63:0] r[L];
-  logic [L-1:0] lane_ok;
-  logic signed [63:0] red_next;
-  logic [511:0][7:0] lut_new;
-  always_comb begin
-    red_next = red;
-    for (int l = 0; l < L; l++) begin
-      logic signed [63:0] x, y, v;
-      logic [63:0] ai = i0 + 64'(l);
-      logic [63:0] abyte = a_addr + (op == OP_VROT && h >= L ? rot_src + 64'(l) : ai) * (aspace ? 4 : 1);
-      logic [63:0] bbyte = b_byte + 64'(l) * (op == OP_VREQUANT ? 8 : (bspace ? 4 : 1));
-      logic signed [63:0] m_c, s_c;
-      lane_ok[l] = ai < n_el;
-      x = elem(sp_rd[0], acc_rd[0], aspace, abyte);
-      y = bmode == BM_VEC ? elem(sp_rd[1], acc_rd[1], bspace, bbyte) : (bmode == BM_SCALAR ? b_scalar : imm);
-      // per-channel requant pairs may sit in the next accumulator line
-      m_c = 64'(signed'((bbyte / ACC_LB == b_byte / ACC_LB) ? acc_rd[1][(bbyte % ACC_LB)*8+:32]
-                                                           : acc_rd[2][(bbyte % ACC_LB)*8+:32]));
-      s_c = 64'(signed'((((bbyte + 4) / ACC_LB) == b_byte / ACC_LB) ? acc_rd[1][((bbyte + 4) % ACC_LB)*8+:32]
-                                                                    : acc_rd[2][((bbyte + 4) % ACC_LB)*8+:32]));
-      if (op == OP_VROT && h < L) begin
-        // partner inside this lane group
-        logic [63:0] jj = ai % (2 * h);
-        logic [63:0] src = jj < h ? ai + h : ai - h;
-        x = elem(sp_rd[0], acc_rd[0], aspace, a_addr + src * (aspace ? 4 : 1));
+    if (start || busy) begin
+      ph_q <= step_end ? '0 : phase + CW'(1);
+      j_q <= step_end ? j + JW'(1) : j;
+      if (step_end) begin
+        rpos_q <= 33'(rpos_inc) >= {h, 1'b0} ? '0 : rpos_inc;
+        cpos_q <= 32'(cpos_inc) >= imm2 ? '0 : cpos_inc;
+      end else begin
+        rpos_q <= rpos;
+        cpos_q <= cpos;
       end
-      case (op)
-        OP_VADD: v = rshr(x + y, shift);
-        OP_VSUB: v = rshr(x - y, shift);
-        OP_VMUL: v = rshr(x * y, shift);
-        OP_VMAX: v = rshr(x > y ? x : y, shift);
-        OP_VMIN: v = rshr(x < y ? x : y, shift);
-        OP_VSHL: v = shl_sat(x, shift);
-        OP_VSHR, OP_VMOV: v = rshr(x, shift);
-        OP_VCLAMP: v = x < imm ? imm : (x > imm2 ? imm2 : x);
-        OP_VREQUANT:
-        if (bmode == BM_VEC) v = rshr(x * m_c, 6'(s_c < 0 ? 0 : (s_c > 63 ? 63 : s_c)));
-        else v = rshr(x * imm, shift);
-        OP_VLUT: begin
-          logic [8:0] idx = 9'(sat(x, 1'b0) + 128);
-          v = 64'(signed'({lut_q[imm[1:0]][2*idx+1], lut_q[imm[1:0]][2*idx]}));
-        end
-        OP_VRECIP: v = recip(x, shift);
-        OP_VRSQRT: v = rsqrt(x, shift);
-        OP_VROT: v = (ai % (2 * h)) < h ? -x : x;
-        default: v = x;
-      endcase
-      r[l] = sat(v, dspace);
-      if (lane_ok[l]) begin
-        if (op == OP_VREDSUM) red_next = (j == 0 && l == 0 ? 0 : red_next) + x;
-        else if (op == OP_VREDMAX) red_next = (j == 0 && l == 0) ? x : (x > red_next ? x : red_next);
-      end
-    end
-    // LUT load: this line's bytes of the 512-byte table
-    lut_new = lut_q[imm[1:0]];
-    for (int b = 0; b < SP_LB; b++) begin
-      logic [63:0] ga = (a_addr / SP_LB) * SP_LB + 64'(j) * SP_LB + 64'(b);
-      if (ga >= a_addr && ga < a_addr + 512) lut_new[ga-a_addr] = sp_rd[0][b*8+:8];
     end
   end
 
-  always_ff @(posedge clk)
-    if (active) begin
-      if (is_red) red <= red_next;
-      if (op == OP_LUTLD) lut_q[imm[1:0]] <= lut_new;
+  // ------------------------------------------------------------ addresses of this step
+  wire [XW-1:0] i0 = XW'(j) << LG_L;   // element index of lane 0
+  wire rot_first = 32'(rpos) < h;      // the step lies in the first half of its 2h period
+  wire [XW-1:0] rot_src = rot_far ? (rot_first ? i0 + h : i0 - h) : i0;
+  wire [XW-1:0] a_byte = XW'(a_addr) + (aspace ? rot_src << 2 : rot_src);
+  wire [XW-1:0] b_byte = bmode != BM_VEC ? XW'(b_addr)
+                       : op == OP_VREQUANT ? XW'(b_addr) + (XW'(cpos) << 3)
+                       : XW'(b_addr) + (bspace ? i0 << 2 : i0);
+  wire [XW-1:0] d_byte = is_red ? XW'(d_addr) : XW'(d_addr) + (dspace ? i0 << 2 : i0);
+  // lutld reads line a / LB + j
+  wire [XW-1:0] lut_line = (XW'(a_addr) >> SPS) + XW'(j);
+
+  assign sp_ra[0+:SP_LAW] = SP_LAW'(is_lutld ? lut_line : a_byte >> SPS);
+  assign sp_ra[SP_LAW+:SP_LAW] = SP_LAW'(b_byte >> SPS);
+  assign acc_ra[0+:ACC_LAW] = ACC_LAW'(a_byte >> ACS);
+  assign acc_ra[ACC_LAW+:ACC_LAW] = ACC_LAW'(b_byte >> ACS);
+  assign acc_ra[2*ACC_LAW+:ACC_LAW] = ACC_LAW'((b_byte >> ACS) + XW'(1));
+
+  wire [SP_LB*8-1:0] sp_a = sp_rd[0+:SP_LB*8];
+  wire [SP_LB*8-1:0] sp_b = sp_rd[SP_LB*8+:SP_LB*8];
+  wire [ACC_LB*8-1:0] acc_a = acc_rd[0+:ACC_LB*8];
+  wire [ACC_LB*8-1:0] acc_b = acc_rd[ACC_LB*8+:ACC_LB*8];
+  wire [2*ACC_LB*8-1:0] acc_b2 = acc_rd[ACC_LB*8+:2*ACC_LB*8];  // lines b and b + 1
+
+  // ------------------------------------------------------------ operands
+  // A step's L elements are one aligned chunk of the operand's line: L bytes
+  // in the scratchpad, 4L bytes in the accumulator (alignment: docs/isa.md).
+  wire [SPS-1:0] a_off_sp = a_byte[SPS-1:0];
+  wire [ACS-1:0] a_off_acc = a_byte[ACS-1:0];
+  wire [SPS-1:0] b_off_sp = b_byte[SPS-1:0];
+  wire [ACS-1:0] b_off_acc = b_byte[ACS-1:0];
+  wire [L*8-1:0] a_ch8 = sp_a[(32'(a_off_sp) >> LG_L) * (L * 8) +: L * 8];
+  wire [L*32-1:0] a_ch32 = acc_a[(32'(a_off_acc) >> (LG_L + 2)) * (L * 32) +: L * 32];
+  wire [L*8-1:0] b_ch8 = sp_b[(32'(b_off_sp) >> LG_L) * (L * 8) +: L * 8];
+  wire [L*32-1:0] b_ch32 = acc_b[(32'(b_off_acc) >> (LG_L + 2)) * (L * 32) +: L * 32];
+  // per-channel requant table: L (multiplier, shift) int32 pairs, aligned to
+  // 4L bytes, so they may run into the next accumulator line
+  wire [L*64-1:0] tab = acc_b2[(32'(b_off_acc) >> (LG_L + 2)) * (L * 32) +: L * 64];
+
+  // the lanes' a and b elements, sign-extended to 32 bits
+  logic [L*32-1:0] xa, yb;
+  always_comb
+    for (int l = 0; l < L; l++) begin
+      xa[l*32+:32] = aspace ? a_ch32[l*32+:32] : 32'(signed'(a_ch8[l*8+:8]));
+      yb[l*32+:32] = bspace ? b_ch32[l*32+:32] : 32'(signed'(b_ch8[l*8+:8]));
     end
 
-  // writes
-  wire last_step = j + 1 == tcur.steps;
-  logic signed [63:0] red_final;
-  assign red_final = sat(op == OP_VREDSUM ? rshr(red_next, shift) : red_next, dspace);
-  always_comb begin
-    sp_we = 0;
-    acc_we = 0;
-    sp_wm = '0;
-    acc_wm = '0;
-    sp_wd = '0;
-    acc_wd = '0;
-    sp_wa = SP_LAW'(d_byte / SP_LB);
-    acc_wa = ACC_LAW'(d_byte / ACC_LB);
-    if (active && op != OP_LUTLD) begin
-      if (is_red) begin
-        if (last_step) begin
-          if (dspace) begin
-            acc_we = 1;
-            acc_wm[(d_byte%ACC_LB)+:4] = '1;
-            acc_wd[(d_byte%ACC_LB)*8+:32] = red_final[31:0];
-          end else begin
-            sp_we = 1;
-            sp_wm[d_byte%SP_LB] = 1'b1;
-            sp_wd[(d_byte%SP_LB)*8+:8] = red_final[7:0];
-          end
-        end
-      end else begin
-        for (int l = 0; l < L; l++)
-          if (lane_ok[l]) begin
-            if (dspace) begin
-              acc_wm[((d_byte%ACC_LB)+4*l)+:4] = '1;
-              acc_wd[((d_byte%ACC_LB)+4*l)*8+:32] = r[l][31:0];
-            end else begin
-              sp_wm[(d_byte%SP_LB)+l] = 1'b1;
-              sp_wd[((d_byte%SP_LB)+l)*8+:8] = r[l][7:0];
-            end
-          end
-        acc_we = dspace;
-        sp_we = !dspace;
+  // scalar b: read in the start cycle (any byte of a scratchpad line, or an
+  // aligned int32 of an accumulator line), kept for later steps
+  logic signed [31:0] scalar_q;
+  wire signed [31:0] b_scalar_now = bspace ? signed'(acc_b[(32'(b_off_acc) >> 2) * 32 +: 32])
+                                           : 32'(signed'(sp_b[b_off_sp * 8 +: 8]));
+  wire signed [31:0] b_scalar = start ? b_scalar_now : scalar_q;
+  always_ff @(posedge clk) if (start) scalar_q <= b_scalar_now;
+
+  // ------------------------------------------------------------ LUTs
+  // lut_q byte (id * 512 + t) is byte t of table id (entry t / 2, little endian)
+  logic [4*512*8-1:0] lut_q;
+  wire [4095:0] lut_sel = imm[1] ? (imm[0] ? lut_q[3*4096+:4096] : lut_q[2*4096+:4096])
+                                  : (imm[0] ? lut_q[1*4096+:4096] : lut_q[0+:4096]);  // the table of a vlut
+
+  // entry idx of a table: a binary multiplexer tree, most significant index bit first
+  function automatic logic [15:0] lut_pick(input logic [4095:0] tbl, input logic [7:0] idx);
+    logic [4095:0] t;
+    t = tbl;
+    for (int k = 7; k >= 0; k--)
+      if (idx[k]) t = t >> (16 << k);
+    lut_pick = t[15:0];
+  endfunction
+
+  // ------------------------------------------------------------ lanes
+  logic [L*32-1:0] res;     // saturated results
+  logic [L-1:0] lane_ok;    // element exists (i < len)
+  genvar gl;
+  generate
+    for (gl = 0; gl < L; gl++) begin : g_lane
+      wire [XW-1:0] ai = i0 + XW'(gl);
+      // vrot inside the lane group (2h divides L): partner lane gl ^ h
+      wire [31:0] near = 32'(gl) ^ (h & 32'(L - 1));
+      wire signed [31:0] xn = xa[near*32+:32];
+      wire signed [31:0] x = is_rot && !rot_far ? xn : xa[gl*32+:32];
+      wire signed [31:0] y = bmode == BM_VEC ? yb[gl*32+:32] : (bmode == BM_SCALAR ? b_scalar : imm);
+      wire signed [31:0] m_c = tab[gl*64+:32];
+      wire signed [31:0] s_c = tab[gl*64+32+:32];
+      wire rot_neg = rot_far ? rot_first : (32'(gl) & h) == 0;
+      // vrequant takes (multiplier, shift) from the table or (imm, shift)
+      wire pc = op == OP_VREQUANT && bmode == BM_VEC;
+      wire signed [31:0] mb = op == OP_VREQUANT ? (pc ? m_c : imm) : y;
+      wire signed [63:0] prod = 64'(x) * 64'(mb);
+      wire [5:0] sh = pc ? (s_c < 0 ? 6'd0 : (s_c > 63 ? 6'd63 : 6'(s_c))) : shift;
+      wire signed [31:0] sx = sat(64'(x), 1'b0);
+      wire [7:0] idx = 8'(sx + 32'sd128);
+      wire [15:0] lut_e = lut_pick(lut_sel, idx);
+      wire [31:0] sfu_r = sfu(x, shift, op == OP_VRSQRT);
+      logic signed [63:0] pre, v;
+      always_comb begin
+        // value before the rounding shift
+        case (op)
+          OP_VADD: pre = 64'(x) + 64'(y);
+          OP_VSUB: pre = 64'(x) - 64'(y);
+          OP_VMUL, OP_VREQUANT: pre = prod;
+          OP_VMAX: pre = x > y ? 64'(x) : 64'(y);
+          OP_VMIN: pre = x < y ? 64'(x) : 64'(y);
+          default: pre = 64'(x);
+        endcase
+        case (op)
+          OP_VSHL: v = shl(64'(x), shift > 6'd32 ? 6'd32 : shift);  // saturates below like shl_sat
+          OP_VCLAMP: v = x < imm ? 64'(imm) : (x > imm2 ? 64'(imm2) : 64'(x));
+          OP_VLUT: v = 64'(signed'(lut_e));
+          OP_VRECIP, OP_VRSQRT: v = 64'(sfu_r);
+          OP_VROT: v = rot_neg ? -(64'(x)) : 64'(x);
+          default: v = rshr(pre, sh);
+        endcase
       end
+      assign res[gl*32+:32] = sat(v, dspace);
+      assign lane_ok[gl] = ai < XW'(n_el);
     end
+  endgenerate
+
+  // ------------------------------------------------------------ reduction
+  logic signed [63:0] red, red_next;
+  always_comb begin
+    red_next = red;
+    for (int l = 0; l < L; l++)
+      if (lane_ok[l]) begin
+        if (op == OP_VREDSUM) red_next = (j == 0 && l == 0 ? 64'sd0 : red_next) + 64'(signed'(xa[l*32+:32]));
+        else if (op == OP_VREDMAX)
+          red_next = (j == 0 && l == 0) || 64'(signed'(xa[l*32+:32])) > red_next ? 64'(signed'(xa[l*32+:32])) : red_next;
+      end
+  end
+  wire signed [31:0] red_final = sat(op == OP_VREDSUM ? rshr(red_next, shift) : red_next, dspace);
+  always_ff @(posedge clk) if (active && is_red) red <= red_next;
+
+  // ------------------------------------------------------------ LUT load
+  // Step j reads line a / LB + j.  Rotated by a mod LB bytes, its byte p is
+  // table byte j * LB + p - off when that lies in the table: p < LB - off for
+  // table line j, p >= LB - off for table line j - 1.
+  wire [SPS-1:0] lut_off = a_addr[SPS-1:0];
+  logic [SP_LBITS-1:0] lut_rot;  // byte p = line byte (p + off) mod LB: a log rotator
+  always_comb begin
+    lut_rot = sp_a;
+    for (int k = 0; k < SPS; k++)
+      if (lut_off[k]) lut_rot = (lut_rot >> (8 << k)) | (lut_rot << (SP_LBITS - (8 << k)));
+  end
+  logic [SP_LB-1:0] lut_low;  // p + off < LB: the byte belongs to table line j
+  always_comb for (int p = 0; p < SP_LB; p++) lut_low[p] = SPS1'(p) + SPS1'(lut_off) < SPS1'(SP_LB);
+  always_ff @(posedge clk)
+    if (active && is_lutld)
+      for (int id = 0; id < 4; id++)
+        for (int t = 0; t < 512; t++)
+          if (imm[1:0] == 2'(id) && ((j == JW'(t / SP_LB) && lut_low[t%SP_LB]) || (j == JW'(t / SP_LB + 1) && !lut_low[t%SP_LB])))
+            lut_q[(id*512+t)*8+:8] <= lut_rot[(t%SP_LB)*8+:8];
+
+  // ------------------------------------------------------------ writes
+  // this step's elements (or the reduction result) as a chunk, then shifted
+  // to its byte (scratchpad) or word (accumulator) offset in the line
+  logic [L*8-1:0] w8;
+  logic [L-1:0] wm;
+  logic [L*32-1:0] w32;
+  always_comb begin
+    w8 = '0;
+    w32 = '0;
+    wm = '0;
+    if (is_red) begin
+      w8[7:0] = red_final[7:0];
+      w32[31:0] = red_final;
+      wm[0] = 1'b1;
+    end else
+      for (int l = 0; l < L; l++) begin
+        w8[l*8+:8] = res[l*32+:8];
+        w32[l*32+:32] = res[l*32+:32];
+        wm[l] = lane_ok[l];
+      end
+  end
+  logic [ACC_LW-1:0] acc_wmw;  // word enables
+  wire wr = active && !is_lutld && (!is_red || last_step);
+  wire [SPS-1:0] d_off_sp = d_byte[SPS-1:0];
+  wire [ACS-3:0] d_word_acc = d_byte[ACS-1:2];
+  always_comb begin
+    sp_we = wr && !dspace;
+    acc_we = wr && dspace;
+    sp_wa = SP_LAW'(d_byte >> SPS);
+    acc_wa = ACC_LAW'(d_byte >> ACS);
+    // logarithmic shifters to the byte / word offset
+    sp_wm = sp_we ? SP_LB'(wm) : '0;
+    sp_wd = sp_we ? SP_LBITS'(w8) : '0;
+    for (int k = 0; k < SPS; k++)
+      if (d_off_sp[k]) begin
+        sp_wm = sp_wm << (1 << k);
+        sp_wd = sp_wd << (8 << k);
+      end
+    acc_wmw = acc_we ? ACC_LW'(wm) : '0;
+    acc_wd = acc_we ? ACC_LBITS'(w32) : '0;
+    for (int k = 0; k < ACS - 2; k++)
+      if (d_word_acc[k]) begin
+        acc_wmw = acc_wmw << (1 << k);
+        acc_wd = acc_wd << (32 << k);
+      end
+    for (int b = 0; b < ACC_LB; b++) acc_wm[b] = acc_wmw[b/4];
   end
 endmodule
