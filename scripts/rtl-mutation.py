@@ -100,8 +100,8 @@ MUTANTS = [
      "LUT index off by one", 0),
     ("vxu-conflict-ports", "cs_vxu.sv", "else port_cycles = CW'((n + 8'(SP_PORTS) - 8'd1) / 8'(SP_PORTS));",
      "else port_cycles = CW'(1);", "scratchpad bank conflicts cost nothing", 0),
-    ("sram-mask-ignored", "cs_sram_bank.sv", "if (wmask[p*LB+b]) mem[waddr[p*AW+:AW]][b*8+:8] <= wdata[(p*LB+b)*8+:8];",
-     "mem[waddr[p*AW+:AW]][b*8+:8] <= wdata[(p*LB+b)*8+:8];", "SRAM write ignores byte enables", 0),
+    ("sram-mask-ignored", "cs_sram_bank.sv", "assign wbits[i*8+:8] = {8{wmask[i]}};", "assign wbits[i*8+:8] = 8'hff;",
+     "SRAM write ignores byte enables", 0),
     ("sram-write-all-banks", "cs_sram.sv", "b_we[b*NW+p] = we[p] && bank_w[p*BW+:BW] == BW'(b);",
      "b_we[b*NW+p] = we[p];", "SRAM write goes to every bank, not only the addressed one", 0),
 ]

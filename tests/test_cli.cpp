@@ -160,15 +160,20 @@ TEST_CASE("rtl generate writes a deterministic file set; unbuildable points are 
   REQUIRE(run("rtl generate --hw edge-small -o " + a).code == 0);
   REQUIRE(run("rtl generate --hw edge-small -o " + b).code == 0);
   const std::string files = read_file(a + "/files.f");
-  CHECK(files == "+incdir+.\ncs_cfg_pkg.sv\ncs_isa_pkg.sv\ncs_sram_bank.sv\ncs_sram.sv\ncs_dma.sv\ncs_mxu.sv\ncs_vxu.sv\ncs_top.sv\n");
+  CHECK(files == "+incdir+.\ncs_sram_bank.sv\ncs_sram.sv\ncs_dma.sv\ncs_mxu.sv\ncs_vxu.sv\ncs_top.sv\n");
   std::istringstream list(files);
   for (std::string f; std::getline(list, f);)
     if (f[0] != '+') CHECK(read_file(a + "/" + f) == read_file(b + "/" + f));
-  const std::string cfg = read_file(a + "/cs_cfg_pkg.sv");
-  CHECK_THAT(cfg, Catch::Contains("localparam int TILES = 1;") && Catch::Contains("localparam int MXU_R = 8;") &&
-                      Catch::Contains("localparam int SP_LB = 32;"));
-  // the ISA package carries the field table of isa.h
-  CHECK_THAT(read_file(a + "/cs_isa_pkg.sv"),
+  CHECK(read_file(a + "/cs_cfg.svh") == read_file(b + "/cs_cfg.svh"));
+  CHECK(read_file(a + "/cs_isa.svh") == read_file(b + "/cs_isa.svh"));
+  // the design point's parameters, as a parameter port list (no trailing comma)
+  const std::string cfg = read_file(a + "/cs_cfg.svh");
+  CHECK_THAT(cfg, Catch::Contains("localparam int TILES = 1,") && Catch::Contains("localparam int MXU_R = 8,") &&
+                      Catch::Contains("localparam int SP_LB = 32,") &&
+                      Catch::Contains("localparam logic [23:0] INIT_POINT = {8'd1, 8'd1, 8'd1},"));
+  CHECK_THAT(cfg, Catch::Contains("TRANS_CYCLES = {64'd80, 64'd80, 64'd80} \n"));  // the list's last entry
+  // the ISA header carries the field table of isa.h
+  CHECK_THAT(read_file(a + "/cs_isa.svh"),
              Catch::Contains("OP_MATMUL = 8'h20") && Catch::Contains("FW_DRAM = 1, FL_DRAM = 0, FB_DRAM = 48"));
 
   // a 32-row array cannot read its activation rows from 32-byte scratchpad lines

@@ -1,5 +1,5 @@
-// The RTL generator: a design point -> SystemVerilog (configuration package,
-// ISA package from the one field table in lib/isa/isa.h, the RTL sources, and
+// The RTL generator: a design point -> SystemVerilog (configuration header,
+// ISA header from the one field table in lib/isa/isa.h, the RTL sources, and
 // a file list in compile order).
 #pragma once
 
@@ -18,14 +18,14 @@ struct GenOptions {
 std::string check_buildable(const hw::HwConfig& hw);
 
 // Write the design point's RTL into `dir` (created if needed).  Returns the
-// files in compile order (also written to dir/files.f).  Throws
+// files written: the two headers, then the sources in compile order (which
+// dir/files.f lists after +incdir+.).  Throws
 // clonesim::Error if the design point cannot be built.
 std::vector<std::string> generate(const hw::HwConfig& hw, const std::string& dir, const GenOptions& opt = {});
 
-std::string config_package(const hw::HwConfig& hw, const GenOptions& opt);
-std::string isa_package();
-// The same parameters as headers included inside each module (the form
-// yosys's SystemVerilog front end reads: it has no package import).
+// The design point's parameters as the parameter port list each module
+// includes, and the ISA (opcodes, field placements, field accessors) as
+// body items: headers rather than packages, the form yosys 0.23 reads.
 std::string config_header(const hw::HwConfig& hw, const GenOptions& opt);
 std::string isa_header();
 

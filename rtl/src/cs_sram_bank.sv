@@ -38,9 +38,21 @@ module cs_sram_bank #(
   logic [LB*8-1:0] mem[DEPTH];
   initial for (int i = 0; i < DEPTH; i++) mem[i] = '0;
   always_comb for (int p = 0; p < NR; p++) rdata[p*LB*8+:LB*8] = mem[raddr[p*AW+:AW]];
+  // byte enables widened to bit enables
+  logic [NW*LB*8-1:0] wbits;
+  for (genvar i = 0; i < NW * LB; i++) begin : g_wbits
+    assign wbits[i*8+:8] = {8{wmask[i]}};
+  end
+  // each written line takes the bytes of every port writing it this cycle
+  // (ports in order; the issue logic never lets two ports write one byte)
   always_ff @(posedge clk)
     for (int p = 0; p < NW; p++)
-      if (we[p])
-        for (int b = 0; b < LB; b++)
-          if (wmask[p*LB+b]) mem[waddr[p*AW+:AW]][b*8+:8] <= wdata[(p*LB+b)*8+:8];
+      if (we[p]) begin
+        logic [LB*8-1:0] line;
+        line = mem[waddr[p*AW+:AW]];
+        for (int q = 0; q < NW; q++)
+          if (we[q] && waddr[q*AW+:AW] == waddr[p*AW+:AW])
+            line = (line & ~wbits[q*LB*8+:LB*8]) | (wdata[q*LB*8+:LB*8] & wbits[q*LB*8+:LB*8]);
+        mem[waddr[p*AW+:AW]] <= line;
+      end
 endmodule

@@ -697,6 +697,7 @@ module cs_top #(
   assign fl_tile0[0+:6] = '0;
   assign fl_idx0[0+:32] = '0;
   for (genvar u = 1; u < NU; u++) begin : g_flight
+    // a circular buffer of CAP entries, oldest at hd
     localparam int CAP = cap_of(u);
     localparam int CIW = CAP > 1 ? $clog2(CAP) : 1;
     logic [2*MB-1:0] fl_banks[CAP];
@@ -704,12 +705,17 @@ module cs_top #(
     logic [5:0] fl_tile[CAP];
     logic [31:0] fl_idx[CAP];
     logic [FLW-1:0] fl_n;
+    logic [CIW-1:0] hd;
     logic [HB-1:0] hold;
     logic [TILES-1:0] hold_tm;
     wire [255:0] head = q_head[u*256+:256];
+    // the slot after the youngest (a pop this cycle frees the oldest, not this one)
+    wire [CIW:0] tl_sum = (CIW+1)'(hd) + (CIW+1)'(fl_n);
+    wire [CIW-1:0] tl = CIW'(tl_sum >= (CIW+1)'(CAP) ? tl_sum - (CIW+1)'(CAP) : tl_sum);
     always_ff @(posedge clk or negedge rst_n)
       if (!rst_n) begin
         fl_n <= '0;
+        hd <= '0;
         hold <= '0;
         hold_tm <= '0;
       end else begin
@@ -720,22 +726,15 @@ module cs_top #(
         h = hold;
         sb = banks_of(head);
         if (unit_done[u]) begin
-          for (int i = 0; i + 1 < CAP; i++) begin
-            fl_banks[i] <= fl_banks[i+1];
-            fl_sig[i] <= fl_sig[i+1];
-            fl_tile[i] <= fl_tile[i+1];
-            fl_idx[i] <= fl_idx[i+1];
-          end
+          hd <= 32'(hd) + 1 >= CAP ? '0 : hd + 1'b1;
           n = n - 1'b1;
           for (int i = 0; i < 2 * MB; i++) if (rel_mask[u][i]) h[4*i+:4] = h[4*i+:4] - 4'd1;
         end
         if (start[u]) begin
-          if (32'(n) < CAP) begin  // always: the unit never has more in flight
-            fl_banks[CIW'(n)] <= sb;
-            fl_sig[CIW'(n)] <= signal_ids(head);
-            fl_tile[CIW'(n)] <= 6'(fld(head, FW_TILE, FL_TILE, FB_TILE));
-            fl_idx[CIW'(n)] <= q_head_idx[u*32+:32];
-          end
+          fl_banks[tl] <= sb;
+          fl_sig[tl] <= signal_ids(head);
+          fl_tile[tl] <= 6'(fld(head, FW_TILE, FL_TILE, FB_TILE));
+          fl_idx[tl] <= q_head_idx[u*32+:32];
           n = n + 1'b1;
           for (int i = 0; i < 2 * MB; i++) if (sb[i]) h[4*i+:4] = h[4*i+:4] + 4'd1;
           hold_tm <= u < FT ? tmask_of(head) : TILES'(1) << tile_of(u);
@@ -745,10 +744,10 @@ module cs_top #(
       end
     assign hold_f[u*HB+:HB] = hold;
     assign hold_tm_f[u*TILES+:TILES] = hold_tm;
-    assign fl_banks0[u*2*MB+:2*MB] = fl_banks[0];
-    assign fl_sig0[u*10+:10] = fl_sig[0];
-    assign fl_tile0[u*6+:6] = fl_tile[0];
-    assign fl_idx0[u*32+:32] = fl_idx[0];
+    assign fl_banks0[u*2*MB+:2*MB] = fl_banks[hd];
+    assign fl_sig0[u*10+:10] = fl_sig[hd];
+    assign fl_tile0[u*6+:6] = fl_tile[hd];
+    assign fl_idx0[u*32+:32] = fl_idx[hd];
   end
 
   always_comb
