@@ -82,7 +82,7 @@ MUTANTS = [
      "nib = (odd ^ (n % 2 == 1)) ? byt[3:0] : byt[7:4];", "int4 nibble order swapped", 0),
     ("mxu-act-stuck", "cs_mxu.sv", "a = KW'(k) < c_k ? act_row[k*8+:8] : 8'sd0;",
      "a = KW'(k) < c_k ? act_row[k*8+:8] | 8'h01 : 8'sd0;", "activation bit 0 stuck at 1", 0),
-    ("vxu-no-rounding", "cs_vxu.sv", "t = 65'(x) + (65'(1) <<< (s - 1));", "t = 65'(x);",
+    ("vxu-no-rounding", "cs_vxu.sv", "else rshr = (t >>> 1) + (t[0] ? 64'sd1 : 64'sd0);", "else rshr = (t >>> 1);",
      "rounding shift truncates", 0),
     ("vxu-sat8-126", "cs_vxu.sv", "else sat = x > 64'sd127 ? 32'sd127 :", "else sat = x > 64'sd126 ? 32'sd126 :",
      "int8 saturates at 126", 0),

@@ -1,6 +1,8 @@
 // Vector unit of one tile: L lanes, four 256-entry int16 LUTs, reductions,
 // requantisation, reciprocal and rsqrt.  Latency is steps * c + fixed
-// (docs/timing.md, VXU); step j reads and writes its chunk in cycle j * c.
+// (docs/timing.md, VXU); step j reads and writes its chunk in cycle j * c
+// (vrecip / vrsqrt write it in cycle (j + 1) * c: their iterative unit works
+// through the step's c >= SFU_CYCLES cycles).
 //
 // Structure:
 //   - an instruction register and a step sequencer (cycle counter against the
@@ -15,9 +17,9 @@
 //   - operand alignment: a streamed operand's L elements are one aligned
 //     chunk of its line (docs/isa.md), picked by a chunk multiplexer;
 //   - L identical lanes (generate loop): one 32x32 multiplier, one rounding
-//     shifter, saturation, a LUT read port and a combinational reciprocal /
-//     rsqrt unit (one shared 63-bit / 31-bit restoring divider and a 32-stage
-//     digit-by-digit square root);
+//     shifter, saturation, a LUT read port and an iterative reciprocal /
+//     rsqrt unit (per cycle two restoring-division stages feeding one
+//     digit-by-digit square-root stage; 32 cycles per step);
 //   - a reduction chain across the lanes into a 64-bit accumulator;
 //   - the four LUTs as 2048 byte registers, loaded one scratchpad line per
 //     step through a byte rotator;
@@ -111,46 +113,79 @@ module cs_vxu #(
     else sat = x > 64'sd127 ? 32'sd127 : (x < -64'sd128 ? -32'sd128 : 32'(x));
   endfunction
 
-  // Reciprocal and reciprocal square root of one lane (lib/numerics):
+  // ---- iterative reciprocal / rsqrt unit (one per lane), lib/numerics:
   //   recip(x, s) = floor((2^s + floor(x / 2)) / x), s clamped to 62
   //   rsqrt(x, s) = isqrt(floor(2^(2s) / x)),         s clamped to 31
-  // and INT32_MAX for x <= 0.  One 63-bit / 31-bit restoring divider serves
-  // both (the remainder stays below x, so each stage is a 33-bit subtract);
-  // the square root is the digit-by-digit (restoring) method, two radicand
-  // bits per stage, 32 stages with a 36-bit remainder (it is <= 2 * root).
-  // The result is clamped to INT32_MAX: the destination saturates anyway.
-  function automatic logic [31:0] sfu(input logic signed [31:0] x, input logic [5:0] s, input logic sq);
+  // and INT32_MAX for x <= 0.  Each cycle, 2 * SFU_RPC restoring-division
+  // stages bring down bits of the 64-bit dividend from the top and produce
+  // quotient bits (the remainder stays below x: 33-bit subtracts), and SFU_RPC
+  // digit-by-digit square-root stages take those quotient bits two at a time
+  // (the remainder is <= 2 * root: 36 bits).  After SFU_NIT cycles (32 root
+  // bits, 64 quotient bits) the reciprocal is the quotient and the rsqrt the
+  // root, both clamped to INT32_MAX (the destination saturates anyway).
+  // SFU_NIT <= SFU_CYCLES, the step length of these ops.
+  localparam int SFU_RPC = (32 + SFU_CYCLES - 1) / SFU_CYCLES;  // root bits per cycle
+  localparam int SFU_NIT = (32 + SFU_RPC - 1) / SFU_RPC;        // cycles per step
+  // state, from bit 0: dividend bits still to bring down (at the top) | divisor |
+  // x > 0 | division remainder | quotient bits 30..0 | a quotient bit >= 2^31
+  // was set | square-root remainder | root
+  localparam int SF_NUM = 0, SF_DEN = 64, SF_POS = 95, SF_REM = 96, SF_Q = 128, SF_OVF = 159,
+                 SF_SREM = 160, SF_ROOT = 196, SFW = 228;
+
+  // the state for operand x: the dividend 2^(2s), or 2^s + x / 2
+  function automatic logic [SFW-1:0] sfu_init(input logic signed [31:0] x, input logic [5:0] s, input logic sq);
     logic [5:0] ss;
-    logic [62:0] num, q;
+    logic [63:0] num;
+    ss = sq ? (s > 6'd31 ? 6'd31 : s) : (s > 6'd62 ? 6'd62 : s);
+    for (int i = 0; i < 64; i++) num[i] = sq ? 7'(i) == {ss, 1'b0} : 7'(i) == {1'b0, ss};
+    if (!sq) num = num + 64'(x[30:1]);
+    sfu_init = '0;
+    sfu_init[SF_NUM+:64] = num;
+    sfu_init[SF_DEN+:31] = x[30:0];
+    sfu_init[SF_POS] = x > 0;
+  endfunction
+
+  // one cycle of the unit
+  function automatic logic [SFW-1:0] sfu_step(input logic [SFW-1:0] st);
+    logic [63:0] num;
+    logic [30:0] den, q;
     logic [31:0] rem, root;
     logic [32:0] diff;
     logic [35:0] srem, sdiff;
-    logic [63:0] rad;
-    // the dividend: 2^(2s) or 2^s + x / 2 (a one-hot decoder and an add)
-    ss = sq ? (s > 6'd31 ? 6'd31 : s) : (s > 6'd62 ? 6'd62 : s);
-    for (int i = 0; i < 63; i++) num[i] = sq ? 7'(i) == {ss, 1'b0} : 6'(i) == ss;
-    if (!sq) num = num + 63'(x[30:1]);
-    // quotient num / x, one bit per stage from the top
-    rem = '0;
-    for (int i = 62; i >= 0; i--) begin
-      rem = {rem[30:0], num[i]};
-      diff = {1'b0, rem} - {2'b00, x[30:0]};
-      q[i] = !diff[32];
-      if (!diff[32]) rem = diff[31:0];
-    end
-    // floor(sqrt(q))
-    rad = {1'b0, q};
-    srem = '0;
-    root = '0;
-    for (int i = 31; i >= 0; i--) begin
-      srem = {srem[33:0], rad[2*i+1], rad[2*i]};
+    logic [1:0] pair;
+    logic ovf;
+    num = st[SF_NUM+:64];
+    den = st[SF_DEN+:31];
+    rem = st[SF_REM+:32];
+    q = st[SF_Q+:31];
+    ovf = st[SF_OVF];
+    srem = st[SF_SREM+:36];
+    root = st[SF_ROOT+:32];
+    pair = '0;
+    for (int r = 0; r < SFU_RPC; r++) begin
+      // two division stages: bring down a dividend bit, subtract x if it fits
+      for (int b = 0; b < 2; b++) begin
+        rem = {rem[30:0], num[63]};
+        num = {num[62:0], 1'b0};
+        diff = {1'b0, rem} - {2'b00, den};
+        ovf = ovf | q[30];
+        q = {q[29:0], !diff[32]};
+        pair = {pair[0], !diff[32]};
+        if (!diff[32]) rem = diff[31:0];
+      end
+      // one square-root stage on those two quotient bits
+      srem = {srem[33:0], pair};
       sdiff = srem - {2'b00, root, 2'b01};
       root = {root[30:0], !sdiff[35]};
       if (!sdiff[35]) srem = sdiff;
     end
-    if (x <= 0) sfu = I32_MAX;
-    else if (sq) sfu = root[31] ? I32_MAX : root;
-    else sfu = q[62:31] != 0 ? I32_MAX : {1'b0, q[30:0]};
+    sfu_step = {root, srem, ovf, q, rem, st[SF_POS], den, num};
+  endfunction
+
+  function automatic logic [31:0] sfu_out(input logic [SFW-1:0] st, input logic sq);
+    if (!st[SF_POS]) sfu_out = I32_MAX;
+    else if (sq) sfu_out = st[SF_ROOT+31] ? I32_MAX : st[SF_ROOT+:32];
+    else sfu_out = st[SF_OVF] ? I32_MAX : {1'b0, st[SF_Q+:31]};
   endfunction
 
   // Step-length term of one streamed operand: ceil(accesses to its bank / ports).
@@ -271,6 +306,14 @@ module cs_vxu #(
   wire step_end = phase == step_c - CW'(1);
   wire active = (start || busy) && phase == 0 && j < JW'(steps);
   wire last_step = j + JW'(1) == JW'(steps);
+  // vrecip / vrsqrt: step j loads the lanes' iterative units in its first
+  // cycle, they run SFU_NIT cycles, and step j's results are written in the
+  // first cycle of step j + 1 (the last step's in cycle steps * c, before the
+  // instruction completes)
+  wire is_sfu = op == OP_VRECIP || op == OP_VRSQRT;
+  wire sfu_load = active && is_sfu;
+  wire sfu_run = (start || busy) && is_sfu && j < JW'(steps) && phase != 0 && phase < CW'(SFU_NIT);
+  wire sfu_wr = (start || busy) && is_sfu && phase == 0 && j != 0 && j <= JW'(steps);
 
   // the modulo positions advance by L elements per step and wrap at their period
   wire [PW-1:0] rpos_inc = rpos + PW'(L);
@@ -302,7 +345,8 @@ module cs_vxu #(
   wire [XW-1:0] b_byte = bmode != BM_VEC ? XW'(b_addr)
                        : op == OP_VREQUANT ? XW'(b_addr) + (XW'(cpos) << 3)
                        : XW'(b_addr) + (bspace ? i0 << 2 : i0);
-  wire [XW-1:0] d_byte = is_red ? XW'(d_addr) : XW'(d_addr) + (dspace ? i0 << 2 : i0);
+  wire [XW-1:0] iw = is_sfu ? i0 - XW'(L) : i0;  // element index of lane 0 of the chunk written
+  wire [XW-1:0] d_byte = is_red ? XW'(d_addr) : XW'(d_addr) + (dspace ? iw << 2 : iw);
   // lutld reads line a / LB + j
   wire [XW-1:0] lut_line = (XW'(a_addr) >> SPS) + XW'(j);
 
@@ -366,11 +410,10 @@ module cs_vxu #(
 
   // ------------------------------------------------------------ lanes
   logic [L*32-1:0] res;     // saturated results
-  logic [L-1:0] lane_ok;    // element exists (i < len)
+  logic [L-1:0] lane_ok;    // element of the chunk written (reduced) exists (i < len)
   genvar gl;
   generate
     for (gl = 0; gl < L; gl++) begin : g_lane
-      wire [XW-1:0] ai = i0 + XW'(gl);
       // vrot inside the lane group (2h divides L): partner lane gl ^ h
       wire [31:0] near = 32'(gl) ^ (h & 32'(L - 1));
       wire signed [31:0] xn = xa[near*32+:32];
@@ -387,7 +430,11 @@ module cs_vxu #(
       wire signed [31:0] sx = sat(64'(x), 1'b0);
       wire [7:0] idx = 8'(sx + 32'sd128);
       wire [15:0] lut_e = lut_pick(lut_sel, idx);
-      wire [31:0] sfu_r = sfu(x, shift, op == OP_VRSQRT);
+      // iterative reciprocal / rsqrt: loaded with this step's x, result of the previous step
+      logic [SFW-1:0] sf_q;
+      wire [SFW-1:0] sf_next = sfu_step(sfu_load ? sfu_init(x, shift, op == OP_VRSQRT) : sf_q);
+      always_ff @(posedge clk) if (sfu_load || sfu_run) sf_q <= sf_next;
+      wire [31:0] sfu_r = sfu_out(sf_q, op == OP_VRSQRT);
       logic signed [63:0] pre, v;
       always_comb begin
         // value before the rounding shift
@@ -409,7 +456,7 @@ module cs_vxu #(
         endcase
       end
       assign res[gl*32+:32] = sat(v, dspace);
-      assign lane_ok[gl] = ai < XW'(n_el);
+      assign lane_ok[gl] = iw + XW'(gl) < XW'(n_el);
     end
   endgenerate
 
@@ -469,7 +516,7 @@ module cs_vxu #(
       end
   end
   logic [ACC_LW-1:0] acc_wmw;  // word enables
-  wire wr = active && !is_lutld && (!is_red || last_step);
+  wire wr = is_sfu ? sfu_wr : active && !is_lutld && (!is_red || last_step);
   wire [SPS-1:0] d_off_sp = d_byte[SPS-1:0];
   wire [ACS-3:0] d_word_acc = d_byte[ACS-1:2];
   always_comb begin
