@@ -162,15 +162,15 @@ std::string isa_body() {
   }
   o << R"(
   // Unsigned field value (a signed field is sign-extended by its user).
-  function automatic logic [63:0] fld(input logic [255:0] w, input int word, input int lsb, input int width);
-    fld = 64'(w >> (64 * word + lsb)) & (width >= 64 ? ~64'd0 : (64'd1 << width) - 64'd1);
+  function automatic logic [63:0] fld(input logic [255:0] w, input int wi, input int lsb, input int width);
+    fld = 64'(w >> (64 * wi + lsb)) & (width >= 64 ? ~64'd0 : (64'd1 << width) - 64'd1);
   endfunction
-  // `w` with field (word, lsb, width) set to `v`.
-  function automatic logic [255:0] setf(input logic [255:0] w, input int word, input int lsb, input int width,
+  // `w` with field (64-bit word wi, lsb, width) set to `v`.
+  function automatic logic [255:0] setf(input logic [255:0] w, input int wi, input int lsb, input int width,
                                         input logic [63:0] v);
     logic [255:0] m;
-    m = (width >= 64 ? {192'd0, ~64'd0} : {192'd0, (64'd1 << width) - 64'd1}) << (64 * word + lsb);
-    setf = (w & ~m) | (({192'd0, v} << (64 * word + lsb)) & m);
+    m = (width >= 64 ? {192'd0, ~64'd0} : {192'd0, (64'd1 << width) - 64'd1}) << (64 * wi + lsb);
+    setf = (w & ~m) | (({192'd0, v} << (64 * wi + lsb)) & m);
   endfunction
 )";
   return o.str();

@@ -63,11 +63,7 @@ module cs_dma #(
     output logic [ACC_LAW-1:0] acc_ra,
     input  logic [ACC_LB*8-1:0] acc_rd
 );
-  // fld/setf in cs_isa.svh name an argument `word`, as this module's port is
-  // named (kept for cs_top): the argument hides the port only inside them.
-  /* verilator lint_off VARHIDDEN */
   `include "cs_isa.svh"
-  /* verilator lint_on VARHIDDEN */
 
   // ---- widths
   localparam int SP_SH = $clog2(SP_LB), ACC_SH = $clog2(ACC_LB);  // log2 of the line bytes

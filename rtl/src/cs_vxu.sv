@@ -54,10 +54,7 @@ module cs_vxu #(
     output logic [ACC_LB-1:0] acc_wm,
     output logic [ACC_LB*8-1:0] acc_wd
 );
-  // (fld/setf name an argument `word`, like this unit's instruction port)
-  /* verilator lint_off VARHIDDEN */
   `include "cs_isa.svh"
-  /* verilator lint_on VARHIDDEN */
 
   localparam int L = VXU_L;
   localparam int LG_L = $clog2(L);
