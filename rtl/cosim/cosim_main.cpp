@@ -56,7 +56,7 @@ void bv_to_bytes(const sc_dt::sc_bv<W>& v, uint8_t* out, unsigned n) {
 void bv_to_bytes(uint64_t v, uint8_t* out, unsigned n) {
   for (unsigned i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(v >> (8 * i));
 }
-void bv_to_bytes(uint32_t v, uint8_t* out, unsigned n) { bv_to_bytes(uint64_t(v), out, n); }
+inline void bv_to_bytes(uint32_t v, uint8_t* out, unsigned n) { bv_to_bytes(uint64_t(v), out, n); }
 template <int W>
 void bytes_to(sc_dt::sc_bv<W>& v, const uint8_t* in, unsigned n) {
   v = 0;
