@@ -138,6 +138,7 @@ def main():
     harness_objs = os.path.join(b, "rtl", "CMakeFiles", f"cosim_{name}.dir", "cosim")
     objs = [os.path.join(harness_objs, f) for f in ("cosim_main.cpp.o", "test_programs.cpp.o", "random_program.cpp.o")]
     libs = [os.path.join(b, "rtl", "libclonesim_verilated_runtime.a"), os.path.join(b, "sim", "libclonesim_sim.a"),
+            os.path.join(b, "sim", "libclonesim_timing.a"),
             os.path.join(b, "lib", "libclonesim_hw.a"), os.path.join(b, "lib", "libclonesim_yaml.a"),
             os.path.join(b, "lib", "libclonesim_isa.a"),
             os.path.join(b, "lib", "libclonesim_dram.a"), os.path.join(b, "lib", "libclonesim_numerics.a"),

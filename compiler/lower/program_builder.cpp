@@ -1,0 +1,104 @@
+#include "lower/program_builder.h"
+
+#include "common/error.h"
+#include "common/strf.h"
+
+namespace clonesim::compiler {
+
+using isa::Field;
+using isa::Opcode;
+
+Ins& Ins::wait(unsigned sem) {
+  if (sem == 0) return *this;
+  if (in_.wait[0] == 0) in_.wait[0] = static_cast<uint8_t>(sem);
+  else if (in_.wait[1] == 0) in_.wait[1] = static_cast<uint8_t>(sem);
+  else throw Error(strf("%s: more than two semaphores to wait on", isa::opcode_info(uint8_t(in_.op))->mnemonic));
+  return *this;
+}
+
+Ins& Ins::signal(unsigned sem) {
+  if (sem == 0) return *this;
+  if (in_.signal[0] == 0) in_.signal[0] = static_cast<uint8_t>(sem);
+  else if (in_.signal[1] == 0) in_.signal[1] = static_cast<uint8_t>(sem);
+  else throw Error(strf("%s: more than two semaphores to signal", isa::opcode_info(uint8_t(in_.op))->mnemonic));
+  return *this;
+}
+
+namespace {
+Ins dma(Opcode op, unsigned tile, uint64_t dram, uint64_t sram, int space, uint64_t bytes, uint64_t rows,
+        uint64_t dstride, uint64_t sstride) {
+  return Ins(op)
+      .tile(tile)
+      .set(Field::Dram, int64_t(dram))
+      .set(Field::Sram, int64_t(sram))
+      .set(Field::Space, space)
+      .set(Field::Bytes, int64_t(bytes))
+      .set(Field::Rows, int64_t(rows))
+      .set(Field::DStride, rows > 1 ? int64_t(dstride) : 0)
+      .set(Field::SStride, rows > 1 ? int64_t(sstride) : 0);
+}
+}  // namespace
+
+Ins load(unsigned tile, uint64_t dram, uint64_t sram, int space, uint64_t bytes, uint64_t rows, uint64_t dstride,
+         uint64_t sstride) {
+  return dma(Opcode::Load, tile, dram, sram, space, bytes, rows, dstride, sstride);
+}
+
+Ins store(unsigned tile, uint64_t dram, uint64_t sram, int space, uint64_t bytes, uint64_t rows, uint64_t dstride,
+          uint64_t sstride) {
+  return dma(Opcode::Store, tile, dram, sram, space, bytes, rows, dstride, sstride);
+}
+
+Ins matmul(unsigned tile, uint64_t act, uint64_t wgt, uint64_t acc, uint64_t m, uint64_t k, uint64_t n, bool int4,
+           bool accum, uint64_t astride, uint64_t cstride) {
+  return Ins(Opcode::Matmul)
+      .tile(tile)
+      .set(Field::Act, int64_t(act))
+      .set(Field::Wgt, int64_t(wgt))
+      .set(Field::Acc, int64_t(acc))
+      .set(Field::M, int64_t(m))
+      .set(Field::K, int64_t(k))
+      .set(Field::N, int64_t(n))
+      .set(Field::WType, int4 ? 1 : 0)
+      .set(Field::Accum, accum ? 1 : 0)
+      .set(Field::AStride, int64_t(astride))
+      .set(Field::CStride, int64_t(cstride));
+}
+
+Ins vec(Opcode op, unsigned tile, uint64_t dst, int dspace, uint64_t a, int aspace, uint64_t len) {
+  return Ins(op)
+      .tile(tile)
+      .set(Field::Dst, int64_t(dst))
+      .set(Field::DSpace, dspace)
+      .set(Field::A, int64_t(a))
+      .set(Field::ASpace, aspace)
+      .set(Field::Len, int64_t(len));
+}
+
+void ProgramBuilder::emit(const Ins& ins, const std::string& comment) {
+  const std::string problem = isa::check(ins.get());
+  if (!problem.empty()) {
+    const std::string where = comment.empty() ? "" : " (" + comment + ")";
+    throw Error(strf("%s: instruction %zu%s: %s", prog_.source.c_str(), prog_.code.size(), where.c_str(),
+                     problem.c_str()));
+  }
+  prog_.code.push_back(ins.get());
+  comment_.push_back(comment);
+}
+
+void ProgramBuilder::section(const std::string& text) { sections_.emplace_back(prog_.code.size(), text); }
+
+std::string ProgramBuilder::listing() const {
+  std::string out = "; " + prog_.source + "\n";
+  size_t s = 0;
+  for (size_t i = 0; i <= prog_.code.size(); ++i) {
+    for (; s < sections_.size() && sections_[s].first == i; ++s) out += "\n; " + sections_[s].second + "\n";
+    if (i == prog_.code.size()) break;
+    out += isa::disassemble(prog_.code[i]);
+    if (!comment_[i].empty()) out += "    ; " + comment_[i];
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace clonesim::compiler
