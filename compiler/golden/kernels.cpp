@@ -1,0 +1,132 @@
+#include "golden/kernels.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+#include "common/strf.h"
+#include "numerics/numerics.h"
+
+namespace clonesim::compiler::golden {
+
+using num::rshr;
+using num::sat32;
+using num::sat8;
+
+FixedPoint fixed_point(double r, unsigned bits) {
+  const double lim = std::ldexp(1.0, int(bits));  // |m| < 2^bits
+  if (!std::isfinite(r) || std::fabs(std::nearbyint(r)) >= lim)
+    throw Error(strf("fixed_point: scale %g does not fit a multiplier below 2^%u", r, bits));
+  if (r == 0) return {};
+  // largest s <= 63 with |round(r * 2^s)| < lim
+  int s = 63;
+  while (s > 0 && std::fabs(std::nearbyint(std::ldexp(r, s))) >= lim) --s;
+  return {int64_t(std::llround(std::ldexp(r, s))), unsigned(s)};
+}
+
+std::vector<int32_t> matmul_i32(const std::vector<int8_t>& x, const std::vector<int8_t>& w, int64_t M, int64_t K,
+                                int64_t N, int64_t k0, int64_t kn) {
+  std::vector<int32_t> acc(size_t(M * N), 0);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      uint32_t s = 0;  // wraps like the array's 32-bit adders
+      for (int64_t k = k0; k < k0 + kn; ++k) s += uint32_t(int32_t(x[size_t(m * K + k)]) * w[size_t(k * N + n)]);
+      acc[size_t(m * N + n)] = int32_t(s);
+    }
+  return acc;
+}
+
+std::vector<int8_t> linear_per_channel(const std::vector<int8_t>& x, const std::vector<int8_t>& w, int64_t M,
+                                       int64_t K, int64_t N, const std::vector<int32_t>& mult,
+                                       const std::vector<int32_t>& shift) {
+  const std::vector<int32_t> acc = matmul_i32(x, w, M, K, N, 0, K);
+  std::vector<int8_t> y(size_t(M * N));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      const int64_t s = std::clamp<int64_t>(shift[size_t(n)], 0, 63);
+      y[size_t(m * N + n)] = int8_t(sat8(rshr(int64_t(acc[size_t(m * N + n)]) * mult[size_t(n)], unsigned(s))));
+    }
+  return y;
+}
+
+std::vector<int32_t> linear_grouped(const std::vector<int8_t>& x, const std::vector<int8_t>& w, int64_t M, int64_t K,
+                                    int64_t N, int64_t group, const std::vector<int32_t>& mult, unsigned a,
+                                    const std::vector<int32_t>& bias) {
+  std::vector<int32_t> t(size_t(M * N), 0);
+  for (int64_t g = 0, k0 = 0; k0 < K; ++g, k0 += group) {
+    const std::vector<int32_t> acc = matmul_i32(x, w, M, K, N, k0, std::min(group, K - k0));
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        const size_t i = size_t(m * N + n);
+        const int64_t p = sat32(rshr(int64_t(acc[i]) * mult[size_t(g * N + n)], a));
+        t[i] = int32_t(g == 0 ? p : sat32(int64_t(t[i]) + p));
+      }
+  }
+  if (!bias.empty())
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        const size_t i = size_t(m * N + n);
+        t[i] = int32_t(sat32(int64_t(t[i]) + bias[size_t(n)]));
+      }
+  return t;
+}
+
+std::vector<int8_t> narrow(const std::vector<int32_t>& t, unsigned b) {
+  std::vector<int8_t> y(t.size());
+  for (size_t i = 0; i < t.size(); ++i) y[i] = int8_t(sat8(rshr(t[i], b)));
+  return y;
+}
+
+void residual_add(std::vector<int32_t>& r, const std::vector<int32_t>& t) {
+  for (size_t i = 0; i < r.size(); ++i) r[i] = int32_t(sat32(int64_t(r[i]) + t[i]));
+}
+
+std::vector<int8_t> rmsnorm(const std::vector<int32_t>& x, const RmsNormParams& p) {
+  int64_t sum = 0;  // the reduction is exact in 64 bits
+  for (int32_t v : x) sum += sat32(rshr(int64_t(v) * v, p.sq_shift));
+  int64_t S = sat32(rshr(sum, p.sum_shift));
+  S = sat32(S + p.eps);
+  const int64_t r = sat32(num::rsqrt(S, p.rs_shift));
+  std::vector<int8_t> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const int64_t u = sat32(rshr(int64_t(x[i]) * r, p.u_shift));
+    y[i] = int8_t(sat8(rshr(u * p.gamma[i], p.out_shift)));
+  }
+  return y;
+}
+
+namespace {
+unsigned ceil_log2(double v) { return v <= 1 ? 0 : unsigned(std::ceil(std::log2(v))); }
+}  // namespace
+
+RmsNormParams plan_rmsnorm(const std::vector<double>& g, double eps, double s_x, double s_y, int64_t x_max) {
+  const size_t d = g.size();
+  if (d == 0 || s_x <= 0 || s_y <= 0 || x_max < 1) throw Error("plan_rmsnorm: empty row or non-positive scale");
+  RmsNormParams p;
+  const double kMax = 2147483647.0;
+  // x*x of the largest element fits int32 after sq_shift; the sum of d of
+  // them after sum_shift.
+  const double qmax = double(x_max) * double(x_max);
+  p.sq_shift = ceil_log2(qmax / kMax);
+  const double qmax_s = std::ldexp(qmax, -int(p.sq_shift)) + 1;
+  p.sum_shift = ceil_log2(double(d) * qmax_s / kMax);
+  const unsigned e = p.sq_shift + p.sum_shift;  // S = sum(x^2) / 2^e, x in units of s_x
+  p.eps = int32_t(std::min(kMax, std::nearbyint(eps * double(d) / (s_x * s_x) / std::ldexp(1.0, int(e)))));
+  p.rs_shift = 30;  // r = 2^30 / sqrt(S) <= 2^30 for every S >= 1
+  // x * r = 2^(30 + e/2) * x / (rms_int * sqrt(d)) and |x| / rms_int <= sqrt(d)
+  p.u_shift = ceil_log2(std::ldexp(std::pow(2.0, double(e) / 2.0), int(p.rs_shift)) / kMax);
+  // the real value of u is x / rms * 2^(u_shift - rs_shift - e/2) / sqrt(d)
+  const double unit =
+      std::ldexp(1.0, int(p.u_shift) - int(p.rs_shift)) / std::pow(2.0, double(e) / 2.0) * std::sqrt(double(d));
+  double gmax = 0;
+  for (double v : g) gmax = std::max(gmax, std::fabs(v * unit / s_y));
+  // u * gamma < 2^62: gamma < 2^31 suffices
+  p.out_shift = 0;
+  while (p.out_shift < 62 && gmax * std::ldexp(1.0, int(p.out_shift) + 1) < kMax) ++p.out_shift;
+  p.gamma.resize(d);
+  for (size_t i = 0; i < d; ++i)
+    p.gamma[i] = int32_t(std::llround(g[i] * unit / s_y * std::ldexp(1.0, int(p.out_shift))));
+  return p;
+}
+
+}  // namespace clonesim::compiler::golden
