@@ -73,4 +73,51 @@ std::vector<int8_t> rmsnorm(const std::vector<int32_t>& x, const RmsNormParams& 
 // r_int keeps about log2(r_int^2 * d / 2^sum_shift) / 2 bits in 1/rms.
 RmsNormParams plan_rmsnorm(const std::vector<double>& g, double eps, double s_x, double s_y, int64_t x_max);
 
+// ---- attention of one query row over n positions ----------------------------
+// Softmax with deferred normalisation: the probabilities stay relative to the
+// row's maximum (int8, 127 = the maximum), so a flat distribution over a long
+// context loses nothing; the sum divides the value product afterwards.
+//   mx = max s                                    vredmax  s                 -> acc scalar
+//   d  = sat8(rshr(s - mx, d_shift))              vsub     s, scalar mx       -> sp
+//   e  = sat8(EXP[d + 128])                       vlut     d, exp table       -> sp
+//   S  = sum e                                    vredsum  e                 -> acc scalar
+//   iS = sat32(recip(S, recip_shift))             vrecip   S                 -> acc scalar
+//   o  = e . V  (int32, 1 x n times n x hd)       matmul   act e, weights V  -> acc
+//   y  = sat8(rshr(o * iS, recip_shift))          vmul     o, scalar iS      -> sp
+// The output has the values' scale (a convex combination of them).
+struct SoftmaxParams {
+  unsigned d_shift = 0;      // scores (int32, scale s_s) to LUT steps of s_s * 2^d_shift
+  unsigned recip_shift = 0;  // iS = 2^recip_shift / S
+  std::vector<int16_t> exp_table;  // 256 entries: round(127 * exp((j - 128) * step)), j = 0..255
+};
+// Plans the table for scores of real scale s_s: the LUT step is s_s * 2^d_shift,
+// the power of two closest to `step` (default 1/16: the table spans e^-8).
+SoftmaxParams plan_softmax(double s_s, double step = 1.0 / 16);
+// One row: scores s (n int32), values v (n x hd int8, row-major).
+std::vector<int8_t> attention_row(const std::vector<int32_t>& s, const std::vector<int8_t>& v, int64_t hd,
+                                  const SoftmaxParams& p);
+
+// ---- look-up-table activation (SiLU, GELU, ReLU, exp) -------------------------
+// y = sat8(LUT[sat8(x) + 128])                         vlut x -> sp
+// Table of f for input scale s_in and output scale s_out.
+std::vector<int16_t> activation_table(double (*f)(double), double s_in, double s_out);
+std::vector<int8_t> lut(const std::vector<int8_t>& x, const std::vector<int16_t>& table);
+
+// ---- element-wise product of two int8 vectors to int8 ------------------------
+// y = sat8(rshr(a * b, shift))                         vmul a, b -> sp
+std::vector<int8_t> mul8(const std::vector<int8_t>& a, const std::vector<int8_t>& b, unsigned shift);
+
+// ---- rotary embedding of heads of `hd` (rotary over all of hd) ---------------
+//   c = x * COS          (int32, Q14 tables)            vmul  x, cos  -> acc
+//   r = vrot(x, hd / 2)                                 vrot  x       -> sp
+//   t = r * SIN                                         vmul  r, sin  -> acc
+//   y = sat8(rshr(c + t, 14))                           vadd  c, t    -> sp, shift 14
+// cos/sin are per element of the row (the tables repeat per head).
+std::vector<int8_t> rope(const std::vector<int8_t>& x, int64_t hd, const std::vector<int32_t>& cos_q14,
+                         const std::vector<int32_t>& sin_q14);
+// The Q14 tables of position `pos` for `heads` heads of `hd` (rotate-half pairs
+// (i, i + hd/2) share the angle pos * theta^(-2i/hd)).
+void rope_tables(int64_t pos, int64_t heads, int64_t hd, double theta, std::vector<int32_t>& cos_q14,
+                 std::vector<int32_t>& sin_q14);
+
 }  // namespace clonesim::compiler::golden
