@@ -207,6 +207,8 @@ TEST_CASE("Parameter counts of the shipped models", "[stats]") {
   CHECK(g.total_params == 2506172416LL);
   CHECK(g.lm_head_params == 0);
   CHECK(g.embedding_params == 256000LL * 2048);
+  // The Gemma report's non-embedding count: layers and the final norm.
+  CHECK(g.layer_params + g.final_norm_params == 1981884416LL);
   // Vicuna-68M by hand: 2 * 32000*768 + 2 * (4*768^2 + 3*768*3072 + 2*768) + 768.
   CHECK(model_stats(load_model_or_named("vicuna-68m"), kW8A8).total_params ==
         2 * 32000 * 768 + 2 * (4 * 768 * 768 + 3 * 768 * 3072 + 2 * 768) + 768);
