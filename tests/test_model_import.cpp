@@ -4,6 +4,9 @@
 // format, and the shipped models resolved by name.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -389,6 +392,11 @@ TEST_CASE("HF import errors: wrong types and values", "[model][errors]") {
   CHECK(hf_error(R"({"model_type": 7})") ==
         "config.json: model_type: expected one of llama, mistral, qwen2, gemma, opt, gpt2, phi "
         "(a supported decoder-only architecture), got 7");
+  CHECK(hf_error(R"({"model_type": "llama", "vocab_size": 2000000000, "hidden_size": 2000000000,
+      "intermediate_size": 2000000000, "num_hidden_layers": 2000000000, "num_attention_heads": 1,
+      "max_position_embeddings": 2000000000})") ==
+        "config.json: model size: expected at most 1e15 weights and KV-cache entries, got "
+        "about 7.2e+28");
   CHECK(hf_error("[1, 2]") == "config.json: expected a JSON object (a Hugging Face config.json), got a list");
 }
 
@@ -599,4 +607,45 @@ TEST_CASE("Recipes by name and the model summary", "[model][summary]") {
                "131,072,000)\n") != std::string::npos);
   CHECK(s.find("weights      W4A8-g128: 3,580,174,336 bytes") != std::string::npos);
   CHECK(s.find("KV cache     262,144 bytes per token (int8)\n") != std::string::npos);
+}
+
+// --- robustness -------------------------------------------------------------------
+
+TEST_CASE("Truncated and mutated inputs give an Error or a model, never a crash", "[model][errors]") {
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  const std::string src = CLONESIM_SOURCE_DIR;
+  const std::vector<std::string> files = {
+      kData + "gpt2.json", kData + "phi-2.json", kData + "opt-125m.json",
+      src + "/configs/models/gemma-2b.json", src + "/configs/models/tiny.yaml"};
+  std::mt19937 rng(7);
+  const std::string junk = "{}[],:\"0123456789-.eE truefalsnul\n#-";
+  int errors = 0, models = 0;
+  for (const auto& f : files) {
+    const std::string text = read(f);
+    REQUIRE_FALSE(text.empty());
+    const bool json = f.size() > 5 && f.compare(f.size() - 5, 5, ".json") == 0;
+    auto attempt = [&](const std::string& t) {
+      try {
+        if (json) parse_hf_config(t, "m.json", "m");
+        else parse_model_yaml(t, "m.yaml");
+        ++models;
+      } catch (const Error& e) {
+        ++errors;
+        CHECK(std::string(e.what()).find('\n') == std::string::npos);
+      }
+    };
+    for (size_t n = 0; n < text.size(); n += 7) attempt(text.substr(0, n));
+    for (int i = 0; i < 300; ++i) {
+      std::string t = text;
+      for (int k = 0; k < 3; ++k) t[rng() % t.size()] = junk[rng() % junk.size()];
+      attempt(t);
+    }
+  }
+  CHECK(errors > 0);
+  CHECK(models > 0);
 }

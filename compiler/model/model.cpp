@@ -49,16 +49,18 @@ const char* to_string(NormKind n) { return n == NormKind::RmsNorm ? "rmsnorm" : 
 const char* to_string(PosKind p) { return p == PosKind::Rotary ? "rotary" : "learned"; }
 const char* to_string(WeightType w) { return w == WeightType::Int4 ? "int4" : "int8"; }
 
-void fill_uniform_layers(ModelConfig& cfg) {
-  cfg.layer.clear();
-  for (int64_t i = 0; i < cfg.layers; ++i)
-    cfg.layer.push_back(LayerDims{cfg.heads, cfg.kv_heads, cfg.intermediate, i});
+namespace {
+
+[[noreturn]] void model_error(const ModelConfig& c, const std::string& field,
+                              const std::string& what, const std::string& got) {
+  const std::string who = c.source.empty() ? (c.name.empty() ? "model" : c.name) : c.source;
+  throw Error(one_line(who + ": " + field + ": expected " + what + ", got " + got));
 }
 
-void validate_model(const ModelConfig& c) {
-  const std::string who = c.source.empty() ? (c.name.empty() ? "model" : c.name) : c.source;
+// The model-wide fields (everything but cfg.layer).
+void validate_scalars(const ModelConfig& c) {
   auto bad = [&](const std::string& field, const std::string& what, const std::string& got) {
-    throw Error(one_line(who + ": " + field + ": expected " + what + ", got " + got));
+    model_error(c, field, what, got);
   };
   auto positive = [&](const char* field, int64_t v) {
     if (v < 1) bad(field, "a positive integer", std::to_string(v));
@@ -86,6 +88,36 @@ void validate_model(const ModelConfig& c) {
   if (c.sliding_window < 0) bad("sliding_window", "an integer >= 0", std::to_string(c.sliding_window));
   if (c.post_norm && c.parallel_block) bad("post_norm", "false with parallel_block", "true");
 
+  // Every count downstream is int64: keep the model far from overflowing it.
+  {
+    const double h = double(c.hidden), q = double(c.heads) * double(c.head_dim),
+                 kv = double(c.kv_heads) * double(c.head_dim);
+    const double per_layer = h * (q + 2 * kv) + q * h + 3 * h * double(c.intermediate) +
+                             2 * double(c.max_positions) * kv;
+    const double total = double(c.layers) * per_layer +
+                         (double(c.vocab) * 2 + double(c.max_positions + c.learned_pos_offset)) * h;
+    if (total > 1e15) {
+      std::ostringstream os;
+      os << std::setprecision(2) << total;
+      bad("model size", "at most 1e15 weights and KV-cache entries", "about " + os.str());
+    }
+  }
+}
+
+}  // namespace
+
+void fill_uniform_layers(ModelConfig& cfg) {
+  validate_scalars(cfg);
+  cfg.layer.clear();
+  for (int64_t i = 0; i < cfg.layers; ++i)
+    cfg.layer.push_back(LayerDims{cfg.heads, cfg.kv_heads, cfg.intermediate, i});
+}
+
+void validate_model(const ModelConfig& c) {
+  validate_scalars(c);
+  auto bad = [&](const std::string& field, const std::string& what, const std::string& got) {
+    model_error(c, field, what, got);
+  };
   if (c.layer.empty()) bad("layer", "at least one layer", "none");
   if (int64_t(c.layer.size()) > c.layers)
     bad("layer", "at most layers (" + std::to_string(c.layers) + ") entries",
