@@ -53,6 +53,9 @@ struct ModelConfig {
   bool parallel_block = false; // attention and FFN read the same normed input (phi, gpt-j)
   bool final_norm = true;
   bool embed_scale = false;    // Gemma: embeddings multiplied by sqrt(hidden)
+  int64_t learned_pos_offset = 0;  // learned positions: table row of position 0 (OPT: 2); the table has max_positions + offset rows
+  int64_t sliding_window = 0;  // attention sees the last `sliding_window` positions only (Mistral); 0 = all
+  bool post_norm = false;      // norm after each residual add instead of before the sublayer (OPT do_layer_norm_before: false)
 
   // Per-layer dimensions after pruning/dropping; filled uniformly by import.
   std::vector<LayerDims> layer;
