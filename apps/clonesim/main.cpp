@@ -15,6 +15,9 @@
 #include <systemc>
 
 #include "common/error.h"
+#include "ir/graph.h"
+#include "model/compress.h"
+#include "model/model.h"
 #include "hw/hw_config.h"
 #include "isa/program.h"
 #include "power_models/area_model.h"
@@ -135,6 +138,7 @@ int sc_main(int argc, char* argv[]) {
       "  clonesim sim examples/dram_stream.s --hw edge-large --mode timing\n"
       "  clonesim asm examples/rmsnorm.s -o rmsnorm.bin && clonesim disasm rmsnorm.bin\n"
       "  clonesim area --hw edge-small --tech tech-45nm --json area.json\n"
+      "  clonesim model show llama-2-7b --quant W4A8-g128 && clonesim model graph tiny --phase decode:5\n"
       "Docs: docs/isa.md (instructions), docs/timing.md (latencies), docs/design-points.md (YAML).");
   app.set_help_all_flag("--help-all", "Show help for every command");
 
@@ -220,6 +224,23 @@ int sc_main(int argc, char* argv[]) {
       ->capture_default_str()
       ->check(CLI::Range(1u, 1u << 24));
   area_cmd->add_flag("--detail", area_detail, "Print every item (count x unit) of every component");
+
+  // ---- model
+  std::string model_name = "llama-2-7b", model_recipe = "W8A8", model_prune, model_phase = "decode:0";
+  auto* model_cmd = app.add_subcommand("model", "Language models: import, pruning, quantisation, graph");
+  model_cmd->require_subcommand(1);
+  auto* model_show = model_cmd->add_subcommand(
+      "show", "Import a model (config.json, YAML or shipped name) and print its dimensions, parameters and bytes");
+  auto* model_graph = model_cmd->add_subcommand("graph", "Print the model's graph IR for one phase");
+  for (auto* c : {model_show, model_graph}) {
+    c->add_option("model", model_name, "HF config.json, YAML model file or shipped name")->capture_default_str();
+    c->add_option("--quant", model_recipe, "Quantisation recipe: W8A8, W4A8 or W4A8-g128 (group size)")
+        ->capture_default_str();
+    c->add_option("--prune", model_prune, "Ratio file (docs/models.md): per-layer head/FFN ratios, dropped layers");
+  }
+  model_graph->add_option("--phase", model_phase, "prefill:N (N tokens) or decode:P (one token at KV position P)")
+      ->capture_default_str();
+  auto* model_list = model_cmd->add_subcommand("list", "List the shipped models");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -330,6 +351,30 @@ int sc_main(int argc, char* argv[]) {
       const power::AreaBreakdown a = power::area_model(h, tech, ao);
       if (!area_json_out.empty()) write_text(area_json_out, power::area_json(a).dump(2) + "\n");
       std::cout << power::area_table(a, area_detail);
+    } else if (*model_show || *model_graph) {
+      compiler::ModelConfig cfg = compiler::load_model_or_named(model_name);
+      if (!model_prune.empty()) cfg = compiler::prune_model(cfg, model_prune);
+      const compiler::QuantRecipe recipe = compiler::parse_recipe(model_recipe);
+      if (*model_show) {
+        std::cout << compiler::describe_model(cfg, recipe);
+      } else {
+        const auto colon = model_phase.find(':');
+        const std::string kind = model_phase.substr(0, colon);
+        char* end = nullptr;
+        const long long v = colon == std::string::npos ? -1 : std::strtoll(model_phase.c_str() + colon + 1, &end, 10);
+        if (colon == std::string::npos || (kind != "prefill" && kind != "decode") || *end || v < 0 ||
+            (kind == "prefill" && v < 1))
+          throw Error("--phase " + model_phase + ": expected prefill:N (N >= 1) or decode:P (P >= 0)");
+        const compiler::ir::Phase ph = kind == "prefill" ? compiler::ir::Phase::prefill(v) : compiler::ir::Phase::decode(v);
+        std::cout << compiler::ir::to_string(compiler::ir::build_graph(cfg, recipe, ph));
+      }
+    } else if (*model_list) {
+      for (const auto& n : compiler::shipped_model_names()) {
+        const compiler::ModelConfig cfg = compiler::load_model_or_named(n);
+        std::printf("%-16s %-8s %3lld layers  hidden %5lld  heads %3lld/%-3lld  vocab %6lld\n", n.c_str(),
+                    compiler::to_string(cfg.family), (long long)cfg.layers, (long long)cfg.hidden,
+                    (long long)cfg.heads, (long long)cfg.kv_heads, (long long)cfg.vocab);
+      }
     } else if (*list_cmd) {
       for (const auto& n : hw::shipped_hw_names()) {
         const hw::HwConfig h = hw::load_hw_config_or_named(n);
