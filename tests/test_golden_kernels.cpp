@@ -96,3 +96,64 @@ TEST_CASE("RMSNorm: integer kernel within 1 LSB of float on typical rows", "[gol
     CHECK(off_by_more == 0);
   }
 }
+
+TEST_CASE("attention row: deferred-normalisation softmax against float", "[golden]") {
+  std::mt19937_64 rng(7);
+  const int64_t hd = 16;
+  const double s_s = 1.0 / 64;  // score scale
+  const SoftmaxParams p = plan_softmax(s_s);
+  CHECK(p.d_shift == 2);  // (1/16) / (1/64) = 4 = 2^2
+  CHECK(p.exp_table[128] == 127);
+  CHECK(p.exp_table[0] == 0);  // 127 * e^-8 = 0.04
+  for (int n : {1, 7, 100, 512}) {
+    std::vector<int32_t> s(static_cast<size_t>(n));
+    std::vector<int8_t> v(size_t(n * hd));
+    for (auto& x : s) x = int32_t(int64_t(rng() % 600) - 300);  // scores within +-4.7
+    for (auto& x : v) x = int8_t(int64_t(rng() % 255) - 127);
+    const auto y = attention_row(s, v, hd, p);
+    // float: softmax(s * s_s) . v
+    double mx = -1e300;
+    for (int32_t x : s) mx = std::max(mx, x * s_s);
+    std::vector<double> w(static_cast<size_t>(n));
+    double sum = 0;
+    for (int i = 0; i < n; ++i) sum += (w[size_t(i)] = std::exp(s[size_t(i)] * s_s - mx));
+    int worst = 0;
+    for (int64_t j = 0; j < hd; ++j) {
+      double o = 0;
+      for (int i = 0; i < n; ++i) o += w[size_t(i)] / sum * v[size_t(i * hd + j)];
+      worst = std::max(worst, int(std::fabs(std::nearbyint(o) - y[size_t(j)])));
+    }
+    INFO("n = " << n);
+    CHECK(worst <= 3);  // int8 probabilities relative to the maximum: a few LSB of the output
+  }
+  // one position: the output is the value row itself (probability 1)
+  const auto one = attention_row({12345}, {5, -7, 127, -128}, 4, p);
+  CHECK(one == std::vector<int8_t>{5, -7, 127, -128});
+}
+
+TEST_CASE("LUT activation, int8 product, RoPE against float", "[golden]") {
+  const auto silu = [](double x) { return x / (1 + std::exp(-x)); };
+  const auto t = activation_table(+silu, 1.0 / 16, 1.0 / 32);
+  CHECK(t[128] == 0);
+  CHECK(t[128 + 16] == int16_t(std::nearbyint(silu(1.0) * 32)));  // x = 1: 23.39 -> 23
+  CHECK(lut({0, 16, -128, 127}, t) == std::vector<int8_t>{0, 23, int8_t(std::nearbyint(silu(-8.0) * 32)), 127});
+  CHECK(mul8({100, -100, 3}, {100, 100, -3}, 6) == std::vector<int8_t>{127, -128, 0});  // 156.25, -156.25, -9/64
+
+  const int64_t heads = 2, hd = 8;
+  std::vector<int32_t> c, s;
+  rope_tables(3, heads, hd, 10000.0, c, s);
+  CHECK(c[0] == int32_t(std::llround(std::cos(3.0) * 16384)));
+  CHECK(c[4] == c[0]);  // pair (i, i + hd/2) shares the angle
+  CHECK(s[1] == int32_t(std::llround(std::sin(3.0 * std::pow(10000.0, -2.0 / 8)) * 16384)));
+  std::vector<int8_t> x = {10, -20, 30, -40, 50, -60, 70, -80, 1, 2, 3, 4, 5, 6, 7, 8};
+  const auto y = rope(x, hd, c, s);
+  for (int64_t hh = 0; hh < heads; ++hh)
+    for (int64_t j = 0; j < hd; ++j) {
+      const int64_t i = j % (hd / 2);
+      const double ang = 3.0 * std::pow(10000.0, -2.0 * double(i) / double(hd));
+      const double a = x[size_t(hh * hd + j)];
+      const double partner = j < hd / 2 ? -double(x[size_t(hh * hd + j + hd / 2)]) : double(x[size_t(hh * hd + j - hd / 2)]);
+      const double ref = a * std::cos(ang) + partner * std::sin(ang);
+      CHECK(std::fabs(ref - y[size_t(hh * hd + j)]) <= 0.51);
+    }
+}

@@ -1,6 +1,7 @@
 #include "golden/kernels.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 #include "common/error.h"
@@ -127,6 +128,94 @@ RmsNormParams plan_rmsnorm(const std::vector<double>& g, double eps, double s_x,
   for (size_t i = 0; i < d; ++i)
     p.gamma[i] = int32_t(std::llround(g[i] * unit / s_y * std::ldexp(1.0, int(p.out_shift))));
   return p;
+}
+
+SoftmaxParams plan_softmax(double s_s, double step) {
+  if (!(s_s > 0) || !(step > 0)) throw Error("plan_softmax: scales must be positive");
+  SoftmaxParams p;
+  // LUT step s_s * 2^d_shift: the power of two closest to step / s_s (>= 1)
+  const double ratio = step / s_s;
+  p.d_shift = ratio <= 1 ? 0 : unsigned(std::min(63.0, std::nearbyint(std::log2(ratio))));
+  const double lut_step = s_s * std::ldexp(1.0, int(p.d_shift));
+  p.exp_table.resize(256);
+  for (int j = 0; j < 256; ++j) {
+    const double v = 127.0 * std::exp(double(j - 128) * lut_step);
+    p.exp_table[size_t(j)] = int16_t(std::min(127.0, std::nearbyint(v)));  // entries > 128 are never used
+  }
+  // iS = 2^recip_shift / S with S <= n * 127; o = e . V <= 127 * 128 * n:
+  // o * iS <= 2^recip_shift * 128, far inside int64 for recip_shift <= 48.
+  p.recip_shift = 24;
+  return p;
+}
+
+std::vector<int8_t> attention_row(const std::vector<int32_t>& s, const std::vector<int8_t>& v, int64_t hd,
+                                  const SoftmaxParams& p) {
+  const size_t n = s.size();
+  int64_t mx = INT64_MIN;
+  for (int32_t x : s) mx = std::max<int64_t>(mx, x);
+  std::vector<int8_t> e(n);
+  int64_t S = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t d = sat8(rshr(int64_t(s[i]) - mx, p.d_shift));
+    e[i] = int8_t(sat8(p.exp_table[size_t(d + 128)]));
+    S += e[i];
+  }
+  S = sat32(S);
+  const int64_t iS = sat32(num::recip(S, p.recip_shift));
+  std::vector<int8_t> y(static_cast<size_t>(hd));
+  for (int64_t j = 0; j < hd; ++j) {
+    uint32_t o = 0;  // the matrix unit's int32 wrap (cannot overflow for n <= 4095)
+    for (size_t i = 0; i < n; ++i) o += uint32_t(int32_t(e[i]) * v[i * size_t(hd) + size_t(j)]);
+    y[size_t(j)] = int8_t(sat8(rshr(int64_t(int32_t(o)) * iS, p.recip_shift)));
+  }
+  return y;
+}
+
+std::vector<int16_t> activation_table(double (*f)(double), double s_in, double s_out) {
+  std::vector<int16_t> t(256);
+  for (int j = 0; j < 256; ++j)
+    t[size_t(j)] = int16_t(std::clamp(std::nearbyint(f(double(j - 128) * s_in) / s_out), -32768.0, 32767.0));
+  return t;
+}
+
+std::vector<int8_t> lut(const std::vector<int8_t>& x, const std::vector<int16_t>& table) {
+  std::vector<int8_t> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = int8_t(sat8(table[size_t(int(x[i]) + 128)]));
+  return y;
+}
+
+std::vector<int8_t> mul8(const std::vector<int8_t>& a, const std::vector<int8_t>& b, unsigned shift) {
+  std::vector<int8_t> y(a.size());
+  for (size_t i = 0; i < a.size(); ++i) y[i] = int8_t(sat8(rshr(int64_t(a[i]) * b[i], shift)));
+  return y;
+}
+
+std::vector<int8_t> rope(const std::vector<int8_t>& x, int64_t hd, const std::vector<int32_t>& cos_q14,
+                         const std::vector<int32_t>& sin_q14) {
+  const size_t n = x.size(), h = size_t(hd / 2);
+  std::vector<int8_t> y(n);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t j = i % size_t(hd);
+    const int64_t r = sat8(j < h ? -int64_t(x[i + h]) : int64_t(x[i - h]));  // vrot into the scratchpad
+    const int64_t c = sat32(int64_t(x[i]) * cos_q14[i]);
+    const int64_t t = sat32(r * sin_q14[i]);
+    y[i] = int8_t(sat8(rshr(c + t, 14)));
+  }
+  return y;
+}
+
+void rope_tables(int64_t pos, int64_t heads, int64_t hd, double theta, std::vector<int32_t>& cos_q14,
+                 std::vector<int32_t>& sin_q14) {
+  cos_q14.assign(size_t(heads * hd), 0);
+  sin_q14.assign(size_t(heads * hd), 0);
+  const int64_t h = hd / 2;
+  for (int64_t hh = 0; hh < heads; ++hh)
+    for (int64_t j = 0; j < hd; ++j) {
+      const int64_t i = j % h;
+      const double ang = double(pos) * std::pow(theta, -2.0 * double(i) / double(hd));
+      cos_q14[size_t(hh * hd + j)] = int32_t(std::llround(std::cos(ang) * 16384.0));
+      sin_q14[size_t(hh * hd + j)] = int32_t(std::llround(std::sin(ang) * 16384.0));
+    }
 }
 
 }  // namespace clonesim::compiler::golden
