@@ -1,0 +1,62 @@
+#include "lower/layout.h"
+
+#include "common/error.h"
+#include "common/strf.h"
+
+namespace clonesim::compiler {
+
+namespace {
+uint64_t align_up(uint64_t x, uint64_t a) { return a <= 1 ? x : (x + a - 1) / a * a; }
+}  // namespace
+
+uint64_t DramMap::alloc(const std::string& name, uint64_t bytes, uint64_t align) {
+  const uint64_t a = align_up(next_, align);
+  if (a + bytes >= (uint64_t(1) << 48)) throw Error(strf("DRAM map: %s does not fit the 48-bit address space", name.c_str()));
+  regions_.push_back({name, a, bytes});
+  next_ = a + bytes;
+  return a;
+}
+
+std::string DramMap::to_string() const {
+  std::string out;
+  for (const Region& r : regions_)
+    out += strf("0x%012llx  %12llu  %s\n", (unsigned long long)r.addr, (unsigned long long)r.bytes, r.name.c_str());
+  return out;
+}
+
+SramArena::SramArena(const hw::SramConfig& c, std::string what) : c_(c), what_(std::move(what)), used_(c.banks, 0) {}
+
+uint64_t SramArena::alloc_in_bank(uint32_t bank, uint64_t bytes, uint64_t align, const std::string& name) {
+  if (bank >= c_.banks) throw Error(strf("%s: no bank %u (%u banks)", what_.c_str(), bank, c_.banks));
+  const uint64_t a = align_up(used_[bank], align ? align : c_.line_bytes());
+  if (a + bytes > c_.bank_bytes())
+    throw Error(strf("%s: %s needs %llu bytes, bank %u has %llu free (banks of %llu bytes)", what_.c_str(),
+                     name.empty() ? "a buffer" : name.c_str(), (unsigned long long)bytes, bank,
+                     (unsigned long long)(c_.bank_bytes() - std::min(a, c_.bank_bytes())),
+                     (unsigned long long)c_.bank_bytes()));
+  used_[bank] = a + bytes;
+  return bank * c_.bank_bytes() + a;
+}
+
+uint64_t SramArena::alloc(uint64_t bytes, uint64_t align, const std::string& name) {
+  for (uint32_t b = 0; b < c_.banks; ++b)
+    if (align_up(used_[b], align ? align : c_.line_bytes()) + bytes <= c_.bank_bytes())
+      return alloc_in_bank(b, bytes, align, name);
+  throw Error(strf("%s: %s needs %llu bytes in one bank; no bank (of %llu bytes) has room", what_.c_str(),
+                   name.empty() ? "a buffer" : name.c_str(), (unsigned long long)bytes,
+                   (unsigned long long)c_.bank_bytes()));
+}
+
+uint64_t SramArena::free_in_bank(uint32_t bank) const { return c_.bank_bytes() - used_.at(bank); }
+
+unsigned SemPool::local(const std::string& why) {
+  if (next_local_ > 15) throw Error("out of tile-local semaphores (15) at " + why);
+  return next_local_++;
+}
+
+unsigned SemPool::global(const std::string& why) {
+  if (next_global_ > 31) throw Error("out of global semaphores (16) at " + why);
+  return next_global_++;
+}
+
+}  // namespace clonesim::compiler
