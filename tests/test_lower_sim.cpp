@@ -14,70 +14,102 @@ using namespace clonesim::compiler;
 
 namespace {
 
-// A decode linear layer y = requant(x W) on `hw`, checked bit for bit against
-// golden::linear_per_channel.  Returns the simulated cycles.
-uint64_t run_decode_linear(const hw::HwConfig& hw, uint64_t K, uint64_t N, bool int4, uint64_t max_buffer,
-                           uint64_t seed, DecodeLinearPlan* plan_out = nullptr) {
+// Decode linear layers chained y1 = requant(x W1), y2 = requant(y1 W2), ...
+// on one weight stream, each checked bit for bit against
+// golden::linear_per_channel.  dims = {K0, N0 (= K1), N1, ...}.
+std::vector<DecodeLinearPlan> run_decode_chain(const hw::HwConfig& hw, const std::vector<uint64_t>& dims, bool int4,
+                                               uint64_t max_buffer, uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::vector<int8_t> x(K), w(K * N);
+  const size_t layers = dims.size() - 1;
+  std::vector<std::vector<int8_t>> w(layers);
+  std::vector<std::vector<int32_t>> mult(layers), shift(layers);
+  std::vector<int8_t> x(dims[0]);
   for (auto& v : x) v = int8_t(int64_t(rng() % 255) - 127);
-  for (auto& v : w) v = int4 ? int8_t(int64_t(rng() % 16) - 8) : int8_t(int64_t(rng() % 255) - 127);
-  std::vector<int32_t> mult(N), shift(N);
-  for (uint64_t n = 0; n < N; ++n) {
-    mult[n] = int32_t(1000 + rng() % 30000);
-    shift[n] = int32_t(14 + rng() % 8);
+  std::vector<DecodeLinearPlan> plans;
+  uint64_t most_cols = 0, most_bytes = 0;
+  for (size_t l = 0; l < layers; ++l) {
+    const uint64_t K = dims[l], N = dims[l + 1];
+    w[l].resize(K * N);
+    for (auto& v : w[l]) v = int4 ? int8_t(int64_t(rng() % 16) - 8) : int8_t(int64_t(rng() % 255) - 127);
+    for (uint64_t n = 0; n < N; ++n) {
+      mult[l].push_back(int32_t(1000 + rng() % 30000));
+      shift[l].push_back(int32_t(int4 ? 12 + rng() % 4 : 15 + rng() % 4));
+    }
+    plans.push_back(plan_decode_linear(hw, K, N, int4, max_buffer));
+    most_cols = std::max(most_cols, plans.back().nc);
+    most_bytes = std::max(most_bytes, plans.back().buffer_bytes);
   }
-  const DecodeLinearPlan p = plan_decode_linear(hw, K, N, int4, max_buffer);
-  if (plan_out) *plan_out = p;
   DramMap dram;
-  DecodeLinearIO io;
-  const uint64_t x_dram = dram.alloc("x", K);
-  io.w_dram = dram.alloc("weights", p.image_bytes(hw));
-  io.tab_dram = dram.alloc("requant table", 8 * N);
-  io.y_dram = dram.alloc("y", N);
   SramArena sp(hw.scratchpad, "scratchpad"), acc(hw.accumulator, "accumulator");
-  io.x_sp = sp.alloc(K, 0, "x");
-  place_decode_linear(p, sp, acc, io);
   SemPool sems;
-  io.x_ready = sems.local("x");
-  io.done = sems.global("done");
-  ProgramBuilder b("decode-linear");
-  b.emit(load(0, x_dram, io.x_sp, isa::kScratchpad, K).all_tiles().signal(io.x_ready), "x to every tile");
-  emit_decode_linear(b, hw, p, io, sems, "fc");
-  b.emit(Ins(isa::Opcode::Halt).wait(io.done));
+  WeightStream ws = make_weight_stream(hw, most_bytes, most_cols, sp, acc, sems);
+  const unsigned x_ready = sems.local("x"), tile_done = sems.local("tile done");
+  const unsigned chain = sems.global("chain"), done = sems.global("done");
+  std::vector<DecodeLinearIO> io(layers);
+  std::vector<uint64_t> in_dram(layers + 1);
+  in_dram[0] = dram.alloc("x", dims[0]);
+  for (size_t l = 0; l < layers; ++l) {
+    io[l].x_sp = sp.alloc(dims[l], 0, "input");
+    io[l].w_dram = dram.alloc("weights", plans[l].image_bytes(hw));
+    io[l].tab_dram = dram.alloc("requant table", 8 * dims[l + 1]);
+    io[l].y_dram = in_dram[l + 1] = dram.alloc("y", dims[l + 1]);
+    io[l].y_sp = sp.alloc(*std::max_element(plans[l].cols.begin(), plans[l].cols.end()), 0, "output");
+    io[l].x_ready = x_ready;
+    io[l].tile_done = tile_done;
+    io[l].chain = chain;
+    io[l].done = done;
+  }
+  ProgramBuilder b("decode-chain");
+  for (size_t l = 0; l < layers; ++l) {
+    // the input to every tile: x from the host, then the previous layer's output
+    b.emit(load(0, in_dram[l], io[l].x_sp, isa::kScratchpad, dims[l]).all_tiles().wait(l ? done : 0).signal(x_ready),
+           "input to every tile");
+    emit_decode_linear(b, hw, plans[l], io[l], ws, "fc" + std::to_string(l));
+  }
+  b.emit(Ins(isa::Opcode::Halt).wait(done));
 
-  const auto wimg = decode_linear_weights(hw, p, w.data());
-  const auto tab = requant_table(mult, shift);
   sim::Accelerator a("acc", hw, b.program(), sim::Options{});
-  a.dram().write(x_dram, x.data(), K);
-  a.dram().write(io.w_dram, wimg.data(), wimg.size());
-  a.dram().write(io.tab_dram, tab.data(), tab.size());
+  a.dram().write(in_dram[0], x.data(), x.size());
+  for (size_t l = 0; l < layers; ++l) {
+    const auto wimg = decode_linear_weights(hw, plans[l], w[l].data());
+    const auto tab = requant_table(mult[l], shift[l]);
+    a.dram().write(io[l].w_dram, wimg.data(), wimg.size());
+    a.dram().write(io[l].tab_dram, tab.data(), tab.size());
+  }
   sc_core::sc_start();
   REQUIRE(a.finished());
-  std::vector<int8_t> y(N);
-  a.dram().read(io.y_dram, y.data(), N);
-  const auto want = golden::linear_per_channel(x, w, 1, int64_t(K), int64_t(N), mult, shift);
-  CHECK(y == want);
-  return a.stats().cycles;
+  std::vector<int8_t> want = x;
+  for (size_t l = 0; l < layers; ++l) {
+    want = golden::linear_per_channel(want, w[l], 1, int64_t(dims[l]), int64_t(dims[l + 1]), mult[l], shift[l]);
+    std::vector<int8_t> y(dims[l + 1]);
+    a.dram().read(io[l].y_dram, y.data(), y.size());
+    INFO("layer " << l);
+    CHECK(y == want);
+  }
+  return plans;
 }
 
 }  // namespace
 
 TEST_CASE("decode linear, int8, two tiles, four double-buffered blocks per tile", "[lower][sim]") {
-  const hw::HwConfig hw = test::design("clone-28nm");
-  DecodeLinearPlan p;
-  run_decode_linear(hw, 16, 128, false, 256, 1, &p);
-  CHECK(p.tiles_used() == 2);
-  CHECK(p.nc == 16);
-  CHECK(p.blocks(0) == 4);
+  const auto p = run_decode_chain(test::design("clone-28nm"), {16, 128}, false, 256, 1);
+  CHECK(p[0].tiles_used() == 2);
+  CHECK(p[0].nc == 16);
+  CHECK(p[0].blocks(0) == 4);
 }
 
-TEST_CASE("decode linear, int4, one tile with an uneven column split", "[lower][sim]") {
-  const hw::HwConfig hw = test::design("clone-28nm");
-  DecodeLinearPlan p;
-  run_decode_linear(hw, 16, 48, true, 128, 2, &p);  // 3 lane groups: tile 0 gets 2, tile 1 gets 1
-  CHECK(p.cols[0] == 32);
-  CHECK(p.cols[1] == 16);
-  CHECK(p.blocks(0) == 2);
-  CHECK(p.blocks(1) == 1);
+TEST_CASE("decode linear, int4, uneven column split", "[lower][sim]") {
+  const auto p = run_decode_chain(test::design("clone-28nm"), {16, 48}, true, 128, 2);
+  CHECK(p[0].cols[0] == 32);  // 3 lane groups: tile 0 gets 2, tile 1 gets 1
+  CHECK(p[0].cols[1] == 16);
+  CHECK(p[0].blocks(0) == 2);
+  CHECK(p[0].blocks(1) == 1);
+}
+
+TEST_CASE("decode linear chain: the weight stream runs across layers", "[lower][sim]") {
+  // four one-block layers on tile 0: blocks 2 and 3 reuse the buffers of the
+  // previous layers' blocks 0 and 1
+  const auto p = run_decode_chain(test::design("clone-28nm"), {16, 16, 16, 16, 16}, false, 256, 3);
+  CHECK(p[0].tiles_used() == 1);
+  CHECK(p[3].blocks(0) == 1);
 }

@@ -94,83 +94,92 @@ std::vector<uint8_t> requant_table(const std::vector<int32_t>& mult, const std::
   return t;
 }
 
-void place_decode_linear(const DecodeLinearPlan& p, SramArena& sp, SramArena& acc, DecodeLinearIO& io) {
-  const uint64_t most = *std::max_element(p.cols.begin(), p.cols.end());
-  // two weight buffers in the two emptiest banks
+WeightStream make_weight_stream(const hw::HwConfig& hw, uint64_t buffer_bytes, uint64_t max_cols, SramArena& sp,
+                                SramArena& acc, SemPool& sems) {
+  WeightStream ws;
+  ws.buffer_bytes = buffer_bytes;
+  ws.max_cols = max_cols;
   std::vector<uint32_t> order(sp.banks());
   for (uint32_t i = 0; i < sp.banks(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return sp.free_in_bank(a) > sp.free_in_bank(b); });
-  io.wbuf[0] = sp.alloc_in_bank(order[0], p.buffer_bytes, 0, "weight buffer 0");
-  io.wbuf[1] = sp.alloc_in_bank(order[sp.banks() > 1 ? 1 : 0], p.buffer_bytes, 0, "weight buffer 1");
-  io.y_sp = sp.alloc(most, 0, "layer output");
+  ws.wbuf[0] = sp.alloc_in_bank(order[0], buffer_bytes, 0, "weight buffer 0");
+  ws.wbuf[1] = sp.alloc_in_bank(order[sp.banks() > 1 ? 1 : 0], buffer_bytes, 0, "weight buffer 1");
   for (int i = 0; i < 2; ++i) {
-    io.abuf[i] = acc.alloc(4 * p.nc, 0, "matmul result");
-    io.tbuf[i] = acc.alloc(8 * p.nc, 0, "requant table");
+    ws.abuf[i] = acc.alloc(4 * max_cols, 0, "matmul result");
+    ws.tbuf[i] = acc.alloc(8 * max_cols, 0, "requant table");
   }
+  ws.sW = sems.local("weights loaded");
+  ws.sT = sems.local("table loaded");
+  ws.sM = sems.local("matmul done");
+  ws.sAf = sems.local("buffers free");
+  ws.sTf = sems.local("table buffer free");
+  ws.next.assign(hw.tiles, 0);
+  return ws;
 }
 
 void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig& hw, const DecodeLinearPlan& p,
-                        const DecodeLinearIO& io, SemPool& sems, const std::string& name) {
-  const unsigned sW = sems.local(name + " weights loaded"), sWf = sems.local(name + " weight buffer free"),
-                 sT = sems.local(name + " table loaded"), sTf = sems.local(name + " table buffer free"),
-                 sM = sems.local(name + " matmul done"), sAf = sems.local(name + " result buffer free"),
-                 sD = sems.local(name + " tile done");
-  const unsigned chain = p.tiles_used() > 1 ? sems.global(name + " store chain") : 0;
-  b.section(p.why);
+                        const DecodeLinearIO& io, WeightStream& ws, const std::string& name) {
+  if (p.buffer_bytes > ws.buffer_bytes || p.nc > ws.max_cols)
+    throw Error(strf("%s: blocks of %llu columns / %llu bytes exceed the weight stream's buffers (%llu / %llu)",
+                     name.c_str(), (unsigned long long)p.nc, (unsigned long long)p.buffer_bytes,
+                     (unsigned long long)ws.max_cols, (unsigned long long)ws.buffer_bytes));
+  b.section(name + ": " + p.why);
   uint64_t most = 0;
   for (unsigned t = 0; t < p.cols.size(); ++t) most = std::max(most, p.blocks(t));
-  const bool int4 = p.int4;
+  // Program order per block: every tile's loads, then the matmuls, then the
+  // vrequants, so the controller dispatches loads well ahead of their use.
   for (uint64_t j = 0; j < most; ++j) {
     for (unsigned t = 0; t < p.cols.size(); ++t) {
       if (j >= p.blocks(t)) continue;
-      const uint64_t n = p.block_cols(t, j);
-      const uint64_t wbytes = weight_image_bytes(p.K, n, hw.mxu.rows, hw.mxu.cols, int4);
-      b.emit(load(t, io.w_dram + p.image_offset(hw, t, j), io.wbuf[j % 2], isa::kScratchpad, wbytes)
-                 .wait(j >= 2 ? sWf : 0)
-                 .signal(sW),
+      const uint64_t g = ws.next[t] + j, n = p.block_cols(t, j);
+      const uint64_t wbytes = weight_image_bytes(p.K, n, hw.mxu.rows, hw.mxu.cols, p.int4);
+      b.emit(load(t, io.w_dram + p.image_offset(hw, t, j), ws.wbuf[g % 2], isa::kScratchpad, wbytes)
+                 .wait(g >= 2 ? ws.sAf : 0)
+                 .signal(ws.sW),
              strf("%s tile %u block %llu weights", name.c_str(), t, (unsigned long long)j));
-      b.emit(load(t, io.tab_dram + 8 * (p.col0[t] + j * p.nc), io.tbuf[j % 2], isa::kAccumulator, 8 * n)
-                 .wait(j >= 2 ? sTf : 0)
-                 .signal(sT),
+      b.emit(load(t, io.tab_dram + 8 * (p.col0[t] + j * p.nc), ws.tbuf[g % 2], isa::kAccumulator, 8 * n)
+                 .wait(g >= 2 ? ws.sTf : 0)
+                 .signal(ws.sT),
              "requant table");
     }
     for (unsigned t = 0; t < p.cols.size(); ++t) {
       if (j >= p.blocks(t)) continue;
-      const uint64_t n = p.block_cols(t, j);
-      b.emit(matmul(t, io.x_sp, io.wbuf[j % 2], io.abuf[j % 2], 1, p.K, n, int4, false, p.K, 4 * n)
-                 .wait(sW)
-                 .wait(j >= 2 ? sAf : (j == 0 ? io.x_ready : 0))
-                 .signal(sM)
-                 .signal(j + 2 < p.blocks(t) ? sWf : 0));
+      const uint64_t g = ws.next[t] + j, n = p.block_cols(t, j);
+      b.emit(matmul(t, io.x_sp, ws.wbuf[g % 2], ws.abuf[g % 2], 1, p.K, n, p.int4, false, p.K, 4 * n)
+                 .wait(ws.sW)
+                 .wait(j == 0 ? io.x_ready : 0)
+                 .signal(ws.sM));
     }
     for (unsigned t = 0; t < p.cols.size(); ++t) {
       if (j >= p.blocks(t)) continue;
-      const uint64_t n = p.block_cols(t, j);
-      const bool last = j + 1 == p.blocks(t);
-      Ins v = vec(Opcode::VRequant, t, io.y_sp + j * p.nc, isa::kScratchpad, io.abuf[j % 2], isa::kAccumulator, n)
-                  .set(Field::B, int64_t(io.tbuf[j % 2]))
-                  .set(Field::BSpace, isa::kAccumulator)
-                  .set(Field::BMode, isa::kBVector)
-                  .set(Field::Imm2, int64_t(n))
-                  .wait(sM)
-                  .wait(sT);
-      if (j + 2 < p.blocks(t)) v.signal(sAf).signal(sTf);
-      if (last) v.signal(sD);
-      b.emit(v);
+      const uint64_t g = ws.next[t] + j, n = p.block_cols(t, j);
+      b.emit(vec(Opcode::VRequant, t, io.y_sp + j * p.nc, isa::kScratchpad, ws.abuf[g % 2], isa::kAccumulator, n)
+                 .set(Field::B, int64_t(ws.tbuf[g % 2]))
+                 .set(Field::BSpace, isa::kAccumulator)
+                 .set(Field::BMode, isa::kBVector)
+                 .set(Field::Imm2, int64_t(n))
+                 .wait(ws.sM)
+                 .wait(ws.sT)
+                 .signal(ws.sAf)
+                 .signal(ws.sTf));
+      if (j + 1 == p.blocks(t))  // the vector unit is in order: this follows every vrequant of the layer
+        b.emit(vec(Opcode::VMov, t, io.y_sp, isa::kScratchpad, io.y_sp, isa::kScratchpad, 1).signal(io.tile_done),
+               strf("%s tile %u outputs complete", name.c_str(), t));
     }
   }
+  for (unsigned t = 0; t < p.cols.size(); ++t) ws.next[t] += p.blocks(t);
   // the tiles' outputs to DRAM, chained so that the last store signals `done`
   unsigned prev = 0, left = p.tiles_used();
   for (unsigned t = 0; t < p.cols.size(); ++t) {
     if (p.cols[t] == 0) continue;
     --left;
     b.emit(store(t, io.y_dram + p.col0[t], io.y_sp, isa::kScratchpad, p.cols[t])
-               .wait(sD)
+               .wait(io.tile_done)
                .wait(prev)
-               .signal(left == 0 ? io.done : chain),
+               .signal(left == 0 ? io.done : io.chain),
            strf("%s tile %u output", name.c_str(), t));
-    prev = chain;
+    prev = io.chain;
   }
 }
 

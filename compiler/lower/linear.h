@@ -42,27 +42,52 @@ DecodeLinearPlan plan_decode_linear(const hw::HwConfig& hw, uint64_t K, uint64_t
 std::vector<uint8_t> decode_linear_weights(const hw::HwConfig& hw, const DecodeLinearPlan& p, const int8_t* w);
 std::vector<uint8_t> requant_table(const std::vector<int32_t>& mult, const std::vector<int32_t>& shift);
 
-// Addresses the layer uses: the same SRAM addresses on every tile.
+// The weight stream of a program: the scratchpad weight buffers, result and
+// table buffers and the semaphores that pace them, shared by every decode
+// linear layer so that one layer's first blocks load while the previous
+// layer's last blocks are still in the matrix unit.  Block numbers run on
+// across layers, per tile: block g uses buffers g % 2.
+//   load W_g   waits sAf (g >= 2)          signals sW
+//   load T_g   waits sTf (g >= 2)          signals sT
+//   matmul g   waits sW [, x_ready]        signals sM
+//   vrequant g waits sM, sT                signals sAf, sTf
+// The weight load of block g waits for block g - 2's vrequant, which itself
+// waited for its matmul: so both the weight buffer and the result buffer of
+// g % 2 are free, and a layer's first matmul is left a wait for its input.
+// The semaphores belong to the stream for the whole program (the last two
+// blocks' frees stay unconsumed when it halts).
+struct WeightStream {
+  uint64_t buffer_bytes = 0;          // of each scratchpad weight buffer
+  uint64_t max_cols = 0;              // largest block (columns) the result/table buffers hold
+  uint64_t wbuf[2] = {0, 0};          // scratchpad weight buffers
+  uint64_t abuf[2] = {0, 0};          // accumulator result buffers (4 * max_cols each)
+  uint64_t tbuf[2] = {0, 0};          // accumulator requant tables (8 * max_cols each)
+  unsigned sW = 0, sT = 0, sM = 0, sAf = 0, sTf = 0;  // tile-local semaphores
+  std::vector<uint64_t> next;         // per tile: the number of the next block
+};
+
+// Allocates the stream's buffers (weight buffers in the two emptiest
+// scratchpad banks) and five tile-local semaphores.
+WeightStream make_weight_stream(const hw::HwConfig& hw, uint64_t buffer_bytes, uint64_t max_cols, SramArena& sp,
+                                SramArena& acc, SemPool& sems);
+
+// Addresses of one layer: the same SRAM addresses on every tile.
 struct DecodeLinearIO {
   uint64_t x_sp = 0;                  // the K int8 inputs, in every used tile's scratchpad
   uint64_t w_dram = 0, tab_dram = 0;  // decode_linear_weights / requant_table images
   uint64_t y_dram = 0;                // the N int8 outputs
-  uint64_t wbuf[2] = {0, 0};          // scratchpad weight buffers (buffer_bytes each)
-  uint64_t abuf[2] = {0, 0};          // accumulator result buffers (4 * nc each)
-  uint64_t tbuf[2] = {0, 0};          // accumulator requant tables (8 * nc each)
   uint64_t y_sp = 0;                  // scratchpad outputs of the tile (max cols bytes)
-  unsigned x_ready = 0;               // tile-local semaphore signalled once when x is in place (0: none)
+  unsigned x_ready = 0;               // tile-local semaphore signalled once per tile when x is in place (0: none)
+  unsigned tile_done = 0;             // tile-local semaphore for the tile's output store (consumed here)
+  unsigned chain = 0;                 // global semaphore chaining the tiles' stores (consumed here)
   unsigned done = 0;                  // global semaphore signalled once when all of y is in DRAM
 };
 
-// Allocates the buffers of `p` in the arenas (weight buffers in different
-// scratchpad banks when there are two) and fills the SRAM fields of `io`.
-void place_decode_linear(const DecodeLinearPlan& p, SramArena& sp, SramArena& acc, DecodeLinearIO& io);
-
-// Emits the layer.  Uses seven tile-local semaphores and one global one from
-// `sems`; every semaphore it signals is consumed within the layer, except
-// io.done (signalled once for the caller).
+// Emits one layer on the stream: the blocks, then per tile a one-element
+// vmov after the last vrequant that signals io.tile_done, and the tiles'
+// output stores chained through io.chain, the last signalling io.done once
+// for the caller.
 void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig& hw, const DecodeLinearPlan& p,
-                        const DecodeLinearIO& io, SemPool& sems, const std::string& name);
+                        const DecodeLinearIO& io, WeightStream& ws, const std::string& name);
 
 }  // namespace clonesim::compiler
