@@ -17,6 +17,7 @@
 #include "power_models/area_model.h"
 #include "power_models/tech.h"
 #include "rtl/generator/rtl_generator.h"
+#include "test_util.h"
 
 using namespace clonesim;
 using namespace clonesim::power;
@@ -25,12 +26,7 @@ namespace {
 
 const std::string kSrc = CLONESIM_SOURCE_DIR;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using clonesim::test::read_text;
 
 bool rel_eq(double a, double b, double tol = 1e-9) {
   return std::fabs(a - b) <= tol * std::max(std::fabs(a), std::fabs(b));

@@ -14,6 +14,7 @@
 #include "ir/graph.h"
 #include "model/compress.h"
 #include "model/model.h"
+#include "test_util.h"
 
 using namespace clonesim;
 using namespace clonesim::compiler;
@@ -26,15 +27,7 @@ const std::string kData = std::string(CLONESIM_SOURCE_DIR) + "/tests/data/models
 const QuantRecipe kW8A8{"W8A8", WeightType::Int8, 0, true};
 const QuantRecipe kW4A8g128{"W4A8-g128", WeightType::Int4, 128, true};
 
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using clonesim::test::error_of;
 
 const Shape& shape(const Graph& g, const std::string& name) { return g.tensor(name).shape; }
 

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "hw/hw_config.h"
+#include "test_util.h"
 
 using namespace clonesim;
 using namespace clonesim::hw;
@@ -19,12 +20,7 @@ namespace {
 
 const std::string kSrc = CLONESIM_SOURCE_DIR;
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using clonesim::test::read_text;
 
 // A small valid design point; the line numbers below are relied on by the
 // error tests (line 1 is `name: t`).

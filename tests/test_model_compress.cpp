@@ -9,21 +9,14 @@
 #include "common/error.h"
 #include "model/compress.h"
 #include "model/model.h"
+#include "test_util.h"
 
 using namespace clonesim;
 using namespace clonesim::compiler;
 
 namespace {
 
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using clonesim::test::error_of;
 
 ModelConfig prune_text(const ModelConfig& c, const std::string& yaml) {
   return apply_pruning(c, parse_prune_spec(yaml, "r.yaml"));

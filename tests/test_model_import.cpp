@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "model/compress.h"
 #include "model/model.h"
+#include "test_util.h"
 
 using namespace clonesim;
 using namespace clonesim::compiler;
@@ -23,16 +24,7 @@ const std::string kData = std::string(CLONESIM_SOURCE_DIR) + "/tests/data/models
 
 ModelConfig fixture(const std::string& file) { return import_hf_config(kData + file); }
 
-// The message of the Error `f` throws ("" when it does not throw).
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using clonesim::test::error_of;
 
 std::string hf_error(const std::string& json) {
   return error_of([&] { parse_hf_config(json, "config.json", "m"); });

@@ -8,16 +8,15 @@
 #include "hw/hw_config.h"
 #include "power_models/area_model.h"
 #include "rtl/synth/synth_area.h"
+#include "test_util.h"
 
 using namespace clonesim;
 
 namespace {
 std::string slurp(const std::string& p) {
-  std::ifstream f(p);
-  REQUIRE(f);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  const std::string text = test::read_text(p);
+  REQUIRE(!text.empty());
+  return text;
 }
 const rtl::SynthModule& mod(const rtl::SynthResult& r, const std::string& n) {
   for (const auto& m : r.modules)
