@@ -1,5 +1,5 @@
 // The shipped technology files (power_models/tech/*.yaml), compiled into the
-// library.  The table is generated at build time by power_models/embed_tech.cmake.
+// library.  The table is generated at build time by lib/hw/embed_configs.cmake.
 #pragma once
 
 #include <cstddef>

@@ -1,8 +1,9 @@
 # Script mode (cmake -P): turn every shipped input file of a directory into a
 # raw string literal in one generated C++ file, so the files are part of the
 # library and the binary works from any directory.  Used for the design
-# points (configs/hw/*.yaml, the defaults below) and the models
-# (configs/models/*.json and *.yaml, compiler/model/CMakeLists.txt).
+# points (configs/hw/*.yaml, the defaults below), the models
+# (configs/models/*.json and *.yaml, compiler/model/CMakeLists.txt) and the
+# technology files (power_models/tech/*.yaml, power_models/CMakeLists.txt).
 #   -DCONFIG_DIR=<dir>  -DOUTPUT=<generated .cpp>
 # Optional (defaults: the design points'):
 #   -DEXTENSIONS=yaml[,json...]     file extensions to embed (comma-separated)
