@@ -169,18 +169,28 @@ void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig& hw, const DecodeL
     }
   }
   for (unsigned t = 0; t < p.cols.size(); ++t) ws.next[t] += p.blocks(t);
-  // the tiles' outputs to DRAM, chained so that the last store signals `done`
-  unsigned prev = 0, left = p.tiles_used();
+  // The tiles' outputs to DRAM, then `done` once all are there.  With two
+  // tiles the second store waits for the first (one consumer of `chain`, so
+  // the signal cannot be taken by another queue).  With more, each store
+  // signals `chain` and control nops (consumed in program order by the one
+  // controller) join them; they hold up dispatch until the stores are done.
+  const unsigned used = p.tiles_used();
+  unsigned prev = 0, left = used;
   for (unsigned t = 0; t < p.cols.size(); ++t) {
     if (p.cols[t] == 0) continue;
     --left;
-    b.emit(store(t, io.y_dram + p.col0[t], io.y_sp, isa::kScratchpad, p.cols[t])
-               .wait(io.tile_done)
-               .wait(prev)
-               .signal(left == 0 ? io.done : io.chain),
-           strf("%s tile %u output", name.c_str(), t));
-    prev = io.chain;
+    Ins st = store(t, io.y_dram + p.col0[t], io.y_sp, isa::kScratchpad, p.cols[t]).wait(io.tile_done);
+    if (used <= 2) {
+      st.wait(prev).signal(left == 0 ? io.done : io.chain);
+      prev = io.chain;
+    } else {
+      st.signal(io.chain);
+    }
+    b.emit(st, strf("%s tile %u output", name.c_str(), t));
   }
+  if (used > 2)
+    for (unsigned i = 0; i < used; ++i)
+      b.emit(Ins(Opcode::Nop).wait(io.chain).signal(i + 1 == used ? io.done : 0), "join the tiles' outputs");
 }
 
 }  // namespace clonesim::compiler

@@ -85,8 +85,8 @@ struct DecodeLinearIO {
 
 // Emits one layer on the stream: the blocks, then per tile a one-element
 // vmov after the last vrequant that signals io.tile_done, and the tiles'
-// output stores chained through io.chain, the last signalling io.done once
-// for the caller.
+// output stores joined through io.chain (two tiles: the second store waits
+// for the first; more: control nops), signalling io.done once for the caller.
 void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig& hw, const DecodeLinearPlan& p,
                         const DecodeLinearIO& io, WeightStream& ws, const std::string& name);
 

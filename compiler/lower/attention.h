@@ -1,0 +1,68 @@
+// Attention of one token (decode) on one tile: RoPE of q and k, the KV-cache
+// append, scores, softmax with deferred normalisation, and the value product,
+// with the integer kernels of compiler/golden/kernels.h (rope, attention_row)
+// step by step.  The KV position is fixed at compile time in this version;
+// docs/compiler.md describes the context-register form.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "hw/hw_config.h"
+#include "lower/layout.h"
+#include "lower/program_builder.h"
+
+namespace clonesim::compiler {
+
+struct DecodeAttentionShape {
+  uint64_t q_heads = 0, kv_heads = 0, hd = 0;  // hd: head dim (rotary over all of it), a multiple of the array width
+  uint64_t max_pos = 0;                        // KV-cache capacity (positions)
+  uint64_t pos = 0;                            // this token's position p (attends to 0..p)
+  unsigned d_shift = 0, recip_shift = 0;       // golden::SoftmaxParams
+  unsigned lut = 0;                            // LUT id for the exp table
+};
+
+// DRAM layout of one layer's KV cache:
+//   K: [kv_head][max_pos][hd] int8 (one row per position)
+//   V: [kv_head][hd / C][max_pos][C] int8 (column blocks of the array width C:
+//      block j of positions 0..n-1 is the tile-major n x C weight image)
+uint64_t k_cache_bytes(const DecodeAttentionShape& s);
+uint64_t v_cache_bytes(const DecodeAttentionShape& s);
+uint64_t v_cache_offset(const hw::HwConfig& hw, const DecodeAttentionShape& s, uint64_t kv_head, uint64_t pos,
+                        uint64_t dim);
+
+struct DecodeAttentionIO {
+  uint64_t q_dram = 0, k_dram = 0, v_dram = 0;  // this token's projections (int8)
+  uint64_t cos_dram = 0, sin_dram = 0;          // Q14 int32 tables of position p, q_heads * hd each
+  uint64_t exp_dram = 0;                        // 256 int16 entries
+  uint64_t kc_dram = 0, vc_dram = 0;            // the layer's KV cache
+  uint64_t out_dram = 0;                        // q_heads * hd int8
+  unsigned in_ready = 0;                        // global semaphore: the projections are in DRAM (consumed here)
+  unsigned tile_done = 0;                       // tile-local: the output is complete (signalled by the vector
+                                                // unit, consumed by the output store; the same one as the
+                                                // linear layers', see docs/compiler.md "Semaphores")
+  unsigned done = 0;                            // global semaphore signalled when out is in DRAM
+};
+
+// SRAM buffers of the attention on one tile.
+struct DecodeAttentionBuffers {
+  uint64_t q = 0, k = 0, v = 0, r = 0, qr = 0, y = 0, e = 0, d = 0, lut = 0;  // scratchpad
+  uint64_t kreg = 0, vreg = 0;                                        // scratchpad, per kv head regions
+  uint64_t kreg_stride = 0, vreg_stride = 0;
+  uint64_t cos = 0, sin = 0, c = 0, t = 0, s = 0, o = 0, scal = 0;    // accumulator
+};
+DecodeAttentionBuffers place_decode_attention(const hw::HwConfig& hw, const DecodeAttentionShape& s, SramArena& sp,
+                                              SramArena& acc);
+
+// Eight tile-local semaphores of the attention (balanced within the layer, so
+// every layer reuses them; each has its consumers in one unit).
+struct AttentionSems {
+  unsigned in = 0, kv = 0, kn = 0, sc = 0, sc_free = 0, e = 0, o = 0, o_free = 0;
+};
+AttentionSems make_attention_sems(SemPool& sems);
+
+void emit_decode_attention(ProgramBuilder& b, const hw::HwConfig& hw, const DecodeAttentionShape& s,
+                           const DecodeAttentionIO& io, const DecodeAttentionBuffers& buf, const AttentionSems& sem,
+                           unsigned tile, const std::string& name);
+
+}  // namespace clonesim::compiler
