@@ -2,11 +2,14 @@
 // error against the float operation they stand for.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <random>
 
 #include "common/error.h"
 #include "golden/kernels.h"
+#include "numerics/numerics.h"
 
 using namespace clonesim;
 using namespace clonesim::compiler::golden;
@@ -156,4 +159,165 @@ TEST_CASE("LUT activation, int8 product, RoPE against float", "[golden]") {
       const double ref = a * std::cos(ang) + partner * std::sin(ang);
       CHECK(std::fabs(ref - y[size_t(hh * hd + j)]) <= 0.51);
     }
+}
+
+// ---- kernels added for the golden interpreter ---------------------------------
+
+TEST_CASE("Per-channel linear layer to int32 T, by hand: saturation before the bias", "[golden]") {
+  const std::vector<int8_t> x = {1, -2, 3, 127, -128, 5};
+  const std::vector<int8_t> w = {4, -1, 5, 2, -6, 7};  // acc = [-24, 16, -162, -348] (above)
+  // channel 0: x3 >> 2; channel 1: x2^30 saturates int32 before the bias is added
+  const auto t = linear_per_channel_wide(x, w, 2, 3, 2, {3, 1 << 30}, {2, 0}, {5, -1});
+  // -72 >> 2 = -18, + 5 = -13;  sat32(2^34) - 1;  -486 >> 2 = -121.5 -> -121, + 5 = -116;  sat32(-348 * 2^30) - 1 saturates again
+  CHECK(t == std::vector<int32_t>{-13, 2147483646, -116, INT32_MIN});
+  CHECK(linear_per_channel_wide(x, w, 2, 3, 2, {3, 1}, {2, 0}, {}) == std::vector<int32_t>{-18, 16, -121, -348});
+  // narrowing T by 0 is the one-vrequant int8 layer, bit for bit
+  std::mt19937_64 rng(3);
+  std::vector<int8_t> xr(4 * 40), wr(40 * 24);
+  for (auto& v : xr) v = int8_t(int(rng() % 256) - 128);
+  for (auto& v : wr) v = int8_t(int(rng() % 15) - 7);
+  std::vector<int32_t> mult(24), shift(24);
+  for (int n = 0; n < 24; ++n) {
+    mult[size_t(n)] = int32_t(rng() % (1u << 30));
+    shift[size_t(n)] = int32_t(30 + rng() % 12);
+  }
+  CHECK(narrow(linear_per_channel_wide(xr, wr, 4, 40, 24, mult, shift, {}), 0) ==
+        linear_per_channel(xr, wr, 4, 40, 24, mult, shift));
+}
+
+TEST_CASE("requant8 and widen, by hand", "[golden]") {
+  // sat8(rshr(x * 3, 2)): 75, -75, 21/4 = 5.25 -> 5, 6/4 = 1.5 -> 2, -6/4 = -1.5 -> -1 (half up), saturation
+  CHECK(requant8({100, -100, 7, 2, -2, 1 << 20}, 3, 2) == std::vector<int8_t>{75, -75, 5, 2, -1, 127});
+  CHECK(requant8({-(1 << 20)}, 3, 2) == std::vector<int8_t>{-128});
+  // sat32(rshr(e * mult, shift))
+  CHECK(widen({-128, 127, 3}, 181, 0) == std::vector<int32_t>{-23168, 22987, 543});
+  CHECK(widen({-128, 127, 3}, 181, 2) == std::vector<int32_t>{-5792, 5747, 136});  // 5746.75, 135.75 round up
+  CHECK(widen({127, -128}, 1 << 30, 0) == std::vector<int32_t>{INT32_MAX, INT32_MIN});
+}
+
+TEST_CASE("LayerNorm: by hand, shift invariance, and within 1 LSB of float", "[golden]") {
+  // d = 4, s_x = 1, s_y = 1/64, g = 1, b = 0, eps = 0: mean 25, c = (-15, -5, 5, 15),
+  // std = sqrt(125) = 11.18, y = c / std * 64 = (-85.87, -28.62, 28.62, 85.87)
+  const LayerNormParams p = plan_layernorm({1, 1, 1, 1}, {}, 0.0, 1.0, 1.0 / 64, 46000);
+  CHECK(p.sum_shift == 0);
+  CHECK(p.inv_d == 1 << 30);  // 1/4 = 2^30 / 2^32
+  CHECK(p.inv_d_shift == 32);
+  CHECK(p.beta_shift == 8);
+  CHECK(p.rms.sq_shift == 2);  // planned for |c| <= 2 * 46000
+  CHECK(layernorm({10, 20, 30, 40}, p) == std::vector<int8_t>{-86, -29, 29, 86});
+  // the mean is subtracted exactly: an offset changes nothing
+  CHECK(layernorm({10010, 10020, 10030, 10040}, p) == std::vector<int8_t>{-86, -29, 29, 86});
+  // beta in units of s_y / 2^8: -85.87 + 32 = -53.87 -> -54, 85.87 - 16 = 69.87 -> 70
+  const LayerNormParams pb = plan_layernorm({1, 1, 1, 1}, {0.5, 0, 0, -0.25}, 0.0, 1.0, 1.0 / 64, 46000);
+  CHECK(pb.beta == std::vector<int32_t>{8192, 0, 0, -4096});
+  CHECK(layernorm({10, 20, 30, 40}, pb) == std::vector<int8_t>{-54, -29, 29, 70});
+
+  std::mt19937_64 rng(11);
+  for (int d : {64, 768, 2560}) {
+    std::vector<double> g(size_t(d), 0.0), b(size_t(d), 0.0);
+    for (int i = 0; i < d; ++i) {
+      g[size_t(i)] = 0.5 + double(rng() % 1000) / 1000.0;
+      b[size_t(i)] = (double(rng() % 1000) - 500.0) / 2000.0;  // -0.25 .. 0.25
+    }
+    const double s_x = 1.0 / 4096, s_y = 1.0 / 32;
+    const LayerNormParams q = plan_layernorm(g, b, 1e-5, s_x, s_y, 46000);
+    int worst = 0;
+    for (int row = 0; row < 8; ++row) {
+      std::vector<int32_t> x(static_cast<size_t>(d));
+      const int amp = std::min(20000, 1 << (6 + row)), off = int(rng() % 20001) - 10000;  // a mean to subtract
+      for (auto& v : x) v = int32_t(int64_t(rng() % uint64_t(2 * amp + 1)) - amp + off);
+      if (row == 7) x[5] = 46000;
+      const auto y = layernorm(x, q);
+      double mean = 0, var = 0;
+      for (int32_t v : x) mean += v * s_x / d;
+      for (int32_t v : x) var += (v * s_x - mean) * (v * s_x - mean) / d;
+      for (int i = 0; i < d; ++i) {
+        const double ref = (x[size_t(i)] * s_x - mean) / std::sqrt(var + 1e-5) * g[size_t(i)] + b[size_t(i)];
+        worst = std::max(worst, int(std::fabs(std::clamp(std::nearbyint(ref / s_y), -128.0, 127.0) - y[size_t(i)])));
+      }
+    }
+    INFO("d = " << d);
+    CHECK(worst <= 1);
+  }
+}
+
+TEST_CASE("Softmax for long rows: the wide reciprocal", "[golden]") {
+  const SoftmaxParams p = plan_softmax_wide(1.0 / 64);
+  const SoftmaxParams q = plan_softmax(1.0 / 64);
+  CHECK(p.d_shift == q.d_shift);
+  CHECK(p.exp_table == q.exp_table);
+  CHECK(p.recip_shift == 37);
+  CHECK(num::recip(127, 37) < (int64_t(1) << 31));  // the smallest S: the row maximum alone
+  // a flat row of 4095 positions: every output is the mean of the values, within 1 LSB
+  std::mt19937_64 rng(5);
+  const int64_t n = 4095, hd = 8;
+  std::vector<int8_t> v(size_t(n * hd));
+  for (auto& x : v) x = int8_t(int(rng() % 255) - 127);
+  const auto y = attention_row(std::vector<int32_t>(size_t(n), 77), v, hd, p);
+  for (int64_t j = 0; j < hd; ++j) {
+    double m = 0;
+    for (int64_t i = 0; i < n; ++i) m += v[size_t(i * hd + j)] / double(n);
+    CHECK(std::fabs(m - y[size_t(j)]) <= 1.0);
+  }
+  // one position is the value row itself
+  CHECK(attention_row({-5}, {5, -7, 127, -128}, 4, p) == std::vector<int8_t>{5, -7, 127, -128});
+}
+
+TEST_CASE("Wide LUT and the int32 x int8 product, by hand", "[golden]") {
+  std::vector<int16_t> t(256, 0);
+  t[0] = -300;
+  t[129] = 1000;
+  t[255] = 32767;
+  CHECK(lut_wide({-128, 1, 127, 0}, t) == std::vector<int32_t>{-300, 1000, 32767, 0});  // no int8 saturation
+  CHECK(lut({-128, 1}, t) == std::vector<int8_t>{-128, 127});
+  // sat8(rshr(a * b, 10)): 97.66 -> 98, -97.66 -> -98, -0.88 -> -1, saturation
+  CHECK(mul_wide({1000, -1000, 300, 1 << 20}, {100, 100, -3, 127}, 10) == std::vector<int8_t>{98, -98, -1, 127});
+}
+
+TEST_CASE("Partial RoPE: pass-through dims exact, rotate-half on the first rd, == rope when rd == hd", "[golden]") {
+  const int64_t hd = 8, rd = 4, heads = 2;
+  std::vector<int32_t> c1, s1;
+  rope_tables_partial(5, hd, rd, 10000.0, c1, s1);
+  REQUIRE(c1.size() == size_t(hd));
+  CHECK(c1[0] == int32_t(std::llround(std::cos(5.0) * 16384)));
+  CHECK(s1[3] == int32_t(std::llround(std::sin(5.0 * std::pow(10000.0, -2.0 / 4)) * 16384)));  // i = 1 of rd = 4
+  for (int64_t j = rd; j < hd; ++j) {
+    CHECK(c1[size_t(j)] == 16384);
+    CHECK(s1[size_t(j)] == 0);
+  }
+  std::vector<int32_t> c, s;
+  for (int64_t h = 0; h < heads; ++h) {
+    c.insert(c.end(), c1.begin(), c1.end());
+    s.insert(s.end(), s1.begin(), s1.end());
+  }
+  const std::vector<int8_t> x = {10, -20, 30, -40, 50, -60, 127, -128, 1, 2, 3, 4, 5, 6, 7, 8};
+  const auto y = rope_partial(x, hd, rd, c, s);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t j = 0; j < hd; ++j) {
+      const size_t i = size_t(h * hd + j);
+      if (j >= rd) {
+        CHECK(y[i] == x[i]);
+        continue;
+      }
+      const double ang = 5.0 * std::pow(10000.0, -2.0 * double(j % 2) / double(rd));
+      const double partner = j < rd / 2 ? -double(x[i + 2]) : double(x[i - 2]);
+      CHECK(std::fabs(x[i] * std::cos(ang) + partner * std::sin(ang) - y[i]) <= 0.51);
+    }
+  // rd == hd: the tables and the kernel are rope_tables / rope
+  std::mt19937_64 rng(9);
+  for (int64_t pos : {0, 1, 17, 100}) {
+    std::vector<int32_t> ca, sa, cb, sb;
+    rope_tables_partial(pos, 16, 16, 500000.0, ca, sa);
+    rope_tables(pos, 1, 16, 500000.0, cb, sb);
+    CHECK(ca == cb);
+    CHECK(sa == sb);
+    std::vector<int32_t> cc, ss;
+    for (int h = 0; h < 3; ++h) {
+      cc.insert(cc.end(), ca.begin(), ca.end());
+      ss.insert(ss.end(), sa.begin(), sa.end());
+    }
+    std::vector<int8_t> xr(48);
+    for (auto& v : xr) v = int8_t(int(rng() % 256) - 128);
+    CHECK(rope_partial(xr, 16, 16, cc, ss) == rope(xr, 16, cc, ss));
+  }
 }

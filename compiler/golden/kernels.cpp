@@ -218,4 +218,121 @@ void rope_tables(int64_t pos, int64_t heads, int64_t hd, double theta, std::vect
     }
 }
 
+// ==== Kernels added for the golden interpreter ====
+
+std::vector<int32_t> linear_per_channel_wide(const std::vector<int8_t>& x, const std::vector<int8_t>& w, int64_t M,
+                                             int64_t K, int64_t N, const std::vector<int32_t>& mult,
+                                             const std::vector<int32_t>& shift, const std::vector<int32_t>& bias) {
+  std::vector<int32_t> t = matmul_i32(x, w, M, K, N, 0, K);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      const size_t i = size_t(m * N + n);
+      const int64_t s = std::clamp<int64_t>(shift[size_t(n)], 0, 63);
+      int64_t v = sat32(rshr(int64_t(t[i]) * mult[size_t(n)], unsigned(s)));
+      if (!bias.empty()) v = sat32(v + bias[size_t(n)]);
+      t[i] = int32_t(v);
+    }
+  return t;
+}
+
+std::vector<int8_t> requant8(const std::vector<int32_t>& x, int32_t m, unsigned s) {
+  std::vector<int8_t> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = int8_t(sat8(rshr(int64_t(x[i]) * m, s)));
+  return y;
+}
+
+std::vector<int32_t> widen(const std::vector<int8_t>& e, int32_t mult, unsigned shift) {
+  std::vector<int32_t> x(e.size());
+  for (size_t i = 0; i < e.size(); ++i) x[i] = int32_t(sat32(rshr(int64_t(e[i]) * mult, shift)));
+  return x;
+}
+
+std::vector<int8_t> layernorm(const std::vector<int32_t>& x, const LayerNormParams& p) {
+  int64_t sum = 0;  // exact in 64 bits
+  for (int32_t v : x) sum += v;
+  const int64_t S1 = sat32(rshr(sum, p.sum_shift));
+  const int64_t mu = sat32(rshr(S1 * p.inv_d, p.inv_d_shift));
+  std::vector<int64_t> c(x.size());
+  for (size_t i = 0; i < x.size(); ++i) c[i] = sat32(int64_t(x[i]) - mu);
+  const RmsNormParams& r = p.rms;
+  int64_t sq = 0;
+  for (int64_t v : c) sq += sat32(rshr(v * v, r.sq_shift));
+  int64_t S = sat32(rshr(sq, r.sum_shift));
+  S = sat32(S + r.eps);
+  const int64_t rs = sat32(num::rsqrt(S, r.rs_shift));
+  std::vector<int8_t> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const int64_t u = sat32(rshr(c[i] * rs, r.u_shift));
+    const int64_t v = sat32(rshr(u * r.gamma[i], r.out_shift));
+    const int64_t w = sat32(v + p.beta[i]);
+    y[i] = int8_t(sat8(rshr(w, p.beta_shift)));
+  }
+  return y;
+}
+
+LayerNormParams plan_layernorm(const std::vector<double>& g, const std::vector<double>& b, double eps, double s_x,
+                               double s_y, int64_t x_max) {
+  const size_t d = g.size();
+  if (d == 0 || s_x <= 0 || s_y <= 0 || x_max < 1) throw Error("plan_layernorm: empty row or non-positive scale");
+  if (!b.empty() && b.size() != d) throw Error("plan_layernorm: bias and weight sizes differ");
+  LayerNormParams p;
+  const double kMax = 2147483647.0;
+  p.sum_shift = ceil_log2(double(d) * double(x_max) / kMax);
+  const FixedPoint inv = fixed_point(std::ldexp(1.0, int(p.sum_shift)) / double(d));
+  p.inv_d = int32_t(inv.m);
+  p.inv_d_shift = inv.s;
+  p.beta_shift = 8;
+  const double unit = s_y / std::ldexp(1.0, int(p.beta_shift));  // of v, w
+  p.rms = plan_rmsnorm(g, eps, s_x, unit, 2 * x_max);
+  p.beta.assign(d, 0);
+  for (size_t i = 0; i < b.size(); ++i) p.beta[i] = int32_t(std::clamp(std::nearbyint(b[i] / unit), -kMax, kMax));
+  return p;
+}
+
+SoftmaxParams plan_softmax_wide(double s_s, double step) {
+  SoftmaxParams p = plan_softmax(s_s, step);
+  p.recip_shift = 37;  // 2^37 / 127 + 1/2 < 2^31
+  return p;
+}
+
+std::vector<int32_t> lut_wide(const std::vector<int8_t>& x, const std::vector<int16_t>& table) {
+  std::vector<int32_t> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = table[size_t(int(x[i]) + 128)];
+  return y;
+}
+
+std::vector<int8_t> mul_wide(const std::vector<int32_t>& a, const std::vector<int8_t>& b, unsigned shift) {
+  std::vector<int8_t> y(a.size());
+  for (size_t i = 0; i < a.size(); ++i) y[i] = int8_t(sat8(rshr(int64_t(a[i]) * b[i], shift)));
+  return y;
+}
+
+std::vector<int8_t> rope_partial(const std::vector<int8_t>& x, int64_t hd, int64_t rd,
+                                 const std::vector<int32_t>& cos_q14, const std::vector<int32_t>& sin_q14) {
+  const size_t n = x.size(), h = size_t(rd / 2);
+  std::vector<int8_t> y(n);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t j = i % size_t(hd);
+    int64_t r = 0;  // pass-through dims: SIN is 0, whatever r holds
+    if (j < size_t(rd)) r = sat8(j < h ? -int64_t(x[i + h]) : int64_t(x[i - h]));  // vrot, per head
+    const int64_t c = sat32(int64_t(x[i]) * cos_q14[i]);
+    const int64_t t = sat32(r * sin_q14[i]);
+    y[i] = int8_t(sat8(rshr(c + t, 14)));
+  }
+  return y;
+}
+
+void rope_tables_partial(int64_t pos, int64_t hd, int64_t rd, double theta, std::vector<int32_t>& cos_q14,
+                         std::vector<int32_t>& sin_q14) {
+  cos_q14.assign(size_t(hd), 16384);
+  sin_q14.assign(size_t(hd), 0);
+  const int64_t h = rd / 2;
+  for (int64_t j = 0; j < rd; ++j) {
+    const int64_t i = j % h;
+    const double ang = double(pos) * std::pow(theta, -2.0 * double(i) / double(rd));
+    cos_q14[size_t(j)] = int32_t(std::llround(std::cos(ang) * 16384.0));
+    sin_q14[size_t(j)] = int32_t(std::llround(std::sin(ang) * 16384.0));
+  }
+}
+
 }  // namespace clonesim::compiler::golden

@@ -120,4 +120,80 @@ std::vector<int8_t> rope(const std::vector<int8_t>& x, int64_t hd, const std::ve
 void rope_tables(int64_t pos, int64_t heads, int64_t hd, double theta, std::vector<int32_t>& cos_q14,
                  std::vector<int32_t>& sin_q14);
 
+// ==== Kernels added for the golden interpreter (compiler/golden/golden_model.h) ====
+
+// ---- per-channel linear layer to int32 T --------------------------------------
+//   acc = sum_k x[m][k] w[k][n]                      matmul (K slices chained with accum=1)
+//   T = sat32(rshr(acc * mult[n], shift[n]))         vrequant bmode=vec, table (mult, shift), dspace=acc
+//   T = sat32(T + bias[n])  when bias is not empty   vadd T, bias (acc)
+// shift clamped to 0..63 as the hardware's table does.  T is then either the
+// output (residual units, logits) or narrowed with `narrow`.
+std::vector<int32_t> linear_per_channel_wide(const std::vector<int8_t>& x, const std::vector<int8_t>& w, int64_t M,
+                                             int64_t K, int64_t N, const std::vector<int32_t>& mult,
+                                             const std::vector<int32_t>& shift, const std::vector<int32_t>& bias);
+
+// ---- per-tensor requantisation int32 -> int8 ---------------------------------
+// y = sat8(rshr(x * m, s))                            vrequant bmode=0 (imm m, shift s), acc -> sp
+std::vector<int8_t> requant8(const std::vector<int32_t>& x, int32_t m, unsigned s);
+
+// ---- widening an int8 row into the residual stream (embedding lookup) ---------
+// x = sat32(rshr(e * mult, shift))                    vmul e (sp), scalar mult (acc) -> acc, shift
+// mult is the row's (token's) multiplier, read from a per-row table.
+std::vector<int32_t> widen(const std::vector<int8_t>& e, int32_t mult, unsigned shift);
+
+// ---- LayerNorm of one int32 row to int8 ---------------------------------------
+// With x the int32 row of d elements:
+//   S1 = sat32(rshr(sum x, sum_shift))               vredsum x            -> acc scalar
+//   mu = sat32(rshr(S1 * inv_d, inv_d_shift))        vmul    S1, imm inv_d -> acc scalar
+//   c  = sat32(x - mu)                               vsub    x, scalar mu -> acc
+// then RMSNorm's steps on c (rms: sq_shift .. u_shift, gamma), except that the
+// gamma product stays in the accumulator with beta_shift extra bits:
+//   v  = sat32(rshr(u * gamma, rms.out_shift))       vmul    u, gamma     -> acc
+//   w  = sat32(v + beta)                             vadd    v, beta      -> acc
+//   y  = sat8(rshr(w, beta_shift))                   vmov    w            -> sp, shift beta_shift
+struct LayerNormParams {
+  unsigned sum_shift = 0;
+  int32_t inv_d = 0;  // fixed-point 2^sum_shift / d
+  unsigned inv_d_shift = 0;
+  RmsNormParams rms;           // planned for c, output unit s_y / 2^beta_shift
+  std::vector<int32_t> beta;   // d, units of s_y / 2^beta_shift
+  unsigned beta_shift = 0;
+};
+std::vector<int8_t> layernorm(const std::vector<int32_t>& x, const LayerNormParams& p);
+// Plans LayerNorm for a residual of real scale s_x with |x| <= x_max, output
+// scale s_y, weights g and biases b (real; b may be empty): |c| <= 2 x_max is
+// planned for (the mean lies within the row's range), beta_shift = 8.
+LayerNormParams plan_layernorm(const std::vector<double>& g, const std::vector<double>& b, double eps, double s_x,
+                               double s_y, int64_t x_max);
+
+// ---- softmax parameters for long rows --------------------------------------------
+// plan_softmax(s_s, step) with the largest reciprocal shift that keeps
+// iS = recip(S, recip_shift) below 2^31 for every S >= 127 (the row maximum
+// alone contributes EXP[128] = 127): recip_shift = 37, so 1/S keeps at least
+// 17 bits up to S = 4095 * 127.  The attention_row product o * iS stays below
+// 128 * 2^37 (|o| <= 128 S).
+SoftmaxParams plan_softmax_wide(double s_s, double step = 1.0 / 16);
+
+// ---- LUT activation into the accumulator (int16 precision) --------------------
+// y = LUT[sat8(x) + 128]                              vlut x -> acc (the int16 entry, no int8 saturation)
+std::vector<int32_t> lut_wide(const std::vector<int8_t>& x, const std::vector<int16_t>& table);
+// ---- product of an int32 and an int8 vector to int8 ---------------------------
+// y = sat8(rshr(a * b, shift))                        vmul a (acc), b (sp) -> sp
+std::vector<int8_t> mul_wide(const std::vector<int32_t>& a, const std::vector<int8_t>& b, unsigned shift);
+
+// ---- rotary embedding on the first rd dims of each head (partial rotary) -------
+// Heads of hd; pairs (i, i + rd/2), i < rd/2, rotate; dims rd..hd-1 pass through.
+//   c = x * COS                                  vmul  x, cos -> acc      (COS = 2^14 on pass-through dims)
+//   r = vrot(x[head, 0:rd], rd / 2)              vrot  per head, len rd -> sp
+//   t = r * SIN                                  vmul  r, sin -> acc      (SIN = 0 on pass-through dims)
+//   y = sat8(rshr(c + t, 14))                    vadd  c, t -> sp, shift 14
+// With rd == hd this is `rope` bit for bit.
+std::vector<int8_t> rope_partial(const std::vector<int8_t>& x, int64_t hd, int64_t rd,
+                                 const std::vector<int32_t>& cos_q14, const std::vector<int32_t>& sin_q14);
+// The Q14 tables of position `pos` for ONE head of hd with rd rotated dims:
+// angle pos * theta^(-2i/rd) for i < rd/2 (dims i and i + rd/2), cos 2^14 and
+// sin 0 for dims >= rd.  With rd == hd: rope_tables(pos, 1, hd, theta, ..).
+void rope_tables_partial(int64_t pos, int64_t hd, int64_t rd, double theta, std::vector<int32_t>& cos_q14,
+                         std::vector<int32_t>& sin_q14);
+
 }  // namespace clonesim::compiler::golden
