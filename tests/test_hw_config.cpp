@@ -173,6 +173,7 @@ TEST_CASE("clone-28nm derived figures", "[hw]") {
   CHECK(d.burst_clocks() == 8);                // 16 / (4266 / 2133)
   CHECK(d.tRFC_ck() == 598);                   // ceil(280000 / 469) = ceil(597.01)
   CHECK(d.tREFI_ck() == 8324);                 // floor(3904000 / 469) = floor(8324.09)
+  CHECK(d.refresh == RefreshMode::PerBank);
   CHECK(d.timing.tRFCpb_ns == 140);
   CHECK(d.tRFCpb_ck() == 299);                 // ceil(140000 / 469) = ceil(298.51)
   CHECK(d.tREFIpb_ck() == 1040);               // floor(3904000 / (8 * 469)) = floor(1040.5)
@@ -257,6 +258,7 @@ TEST_CASE("edge-large derived figures", "[hw]") {
   CHECK(d.burst_clocks() == 2);           // 16 / (6400 / 800)
   CHECK(d.tRFC_ck() == 168);              // 210000 / 1250
   CHECK(d.tREFI_ck() == 3123);            // floor(3123.2)
+  CHECK(d.refresh == RefreshMode::PerBank);
   CHECK(d.tRFCpb_ck() == 96);             // 120000 / 1250
   CHECK(d.tREFIpb_ck() == 390);           // floor(3904000 / 10000) = floor(390.4)
   const DomainConfig& m = hw.domain(Domain::Memory);
@@ -271,7 +273,7 @@ TEST_CASE("describe prints the derived figures", "[hw]") {
   for (const char* want :
        {"clone-28nm", "configs/hw/clone-28nm.yaml", "16 x 16", "int8 1.024 TOPS",
         "int4 1.024 TOPS", "256 KiB per tile", "512 KiB total", "576 KiB", "LPDDR4X",
-        "4266 MT/s", "tCK 469 ps", "34.128 GB/s", "tRCD 39", "598 CK", "8324 CK", "always_on",
+        "4266 MT/s", "tCK 469 ps", "34.128 GB/s", "tRCD 39", "299 CK", "1040 CK", "always_on",
         "1600", "<- initial", "500000 ps"}) {
     INFO(want);
     CHECK(s.find(want) != std::string::npos);
