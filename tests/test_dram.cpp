@@ -640,3 +640,276 @@ TEST_CASE("LPDDR4-3200: one miss and one hit", "[dram][lpddr4]") {
   CHECK(r.outcome == RowOutcome::Miss);
   CHECK(r.done_ps == 6784ull * 625);
 }
+
+// ---------------------------------------------------------------------------
+// Per-bank refresh.  The small part with 8 banks (one bank per refresh group),
+// tRFCpb 50 ck and tREFI 2000 ck: tREFIpb = 2000 / 8 = 250 ck.  One row index
+// now spans 8 * 256 = 2048 bytes of a channel.
+
+namespace {
+
+DramConfig per_bank_cfg() {
+  DramConfig c = small_cfg();
+  c.banks = 8;
+  c.refresh = clonesim::hw::RefreshMode::PerBank;
+  c.timing.tRFCpb_ns = 50;
+  return c;
+}
+
+// Channel 0 of the 8-bank part: local = r*2048 + b*256 + c (c < 64).
+uint64_t pb0(uint32_t bank, uint64_t row, uint32_t col) {
+  const uint64_t local = row * 2048 + bank * 256 + col;
+  return (local / 64) * 128 + local % 64;
+}
+
+}  // namespace
+
+TEST_CASE("per-bank refresh: other banks proceed, the refreshed bank waits", "[dram][refresh][per_bank]") {
+  DramModel m(per_bank_cfg());
+  m.access(pb0(0, 0, 0), 32, false, 0);  // ACT 0, RD 7, data 17..25; bank 0 pre_ok 20
+  // Bank 1 at t = 250: the first REFpb is due (tREFIpb).  Round order starts at
+  // group 0 = bank 0: open but idle (pre_ok 20 <= 250), and not the arriving
+  // request's bank, so it is refreshed: PRE at 250, REFpb 256 .. 306.
+  // Bank 1 does not wait: Miss, ACT 250 (tRRD: 0 + 4), RD 257, data 267..275.
+  const Completion a = m.access(pb0(1, 0, 0), 32, false, 250 * NS);
+  CHECK(a.refreshes == 1);
+  CHECK(a.outcome == RowOutcome::Miss);
+  CHECK(a.data_start_ps == 267 * NS);
+  CHECK(a.done_ps == 275 * NS);
+  // Bank 0 again at t = 260, during its refresh: the row was closed, so a Miss;
+  // ACT = max(260, refresh end 306) = 306 (tRRD 250 + 4); RD 313 (next_col 265);
+  // data 323..331.
+  const Completion b = m.access(pb0(0, 0, 32), 32, false, 260 * NS);
+  CHECK(b.refreshes == 0);
+  CHECK(b.outcome == RowOutcome::Miss);
+  CHECK(b.data_start_ps == 323 * NS);
+  CHECK(b.done_ps == 331 * NS);
+  const ChannelStats& s = m.channel_stats()[0];
+  CHECK(s.refreshes == 1);
+  CHECK(s.precharges == 1);  // bank 0 before its refresh
+  CHECK(s.row_misses == 3);
+  CHECK(s.activates == 3);
+  // The other channel has had no request: nothing due has been performed there.
+  CHECK(m.channel_stats()[1].refreshes == 0);
+}
+
+TEST_CASE("per-bank refresh skips the arriving request's bank", "[dram][refresh][per_bank]") {
+  DramModel m(per_bank_cfg());
+  m.access(pb0(0, 0, 0), 32, false, 0);  // bank 0 row 0 open, idle from 20
+  // Bank 0 at t = 250: group 0 holds the arriving request's bank, so the REFpb
+  // takes the next group of the round, bank 1 (closed): 250 .. 300.  Bank 0
+  // stays open: Hit, RD 250, data 260..268.
+  const Completion a = m.access(pb0(0, 0, 32), 32, false, 250 * NS);
+  CHECK(a.refreshes == 1);
+  CHECK(a.outcome == RowOutcome::Hit);
+  CHECK(a.done_ps == 268 * NS);
+  // Bank 1 at t = 251 waits for the end of its refresh: ACT 300, RD 307, data
+  // 317..325.
+  const Completion b = m.access(pb0(1, 0, 0), 32, false, 251 * NS);
+  CHECK(b.outcome == RowOutcome::Miss);
+  CHECK(b.done_ps == 325 * NS);
+  CHECK(m.channel_stats()[0].precharges == 0);  // bank 1 was closed already
+}
+
+TEST_CASE("per-bank refresh skips a busy bank", "[dram][refresh][per_bank]") {
+  DramModel m(per_bank_cfg());
+  m.access(pb0(0, 0, 0), 32, false, 0);  // ACT 0, RD 7; next_col 15, bus free 25
+  // A write hit to bank 0 at 240: WR 240, data 245..253; pre_ok = max(20,
+  // 253 + tWR) = 262.  next_col 248, bus free 253, wr_data_end 253.
+  CHECK(m.access(pb0(0, 0, 32), 32, true, 240 * NS).done_ps == 253 * NS);
+  // Bank 2 at t = 250: REFpb due.  Group 0 (bank 0) has a column command
+  // queued past the due time (pre_ok 262 > 250): busy, skipped.  Group 1
+  // (bank 1, closed) is refreshed 250 .. 300.  Bank 2: Miss, ACT 250, col_ok
+  // 257, RD = max(257, 248, wr_data_end 253 + tWTR = 258) = 258; data 268..276.
+  const Completion a = m.access(pb0(2, 0, 0), 32, false, 250 * NS);
+  CHECK(a.refreshes == 1);
+  CHECK(a.done_ps == 276 * NS);
+  // Bank 0 was not refreshed: Hit at 251, RD max(251, next_col 266) = 266,
+  // data 276..284.
+  const Completion b = m.access(pb0(0, 0, 64), 32, false, 251 * NS);
+  CHECK(b.outcome == RowOutcome::Hit);
+  CHECK(b.done_ps == 284 * NS);
+  // Bank 1 was: ACT = max(252, 300) = 300, RD 307 (next_col 274), data 317..325.
+  const Completion c = m.access(pb0(1, 0, 0), 32, false, 252 * NS);
+  CHECK(c.outcome == RowOutcome::Miss);
+  CHECK(c.done_ps == 325 * NS);
+}
+
+TEST_CASE("per-bank refresh: the round's last bank is refreshed even if busy", "[dram][refresh][per_bank]") {
+  DramModel m(per_bank_cfg());
+  // A read hit to bank 0 every tREFIpb.  Each arrival at 250k (k = 1..7) sees
+  // one REFpb due; bank 0 is the arriving request's bank, so the round takes
+  // banks 1..7 in order, each closed and refreshed on time (250k .. 250k+50),
+  // and bank 0 is hit each time: RD 250k, data 250k+10 .. 250k+18.
+  m.access(pb0(0, 0, 0), 32, false, 0);
+  for (uint64_t k = 1; k <= 7; ++k) {
+    const Completion c = m.access(pb0(0, 0, 32), 32, false, 250 * k * NS);
+    INFO("k " << k);
+    CHECK(c.refreshes == 1);
+    CHECK(c.outcome == RowOutcome::Hit);
+    CHECK(c.done_ps == (250 * k + 18) * NS);
+  }
+  // t = 2000: bank 0 is the only bank left in the round, so it is refreshed
+  // although the request wants it.  It is open (pre_ok = max(20, 1750 + tRTP)
+  // = 1753): PRE 2000, REFpb 2006 .. 2056.  The read misses: ACT 2056, RD 2063,
+  // data 2073..2081.
+  const Completion c = m.access(pb0(0, 0, 32), 32, false, 2000 * NS);
+  CHECK(c.refreshes == 1);
+  CHECK(c.outcome == RowOutcome::Miss);
+  CHECK(c.done_ps == 2081 * NS);
+  // A new round starts after bank 0: at t = 2250 the request's bank 0 is
+  // skipped again and bank 1 is refreshed (2250 .. 2300), so bank 0 hits
+  // (data 2260..2268) and bank 1 waits: ACT 2300, RD 2307, data 2317..2325.
+  CHECK(m.access(pb0(0, 0, 0), 32, false, 2250 * NS).done_ps == 2268 * NS);
+  CHECK(m.access(pb0(1, 0, 0), 32, false, 2251 * NS).done_ps == 2325 * NS);
+  const ChannelStats& s = m.channel_stats()[0];
+  CHECK(s.refreshes == 9);
+  CHECK(s.precharges == 1);
+}
+
+TEST_CASE("per-bank refresh: every bank busy, and one REFpb at a time", "[dram][refresh][per_bank]") {
+  DramModel m(per_bank_cfg());
+  // Open all 8 banks with reads arriving at t = 232.  ACTs: tRRD 4 gives 232,
+  // 236, 240, 244; then tFAW 20 holds the fifth to 252, and 256, 260, 264.
+  // RDs: 239, 247, 255, 263, then 271, 279, 287, 295 (col_ok or next_col).
+  for (uint32_t b = 0; b < 8; ++b) m.access(pb0(b, 0, 0), 32, false, 232 * NS);
+  // 30 more reads of bank 0's open row: RD 303, 311, ..., 303 + 29*8 = 535;
+  // bank 0 pre_ok = max(232 + tRAS, 535 + tRTP) = 538.  The other banks'
+  // pre_ok = max(ACT + 20, RD + 3): 256, 260, 266, 274, 282, 290, 298.
+  for (int i = 0; i < 30; ++i) m.access(pb0(0, 0, 32), 32, false, 232 * NS);
+  // Bank 0 at t = 250: REFpb due.  Bank 0 is the request's, banks 1..7 are
+  // busy (pre_ok > 250): none is free, so the round's first, bank 0, is
+  // refreshed: PRE at its pre_ok 538, REFpb 544 .. 594.  The read misses:
+  // ACT 594, RD 601 (next_col 543), data 611..619.
+  const Completion a = m.access(pb0(0, 0, 0), 32, false, 250 * NS);
+  CHECK(a.refreshes == 1);
+  CHECK(a.outcome == RowOutcome::Miss);
+  CHECK(a.done_ps == 619 * NS);
+  // Bank 1 at t = 500: REFpb due.  Bank 1 is the request's; bank 2 is open and
+  // idle (pre_ok 260): PRE 500, but the REFpb waits for the previous one:
+  // max(506, 544 + tRFCpb) = 594 .. 644.  Bank 1 hits: RD max(500, next_col
+  // 609) = 609, data 619..627.
+  const Completion b = m.access(pb0(1, 0, 32), 32, false, 500 * NS);
+  CHECK(b.refreshes == 1);
+  CHECK(b.outcome == RowOutcome::Hit);
+  CHECK(b.done_ps == 627 * NS);
+  // Bank 2 at t = 501: Miss, ACT = max(501, 644) = 644, RD 651, data 661..669.
+  const Completion c = m.access(pb0(2, 0, 0), 32, false, 501 * NS);
+  CHECK(c.outcome == RowOutcome::Miss);
+  CHECK(c.done_ps == 669 * NS);
+  const ChannelStats& s = m.channel_stats()[0];
+  CHECK(s.refreshes == 2);
+  CHECK(s.precharges == 2);
+  CHECK(s.activates == 10);
+}
+
+TEST_CASE("per-bank refresh: several due during an idle gap", "[dram][refresh][per_bank]") {
+  DramModel m(per_bank_cfg());
+  m.access(pb0(0, 0, 0), 32, false, 0);  // bank 0 open, idle from 20
+  // Bank 3 at t = 1000: REFpb due at 250, 500, 750, 1000.
+  //   250: bank 0 (open, idle): PRE 250, REFpb 256 .. 306.
+  //   500: bank 1: max(500, 256 + 50) = 500 .. 550.   750: bank 2: 750 .. 800.
+  //   1000: bank 3 is the request's: bank 4, 1000 .. 1050.
+  // Bank 3: Miss, ACT 1000, RD 1007, data 1017..1025.
+  const Completion a = m.access(pb0(3, 0, 0), 32, false, 1000 * NS);
+  CHECK(a.refreshes == 4);
+  CHECK(a.done_ps == 1025 * NS);
+  // Bank 4 waits for its refresh: ACT max(1001, 1050) = 1050, RD 1057,
+  // data 1067..1075.  Bank 0: ACT max(1002, 306, 1050 + tRRD) = 1054, RD
+  // max(1061, next_col 1065) = 1065, data 1075..1083.
+  CHECK(m.access(pb0(4, 0, 0), 32, false, 1001 * NS).done_ps == 1075 * NS);
+  CHECK(m.access(pb0(0, 0, 0), 32, false, 1002 * NS).done_ps == 1083 * NS);
+  const ChannelStats& s = m.channel_stats()[0];
+  CHECK(s.refreshes == 4);
+  CHECK(s.precharges == 1);
+  CHECK(s.row_misses == 4);
+}
+
+TEST_CASE("per-bank refresh: a very long idle gap in closed form", "[dram][refresh][per_bank]") {
+  DramModel m(per_bank_cfg());
+  m.access(pb0(0, 0, 0), 32, false, 0);
+  // Bank 5 at t = 10^6: (10^6 - 250) / 250 + 1 = 4000 REFpb due.  The first
+  // round (at 250 .. 2000: banks 0 (precharged first), 1, 2, 3, 4, 6, 7 and
+  // last 5, the request's) closes every bank.  Every later round refreshes
+  // banks 6, 7, 0, 1, 2, 3, 4, 5, on time; the last one's bank 5 is due at
+  // 10^6 and runs 10^6 .. 10^6 + 50.  Bank 5: ACT 10^6 + 50, RD +57, data +67
+  // .. +75.
+  const uint64_t T = 1000000;
+  const Completion a = m.access(pb0(5, 0, 0), 32, false, T * NS);
+  CHECK(a.refreshes == 4000);
+  CHECK(a.outcome == RowOutcome::Miss);
+  CHECK(a.done_ps == (T + 75) * NS);
+  // Bank 4 was refreshed at T - 250 .. T - 200: it does not wait for it; ACT
+  // max(T + 1, T + 50 + tRRD) = T + 54, RD T + 61 (next_col T + 65 -> T + 65),
+  // data T + 75 .. T + 83.
+  CHECK(m.access(pb0(4, 0, 0), 32, false, (T + 1) * NS).done_ps == (T + 83) * NS);
+  // The next REFpb is due at T + 250: bank 6 (after 5, a new round).  A
+  // request to bank 6 at T + 250 is its own bank, so bank 7 is taken instead:
+  // bank 6 does not wait (ACT T + 250).
+  const Completion c = m.access(pb0(6, 0, 0), 32, false, (T + 250) * NS);
+  CHECK(c.refreshes == 1);
+  CHECK(c.done_ps == (T + 250 + 25) * NS);
+  const ChannelStats& s = m.channel_stats()[0];
+  CHECK(s.refreshes == 4001);
+  CHECK(s.precharges == 1);
+}
+
+TEST_CASE("per-bank refresh of bank pairs (16 banks)", "[dram][refresh][per_bank]") {
+  DramConfig cfg = per_bank_cfg();
+  cfg.banks = 16;
+  DramModel m(cfg);
+  // Channel 0 with 16 banks: local = r*4096 + b*256 + c.
+  auto addr = [](uint32_t bank, uint32_t col) {
+    const uint64_t local = uint64_t(bank) * 256 + col;
+    return (local / 64) * 128 + local % 64;
+  };
+  m.access(addr(8, 0), 32, false, 0);  // bank 8: ACT 0, RD 7, idle from 20
+  // Bank 1 at t = 250: group 0 = banks 0 and 8.  Bank 8 is open and idle:
+  // PRE 250, REFpb 256 .. 306 for both.
+  CHECK(m.access(addr(1, 0), 32, false, 250 * NS).refreshes == 1);
+  // Bank 0 and bank 8 both wait: ACT max(260, 306) = 306 and 306 + tRRD = 310;
+  // RD 313, 317 -> max(317, 321) = 321; data 323..331 and 331..339.
+  CHECK(m.access(addr(0, 0), 32, false, 260 * NS).done_ps == 331 * NS);
+  CHECK(m.access(addr(8, 32), 32, false, 260 * NS).done_ps == 339 * NS);
+  CHECK(m.channel_stats()[0].precharges == 1);
+}
+
+TEST_CASE("per-bank refresh configuration checks", "[dram][refresh][per_bank][errors]") {
+  auto bad = [](auto edit) {
+    DramConfig c = per_bank_cfg();
+    edit(c);
+    CHECK_THROWS_AS(DramModel(c), Error);
+  };
+  bad([](DramConfig& c) { c.banks = 4; });              // not a multiple of 8
+  bad([](DramConfig& c) { c.timing.tRFCpb_ns = 0; });   // refresh on, no tRFCpb
+  bad([](DramConfig& c) { c.timing.tRFCpb_ns = 250; }); // tREFIpb 250 <= tRFCpb 250
+  bad([](DramConfig& c) { c.timing.tREFI_ns = 7; });    // tREFIpb < 1 ck
+  bad([](DramConfig& c) { c.timing.tRFCpb_ns = -1; });
+  DramConfig off = per_bank_cfg();
+  off.timing.tREFI_ns = 0;
+  off.timing.tRFCpb_ns = 0;  // refresh disabled: tRFCpb unused
+  CHECK_NOTHROW(DramModel(off));
+  DramConfig ab = small_cfg();  // all-bank ignores tRFCpb and the bank count
+  ab.timing.tRFCpb_ns = 5000;
+  CHECK_NOTHROW(DramModel(ab));
+  try {
+    DramConfig c = per_bank_cfg();
+    c.timing.tRFCpb_ns = 250;
+    DramModel x(c);
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()) == "dram: tREFIpb (250 ck) must be longer than tRFCpb (250 ck)");
+  }
+}
+
+TEST_CASE("per-bank refresh: reset and the all-bank figures untouched", "[dram][refresh][per_bank]") {
+  DramModel m(per_bank_cfg());
+  m.access(pb0(0, 0, 0), 32, false, 0);
+  m.access(pb0(1, 0, 0), 32, false, 250 * NS);
+  m.reset();
+  CHECK(all_zero(m.total_stats()));
+  // After reset the first REFpb is due at 250 again and the round restarts at
+  // bank 0 (closed, so on time: 250 .. 300).
+  m.access(pb0(1, 0, 0), 32, false, 0);
+  CHECK(m.access(pb0(1, 0, 0), 32, false, 250 * NS).refreshes == 1);
+  CHECK(m.access(pb0(0, 0, 0), 32, false, 251 * NS).done_ps == (300 + 7 + 10 + 8) * NS);
+}

@@ -169,6 +169,10 @@ TEST_CASE("clone-28nm derived figures", "[hw]") {
   CHECK(d.burst_clocks() == 8);                // 16 / (4266 / 2133)
   CHECK(d.tRFC_ck() == 598);                   // ceil(280000 / 469) = ceil(597.01)
   CHECK(d.tREFI_ck() == 8324);                 // floor(3904000 / 469) = floor(8324.09)
+  CHECK(d.refresh == RefreshMode::PerBank);
+  CHECK(d.timing.tRFCpb_ns == 140);
+  CHECK(d.tRFCpb_ck() == 299);                 // ceil(140000 / 469) = ceil(298.51)
+  CHECK(d.tREFIpb_ck() == 1040);               // floor(3904000 / (8 * 469)) = floor(1040.5)
   CHECK(d.timing.CL == 36);
   CHECK(d.timing.tRCD == 39);
 
@@ -215,6 +219,7 @@ TEST_CASE("edge-small derived figures: one shared 400 MHz clock", "[hw]") {
   CHECK(hw.dram.burst_clocks() == 8);
   CHECK(hw.dram.tRFC_ck() == 448);   // 280000 / 625 exactly
   CHECK(hw.dram.tREFI_ck() == 6246); // floor(6246.4)
+  CHECK(hw.dram.refresh == RefreshMode::AllBank);  // the default
   for (int i = 0; i < kNumDomains; ++i) {
     const DomainConfig& d = hw.domains[i];
     REQUIRE(d.points.size() == 2);
@@ -249,6 +254,9 @@ TEST_CASE("edge-large derived figures", "[hw]") {
   CHECK(d.burst_clocks() == 2);           // 16 / (6400 / 800)
   CHECK(d.tRFC_ck() == 168);              // 210000 / 1250
   CHECK(d.tREFI_ck() == 3123);            // floor(3123.2)
+  CHECK(d.refresh == RefreshMode::PerBank);
+  CHECK(d.tRFCpb_ck() == 96);             // 120000 / 1250
+  CHECK(d.tREFIpb_ck() == 390);           // floor(3904000 / 10000) = floor(390.4)
   const DomainConfig& m = hw.domain(Domain::Memory);
   REQUIRE(m.points.size() == 4);
   CHECK(m.initial == 3);
@@ -261,7 +269,7 @@ TEST_CASE("describe prints the derived figures", "[hw]") {
   for (const char* want :
        {"clone-28nm", "configs/hw/clone-28nm.yaml", "16 x 16", "int8 1.024 TOPS",
         "int4 1.024 TOPS", "256 KiB per tile", "512 KiB total", "576 KiB", "LPDDR4X",
-        "4266 MT/s", "tCK 469 ps", "34.128 GB/s", "tRCD 39", "598 CK", "8324 CK", "always_on",
+        "4266 MT/s", "tCK 469 ps", "34.128 GB/s", "tRCD 39", "299 CK", "1040 CK", "always_on",
         "1600", "<- initial", "500000 ps"}) {
     INFO(want);
     CHECK(s.find(want) != std::string::npos);
@@ -303,7 +311,11 @@ TEST_CASE("per-type DRAM defaults", "[hw][dram]") {
   CHECK(a.timing.tWR == 28);
   CHECK(a.timing.tWTR == 16);
   CHECK(a.timing.tRFC_ns == 280);
+  CHECK(a.timing.tRFCpb_ns == 140);
   CHECK(a.timing.tREFI_ns == 3904);
+  CHECK(a.refresh == RefreshMode::AllBank);
+  CHECK(a.tRFCpb_ck() == 224);  // 140000 / 625
+  CHECK(a.tREFIpb_ck() == 780); // floor(3904000 / 5000) = floor(780.8)
   CHECK(a.peak_gbps() == Approx(12.8));
 
   const DramConfig x = default_dram(DramType::LPDDR4X);
@@ -333,6 +345,10 @@ TEST_CASE("per-type DRAM defaults", "[hw][dram]") {
   CHECK(f.timing.tWR == 28);
   CHECK(f.timing.tWTR == 8);
   CHECK(f.timing.tRFC_ns == 210);
+  CHECK(f.timing.tRFCpb_ns == 120);
+  CHECK(default_dram(DramType::LPDDR4X).timing.tRFCpb_ns == 140);
+  CHECK(std::string(to_string(RefreshMode::AllBank)) == "all_bank");
+  CHECK(std::string(to_string(RefreshMode::PerBank)) == "per_bank");
 
   CHECK(std::string(to_string(DramType::LPDDR4X)) == "LPDDR4X");
   CHECK(std::string(to_string(WeightType::Int4)) == "int4");
@@ -386,6 +402,38 @@ TEST_CASE("DRAM geometry and timing overrides", "[hw][dram]") {
   CHECK(h3.dram.tRFC_ck() == 598);
 }
 
+TEST_CASE("DRAM refresh mode and tRFCpb", "[hw][dram]") {
+  // Explicit all_bank equals the default.
+  const HwConfig a = parse_hw_config(with("  channels: 4\n", "  channels: 4\n  refresh: all_bank\n"), "fake.yaml");
+  CHECK(a.dram.refresh == RefreshMode::AllBank);
+  CHECK(parse_hw_config(kBase, "fake.yaml").dram.refresh == RefreshMode::AllBank);
+  // per_bank with an overridden tRFCpb: LPDDR4X tCK 469 ps.
+  const HwConfig p = parse_hw_config(
+      with("  channels: 4\n", "  channels: 4\n  refresh: per_bank\n  timing: {tRFCpb_ns: 90}\n"), "fake.yaml");
+  CHECK(p.dram.refresh == RefreshMode::PerBank);
+  CHECK(p.dram.timing.tRFCpb_ns == 90);
+  CHECK(p.dram.tRFCpb_ck() == 192);    // ceil(90000 / 469) = ceil(191.9)
+  CHECK(p.dram.tREFIpb_ck() == 1040);
+  CHECK(p.dram.timing.tRFC_ns == 280); // untouched
+  // LPDDR5's 16 banks refresh in pairs; refresh disabled is fine too.
+  const HwConfig q = parse_hw_config(
+      with("  type: LPDDR4X\n  channels: 4\n",
+           "  type: LPDDR5\n  channels: 4\n  refresh: per_bank\n  timing: {tREFI_ns: 0}\n"),
+      "fake.yaml");
+  CHECK(q.dram.refresh == RefreshMode::PerBank);
+  CHECK(q.dram.tREFIpb_ck() == 0);
+  // describe() names the mode and its figures.
+  CHECK(describe(p).find("per_bank: tRFCpb 90 ns = 192 CK every tREFIpb 488 ns = 1040 CK, 1 bank each") !=
+        std::string::npos);
+  CHECK(describe(q).find("per_bank, disabled (tREFI 0)") != std::string::npos);
+  CHECK(describe(a).find("all_bank: tRFC 280 ns = 598 CK every tREFI 3904 ns = 8324 CK") != std::string::npos);
+  const HwConfig r = parse_hw_config(
+      with("  type: LPDDR4X\n  channels: 4\n", "  type: LPDDR5\n  channels: 4\n  refresh: per_bank\n"),
+      "fake.yaml");
+  CHECK(describe(r).find("per_bank: tRFCpb 120 ns = 96 CK every tREFIpb 488 ns = 390 CK, 2 banks each") !=
+        std::string::npos);
+}
+
 // ---------------------------------------------------------------------------
 // Errors: one-line "FILE:LINE: KEY.PATH: expected ..., got ..."
 
@@ -414,7 +462,7 @@ TEST_CASE("error: unknown keys at every level, naming the allowed ones", "[hw][e
   check_error(with("  ports: 1\naccumulator:", "  port: 1\naccumulator:"), 13,
               "scratchpad.port", "banks, width_bits, depth, ports");
   check_error(with("  channels: 4\n", "  channels: 4\n  timing: {tRCD: 30, tXYZ: 1}\n"), 28,
-              "dram.timing.tXYZ", "tRFC_ns, tREFI_ns");
+              "dram.timing.tXYZ", "tRFC_ns, tRFCpb_ns, tREFI_ns");
   check_error(with("{volts: 0.9, mhz: 800}", "{volts: 0.9, mhz: 800, watts: 1}"), 32,
               "dvfs.compute.operating_points[1].watts", "expected one of volts, mhz");
   check_error(with("  always_on:\n", "  gpu: {}\n  always_on:\n"), 42, "dvfs.gpu",
@@ -501,6 +549,31 @@ TEST_CASE("error: cross-key DMA and DRAM rules", "[hw][errors]") {
               29, "dram.timing.BL", "transfers per clock (data_rate_mtps / ck_mhz = 8), got 12");
   check_error(with("  channels: 4\n", "  channels: 4\n  timing: {tREFI_ns: 100}\n"), 28,
               "dram.timing.tREFI_ns", "longer than tRFC_ns (280)");
+}
+
+TEST_CASE("error: DRAM refresh mode", "[hw][errors]") {
+  check_error(with("  channels: 4\n", "  channels: 4\n  refresh: per-bank\n"), 28, "dram.refresh",
+              "expected one of all_bank, per_bank, got 'per-bank'");
+  check_error(with("  channels: 4\n", "  channels: 4\n  refresh: [per_bank]\n"), 28, "dram.refresh",
+              "got a list");
+  check_error(with("  channels: 4\n", "  channels: 4\n  refresh: per_bank\n  banks: 4\n"), 28,
+              "dram.refresh", "per_bank with banks a multiple of 8 (8 per-bank refreshes per tREFI), got per_bank with 4 banks");
+  check_error(with("  channels: 4\n", "  channels: 4\n  refresh: per_bank\n  timing: {tRFCpb_ns: 300}\n"), 29,
+              "dram.timing.tRFCpb_ns", "no longer than tRFC_ns (280), got 300");
+  check_error(with("  channels: 4\n", "  channels: 4\n  refresh: per_bank\n  timing: {tRFC_ns: 130}\n"), 29,
+              "dram.timing.tRFC_ns", "no shorter than tRFCpb_ns (140), got 130");
+  check_error(with("  channels: 4\n", "  channels: 4\n  timing: {tRFCpb_ns: 0}\n"), 28,
+              "dram.timing.tRFCpb_ns", "expected a number > 0");
+  // tREFIpb = 1000 / 8 = 125 ns = 266 CK, tRFCpb 140 ns = 299 CK.
+  check_error(with("  channels: 4\n", "  channels: 4\n  refresh: per_bank\n  timing: {tREFI_ns: 1000}\n"), 29,
+              "dram.timing.tREFI_ns",
+              "0 (no refresh) or a refresh interval whose eighth is longer than tRFCpb_ns (140 = 299 CK), "
+              "got 1000 (tREFIpb = tREFI_ns / 8 = 125 ns = 266 CK)");
+  check_error(with("  channels: 4\n", "  channels: 4\n  refresh: per_bank\n  timing: {tREFI_ns: 1000, tRFCpb_ns: 130}\n"),
+              29, "dram.timing.tRFCpb_ns", "shorter than tREFIpb = tREFI_ns / 8 = 125 ns = 266 CK, got 130 (278 CK)");
+  // The default tREFIpb is 1040 CK: a tREFI of 600 ns would not do per bank,
+  // but is fine for all_bank (> tRFC 280 ns).
+  CHECK_NOTHROW(parse_hw_config(with("  channels: 4\n", "  channels: 4\n  timing: {tREFI_ns: 600}\n"), "fake.yaml"));
 }
 
 TEST_CASE("error: unknown DRAM and weight types", "[hw][errors]") {

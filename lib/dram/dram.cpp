@@ -83,13 +83,25 @@ DramModel::DramModel(const hw::DramConfig& cfg) : cfg_(cfg) {
 
   d_.tck_ps = cfg.tck_ps;
   d_.burst_ck = burst_ck;
-  const uint64_t rfc_ps = ns_to_ps(tm.tRFC_ns, "tRFC_ns");
+  // Refresh: all-bank uses tRFC every tREFI; per-bank uses tRFCpb every
+  // tREFIpb = tREFI / 8 (floor of tREFI_ps / (8 * tck_ps)).
+  d_.per_bank = cfg.refresh == hw::RefreshMode::PerBank;
+  const uint64_t rfc_ab_ps = ns_to_ps(tm.tRFC_ns, "tRFC_ns");
+  const uint64_t rfc_pb_ps = ns_to_ps(tm.tRFCpb_ns, "tRFCpb_ns");
   const uint64_t refi_ps = ns_to_ps(tm.tREFI_ns, "tREFI_ns");
+  const uint64_t rfc_ps = d_.per_bank ? rfc_pb_ps : rfc_ab_ps;
+  const uint64_t groups = d_.per_bank ? hw::kRefreshGroups : 1;
   d_.tRFC = (rfc_ps + cfg.tck_ps - 1) / cfg.tck_ps;
-  d_.tREFI = refi_ps / cfg.tck_ps;
-  if (refi_ps != 0 && d_.tREFI == 0) fail("tREFI_ns is shorter than one clock");
+  d_.tREFI = refi_ps / (groups * cfg.tck_ps);
+  const char* refi_name = d_.per_bank ? "tREFIpb" : "tREFI";
+  const char* rfc_name = d_.per_bank ? "tRFCpb" : "tRFC";
+  if (d_.per_bank && cfg.banks % hw::kRefreshGroups != 0)
+    fail("per-bank refresh needs a multiple of 8 banks (8 REFpb per tREFI), not " + std::to_string(cfg.banks));
+  if (refi_ps != 0 && d_.tREFI == 0) fail(std::string(refi_name) + " is shorter than one clock");
+  if (d_.per_bank && d_.tREFI != 0 && d_.tRFC == 0) fail("tRFCpb_ns must be > 0 with per-bank refresh");
   if (d_.tREFI != 0 && d_.tREFI <= d_.tRFC)
-    fail("tREFI (" + std::to_string(d_.tREFI) + " ck) must be longer than tRFC (" + std::to_string(d_.tRFC) + " ck)");
+    fail(std::string(refi_name) + " (" + std::to_string(d_.tREFI) + " ck) must be longer than " + rfc_name + " (" +
+         std::to_string(d_.tRFC) + " ck)");
   d_.CL = tm.CL;
   d_.CWL = tm.CWL;
   d_.tRCD = tm.tRCD;
@@ -140,6 +152,7 @@ Address DramModel::map(uint64_t addr) const {
   return a;
 }
 
+// All-bank refresh (step 1, REFab).
 uint64_t DramModel::refresh(Channel& ch, ChannelStats& st, uint64_t t) {
   // The first refresh due: precharge-all first if any bank is open.
   uint64_t start = ch.next_refresh;
@@ -171,6 +184,84 @@ uint64_t DramModel::refresh(Channel& ch, ChannelStats& st, uint64_t t) {
   return n;
 }
 
+// Per-bank refresh (step 1, REFpb).  The k-th REFpb of a channel is due at
+// (k+1) * tREFIpb.  It refreshes one group (the banks b with b % 8 == g): the
+// first group after the latest one, in round-robin order, that is not yet
+// refreshed in the current round and is idle; the round's last group is
+// refreshed even if busy.  `trig` is the group of the arriving request.
+uint32_t DramModel::pick_group(const Channel& ch, uint64_t due, uint32_t trig) const {
+  constexpr uint32_t G = hw::kRefreshGroups;
+  uint32_t fallback = G;
+  for (uint32_t k = 1; k <= G; ++k) {
+    const uint32_t g = (ch.ref_last + k) % G;
+    if (ch.ref_done & (1u << g)) continue;
+    if (fallback == G) fallback = g;
+    if (g == trig) continue;
+    bool busy = false;
+    for (uint32_t b = g; b < cfg_.banks && !busy; b += G)
+      busy = ch.banks[b].open_row >= 0 && ch.banks[b].pre_ok > due;
+    if (!busy) return g;
+  }
+  return fallback;
+}
+
+uint64_t DramModel::refresh_per_bank(Channel& ch, ChannelStats& st, uint64_t t, uint32_t bank) {
+  constexpr uint32_t G = hw::kRefreshGroups;
+  const uint32_t B = cfg_.banks;
+  const uint32_t trig = bank % G;
+  const uint64_t n = (t - ch.next_refresh) / d_.tREFI + 1;  // REFpb due at or before t
+  uint64_t open_total = 0;
+  for (uint64_t i = 0; i < n;) {
+    if (ch.ref_done == 0 && n - i >= 2 * G) {
+      bool closed = true;
+      for (const Bank& b : ch.banks) closed = closed && b.open_row < 0;
+      if (closed) {
+        // A long idle gap.  Every bank is closed and a round starts: every
+        // round from here is the same (the arriving request's group last),
+        // and the refreshes start at max(due, S + j * tRFCpb) (j = 1, 2, ...;
+        // start_j = max(due_j, start_{j-1} + tRFCpb) unrolled, as tREFIpb >
+        // tRFCpb).  Skip whole rounds, keeping at least one to do in full so
+        // that each group's ACT bound comes from its last refresh.
+        const uint64_t k = ((n - i) / G - 1) * G;
+        const uint64_t S = ch.ref_start, D = ch.next_refresh;
+        ch.ref_start = std::max(D + (k - 1) * d_.tREFI, S + k * d_.tRFC);
+        ch.next_refresh = D + k * d_.tREFI;
+        ch.ref_last = trig;
+        i += k;
+        continue;
+      }
+    }
+    const uint64_t due = ch.next_refresh;
+    const uint32_t g = pick_group(ch, due, trig);
+    uint64_t start = due, pre = 0, open = 0;
+    for (uint32_t b = g; b < B; b += G) {
+      const Bank& bk = ch.banks[b];
+      if (bk.open_row >= 0) {
+        ++open;
+        pre = std::max(pre, bk.pre_ok);
+      }
+    }
+    if (open) start = std::max(start, pre) + d_.tRP;
+    start = std::max(start, ch.ref_start + d_.tRFC);  // one REFpb at a time
+    const uint64_t end = start + d_.tRFC;
+    for (uint32_t b = g; b < B; b += G) {
+      Bank& bk = ch.banks[b];
+      bk.open_row = -1;
+      bk.act_ok = std::max(bk.act_ok, end);
+    }
+    open_total += open;
+    ch.ref_start = start;
+    ch.ref_last = g;
+    ch.ref_done |= 1u << g;
+    if (ch.ref_done == (1u << G) - 1) ch.ref_done = 0;
+    ch.next_refresh += d_.tREFI;
+    ++i;
+  }
+  st.precharges += open_total;
+  st.refreshes += n;
+  return n;
+}
+
 Completion DramModel::access(uint64_t addr, uint32_t bytes, bool is_write, uint64_t arrival_ps) {
   if (bytes == 0) fail("request at " + hex(addr) + " has 0 bytes");
   if ((addr & d_.ilv_mask) + bytes > d_.ilv_bytes)
@@ -192,7 +283,7 @@ Completion DramModel::access(uint64_t addr, uint32_t bytes, bool is_write, uint6
 
   // 1. Refresh.
   if (ch.next_refresh <= t) {
-    const uint64_t n = refresh(ch, st, t);
+    const uint64_t n = d_.per_bank ? refresh_per_bank(ch, st, t, a.bank) : refresh(ch, st, t);
     out.refreshes = n > std::numeric_limits<uint32_t>::max() ? std::numeric_limits<uint32_t>::max()
                                                              : static_cast<uint32_t>(n);
   }

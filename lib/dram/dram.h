@@ -6,7 +6,7 @@
 // interleave unit, so it touches exactly one channel, bank and row.  Its
 // timing is computed in closed form from the bank and channel state in DRAM
 // clocks (tCK); the caller passes the arrival time in picoseconds and gets the
-// completion time in picoseconds.  docs/timing.md gives every rule.
+// completion time in picoseconds.  docs/timing-dram.md gives every rule.
 #pragma once
 
 #include <array>
@@ -30,7 +30,7 @@ struct Completion {
   uint64_t done_ps = 0;       // last data beat transferred
   uint64_t data_start_ps = 0; // first data beat
   RowOutcome outcome = RowOutcome::Hit;
-  uint32_t refreshes = 0;     // refreshes performed before this request
+  uint32_t refreshes = 0;     // refreshes (REFab or REFpb) performed before this request
 };
 
 struct ChannelStats {
@@ -38,7 +38,8 @@ struct ChannelStats {
   uint64_t read_bytes = 0, write_bytes = 0;
   uint64_t bursts = 0;                   // column commands
   uint64_t row_hits = 0, row_misses = 0, row_conflicts = 0;
-  uint64_t activates = 0, precharges = 0, refreshes = 0;
+  uint64_t activates = 0, precharges = 0;
+  uint64_t refreshes = 0;                // REFab commands, or REFpb commands in per-bank mode
   uint64_t busy_ck = 0;                  // clocks the data bus carried data
 };
 
@@ -74,6 +75,11 @@ class DramModel {
     uint64_t wr_data_end = 0;  // end of last write data (tWTR)
     bool last_write = false;
     uint64_t next_refresh = 0; // clock the next refresh is due
+    // Per-bank refresh: the latest REFpb's group and start, and the groups
+    // refreshed so far in the current round (bit g).
+    uint32_t ref_last = hw::kRefreshGroups - 1;  // so that the first round starts at group 0
+    uint32_t ref_done = 0;
+    uint64_t ref_start = 0;    // 0: none yet (the first is due at tREFIpb > tRFCpb)
   };
 
   // x / d for a divisor fixed at construction: a shift for powers of two,
@@ -95,8 +101,10 @@ class DramModel {
   struct Derived {
     uint64_t tck_ps = 0;
     uint64_t burst_ck = 0;   // BL / (data_rate / ck)
-    uint64_t tRFC = 0;       // ceil(tRFC_ns / tck)
-    uint64_t tREFI = 0;      // floor(tREFI_ns / tck); 0 = refresh disabled
+    bool per_bank = false;   // refresh mode
+    uint64_t tRFC = 0;       // ceil(tRFC_ns / tck), or ceil(tRFCpb_ns / tck) per bank
+    uint64_t tREFI = 0;      // floor(tREFI_ns / tck), or floor(tREFI_ns / 8 / tck) per
+                             // bank; 0 = refresh disabled
     uint64_t CL = 0, CWL = 0, tRCD = 0, tRP = 0, tRAS = 0, tRRD = 0, tFAW = 0;
     uint64_t tCCD = 0, tRTP = 0, tWR = 0, tWTR = 0;
     uint64_t ilv_bytes = 0, ilv_mask = 0, page_mask = 0;
@@ -107,6 +115,8 @@ class DramModel {
   // Step 1 of `access`: every refresh due at or before clock t.  Returns the
   // number performed.
   uint64_t refresh(Channel& ch, ChannelStats& st, uint64_t t);
+  uint64_t refresh_per_bank(Channel& ch, ChannelStats& st, uint64_t t, uint32_t bank);
+  uint32_t pick_group(const Channel& ch, uint64_t due, uint32_t trig) const;
 
   hw::DramConfig cfg_;
   Derived d_;

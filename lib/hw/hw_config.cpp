@@ -49,6 +49,14 @@ const char* to_string(DramType t) {
   return "?";
 }
 
+const char* to_string(RefreshMode m) {
+  switch (m) {
+    case RefreshMode::AllBank: return "all_bank";
+    case RefreshMode::PerBank: return "per_bank";
+  }
+  return "?";
+}
+
 const char* to_string(Domain d) {
   switch (d) {
     case Domain::Compute: return "compute";
@@ -98,6 +106,17 @@ uint64_t DramConfig::tREFI_ck() const {
   return ns_to_ps(timing.tREFI_ns) / tck_ps;
 }
 
+uint64_t DramConfig::tRFCpb_ck() const {
+  if (tck_ps == 0) return 0;
+  const uint64_t ps = ns_to_ps(timing.tRFCpb_ns);
+  return (ps + tck_ps - 1) / tck_ps;
+}
+
+uint64_t DramConfig::tREFIpb_ck() const {
+  if (tck_ps == 0) return 0;
+  return ns_to_ps(timing.tREFI_ns) / (kRefreshGroups * tck_ps);
+}
+
 double DramConfig::peak_gbps() const {
   return double(channels) * double(data_rate_mtps) * double(width_bits) / 8.0 / 1000.0;
 }
@@ -131,33 +150,37 @@ DramConfig default_dram(DramType type, uint32_t channels) {
       // tCK 0.625 ns, 8 banks, 2 KiB page, BL16; CL 32, CWL 14, tRCD 29,
       // tRPpb 27, tRAS 68, tRRD 16, tFAW 64, tCCD 8, tRTP 14, tWR 28, tWTR 16;
       // tREFI 3.904 us.  [R] not the preset's: CWL 14 (JEDEC set A; preset 18),
-      // tRFCab 280 ns (JEDEC, 12/16 Gb die; the preset's 8 Gb die has 180 ns).
+      // tRFCab 280 ns and tRFCpb 140 ns (JEDEC JESD209-4, 12/16 Gb die; the
+      // preset's 8 Gb die has 180 / 90 ns).
       d.banks = 8; d.page_bytes = 2048; d.data_rate_mtps = 3200; d.ck_mhz = 1600;
       t.BL = 16; t.CL = 32; t.CWL = 14; t.tRCD = 29; t.tRP = 27; t.tRAS = 68;
       t.tRRD = 16; t.tFAW = 64; t.tCCD = 8; t.tRTP = 14; t.tWR = 28; t.tWTR = 16;
-      t.tRFC_ns = 280; t.tREFI_ns = 3904;
+      t.tRFC_ns = 280; t.tRFCpb_ns = 140; t.tREFI_ns = 3904;
       break;
     case DramType::LPDDR4X:
       // [S] LPDDR4X-4266: the LPDDR4-3200 entry's nanosecond values rescaled
       // to tCK 0.469 ns and rounded up to whole clocks (the core timings of
       // LPDDR4X equal LPDDR4's; only the I/O is faster).  CL 36 / CWL 18 are
-      // the JEDEC read/write latencies for the 4266 bin.
+      // the JEDEC read/write latencies for the 4266 bin.  Refresh as LPDDR4
+      // (tRFCab 280 ns, tRFCpb 140 ns: JESD209-4, 12/16 Gb die).
       d.banks = 8; d.page_bytes = 2048; d.data_rate_mtps = 4266; d.ck_mhz = 2133;
       t.BL = 16; t.CL = 36; t.CWL = 18; t.tRCD = 39; t.tRP = 36; t.tRAS = 91;
       t.tRRD = 22; t.tFAW = 86; t.tCCD = 8; t.tRTP = 19; t.tWR = 38; t.tWTR = 22;
-      t.tRFC_ns = 280; t.tREFI_ns = 3904;
+      t.tRFC_ns = 280; t.tRFCpb_ns = 140; t.tREFI_ns = 3904;
       break;
     case DramType::LPDDR5:
       // [T] LPDDR5-6400, Ramulator2 src/dram/impl/LPDDR5.cpp preset
       // LPDDR5_6400: CK 800 MHz (tCK 1.25 ns; WCK 4:1, 8 transfers per CK),
       // 16 banks (4 bank groups), 2 KiB page, BL16; CL 20, tRCD 15,
       // tRPpb 15, tRAS 34, tRRD 4, tFAW 16, tWR 28; tRFCab 210 ns, tREFI
-      // 3.904 us.  [R] not the preset's: tCCD 2 (different bank group; bank
+      // 3.904 us; tRFCpb 120 ns (the same file's per-bank table, 8 Gb die;
+      // JESD209-5: one REFpb refreshes a bank pair b, b+8 in 16-bank mode).
+      // [R] not the preset's: tCCD 2 (different bank group; bank
       // groups are not modelled), CWL 9 / tRTP 6 / tWTR 8 (preset 11 / 4 / 5).
       d.banks = 16; d.page_bytes = 2048; d.data_rate_mtps = 6400; d.ck_mhz = 800;
       t.BL = 16; t.CL = 20; t.CWL = 9; t.tRCD = 15; t.tRP = 15; t.tRAS = 34;
       t.tRRD = 4; t.tFAW = 16; t.tCCD = 2; t.tRTP = 6; t.tWR = 28; t.tWTR = 8;
-      t.tRFC_ns = 210; t.tREFI_ns = 3904;
+      t.tRFC_ns = 210; t.tRFCpb_ns = 120; t.tREFI_ns = 3904;
       break;
   }
   d.tck_ps = static_cast<uint64_t>(std::llround(1e6 / d.ck_mhz));
@@ -210,7 +233,7 @@ void read_sram(const Ctx& c, const Field& f, SramConfig& s, bool accumulator) {
 void read_dram(const Ctx& c, const Field& f, DramConfig& d) {
   MapView m(c, f,
             {"type", "channels", "banks", "page_bytes", "width_bits", "data_rate_mtps", "ck_mhz",
-             "interleave_bytes", "timing"});
+             "interleave_bytes", "refresh", "timing"});
   const Field& tf = m.need("type", "one of LPDDR4, LPDDR4X, LPDDR5");
   const auto type = static_cast<DramType>(read_enum(c, tf, {"LPDDR4", "LPDDR4X", "LPDDR5"}));
   d = default_dram(type, 1);
@@ -225,6 +248,8 @@ void read_dram(const Ctx& c, const Field& f, DramConfig& d) {
   opt("data_rate_mtps", d.data_rate_mtps, range(1, 20000));
   opt("ck_mhz", d.ck_mhz, range(1, 10000));
   opt("interleave_bytes", d.interleave_bytes, pow2_range(32, 65536));
+  const Field* refresh_f = m.find("refresh");
+  if (refresh_f) d.refresh = static_cast<RefreshMode>(read_enum(c, *refresh_f, {"all_bank", "per_bank"}));
 
   // Line and path to blame for a cross-key problem: the key if the file gave
   // it, else the `dram` map (the value came from the type's defaults).
@@ -237,9 +262,14 @@ void read_dram(const Ctx& c, const Field& f, DramConfig& d) {
   const Field* bl_f = nullptr;
   int timing_line = m.line();
   std::string timing_path = m.child("timing");
-  std::vector<std::string> tkeys = {"BL",   "CL",  "CWL",  "tRCD", "tRP", "tRAS", "tRRD",
-                                    "tFAW", "tCCD", "tRTP", "tWR", "tWTR", "tRFC_ns", "tREFI_ns"};
+  std::vector<std::string> tkeys = {"BL",   "CL",   "CWL", "tRCD", "tRP",     "tRAS",      "tRRD",    "tFAW",
+                                    "tCCD", "tRTP", "tWR", "tWTR", "tRFC_ns", "tRFCpb_ns", "tREFI_ns"};
   Field trefi_at{YAML::Node(), timing_path + ".tREFI_ns", timing_line};
+  // Copies (the timing map's fields do not outlive its block); the flags say
+  // whether the file gave the key.
+  Field trfc_at{YAML::Node(), timing_path + ".tRFC_ns", timing_line, 0};
+  Field trfcpb_at{YAML::Node(), timing_path + ".tRFCpb_ns", timing_line, 0};
+  bool has_trfc = false, has_trfcpb = false;
   if (timing_f) {
     MapView t(c, *timing_f, tkeys);
     uint32_t* clocks[] = {&d.timing.BL,   &d.timing.CL,   &d.timing.CWL, &d.timing.tRCD,
@@ -251,8 +281,13 @@ void read_dram(const Ctx& c, const Field& f, DramConfig& d) {
     // tREFI_ns 0 disables refresh (the DRAM model's convention).
     const RealRule trfc{0, 1e6, true}, trefi{0, 1e8, false};
     if (const Field* x = t.find("tRFC_ns")) d.timing.tRFC_ns = read_real(c, *x, trfc);
+    if (const Field* x = t.find("tRFCpb_ns")) d.timing.tRFCpb_ns = read_real(c, *x, trfc);
     if (const Field* x = t.find("tREFI_ns")) d.timing.tREFI_ns = read_real(c, *x, trefi);
     bl_f = t.find("BL");
+    has_trfc = t.find("tRFC_ns") != nullptr;
+    has_trfcpb = t.find("tRFCpb_ns") != nullptr;
+    trfc_at = at(t, "tRFC_ns");
+    trfcpb_at = at(t, "tRFCpb_ns");
     trefi_at = at(t, "tREFI_ns");
     timing_line = t.line();
   }
@@ -277,11 +312,39 @@ void read_dram(const Ctx& c, const Field& f, DramConfig& d) {
                std::to_string(d.interleave_bytes));
 
   d.tck_ps = static_cast<uint64_t>(std::llround(1e6 / d.ck_mhz));
-  if (d.timing.tREFI_ns > 0 && d.tRFC_ck() >= d.tREFI_ck())
+  if (d.refresh == RefreshMode::AllBank) {
+    if (d.timing.tREFI_ns > 0 && d.tRFC_ck() >= d.tREFI_ck())
+      c.expected(trefi_at,
+                 "0 (no refresh) or a refresh interval longer than tRFC_ns (" +
+                     num(d.timing.tRFC_ns) + ")",
+                 num(d.timing.tREFI_ns));
+    return;
+  }
+  // Per-bank refresh: 8 REFpb per tREFI, each refreshing the banks b with
+  // b % 8 == k, so the banks must split into 8 equal groups.
+  if (d.banks % kRefreshGroups != 0)
+    c.expected(*refresh_f,
+               "all_bank, or per_bank with banks a multiple of 8 (8 per-bank refreshes per tREFI)",
+               "per_bank with " + std::to_string(d.banks) + " banks");
+  if (d.timing.tRFCpb_ns > d.timing.tRFC_ns) {
+    if (has_trfcpb || !has_trfc)
+      c.expected(trfcpb_at, "a per-bank refresh cycle no longer than tRFC_ns (" + num(d.timing.tRFC_ns) + ")",
+                 num(d.timing.tRFCpb_ns));
+    c.expected(trfc_at,
+               "an all-bank refresh cycle no shorter than tRFCpb_ns (" + num(d.timing.tRFCpb_ns) + ")",
+               num(d.timing.tRFC_ns));
+  }
+  if (d.timing.tREFI_ns > 0 && d.tRFCpb_ck() >= d.tREFIpb_ck()) {
+    const std::string refipb = "tREFIpb = tREFI_ns / 8 = " + num(d.timing.tREFI_ns / kRefreshGroups) +
+                               " ns = " + std::to_string(d.tREFIpb_ck()) + " CK";
+    if (has_trfcpb)
+      c.expected(trfcpb_at, "a per-bank refresh cycle shorter than " + refipb,
+                 num(d.timing.tRFCpb_ns) + " (" + std::to_string(d.tRFCpb_ck()) + " CK)");
     c.expected(trefi_at,
-               "0 (no refresh) or a refresh interval longer than tRFC_ns (" +
-                   num(d.timing.tRFC_ns) + ")",
-               num(d.timing.tREFI_ns));
+               "0 (no refresh) or a refresh interval whose eighth is longer than tRFCpb_ns (" +
+                   num(d.timing.tRFCpb_ns) + " = " + std::to_string(d.tRFCpb_ck()) + " CK)",
+               num(d.timing.tREFI_ns) + " (" + refipb + ")");
+  }
 }
 
 DomainConfig read_domain(const Ctx& c, const Field& f) {
@@ -368,7 +431,7 @@ HwConfig read_root(const Ctx& c, const YAML::Node& root) {
 
   read_dram(c,
             sub("dram", {"type", "channels", "banks", "page_bytes", "width_bits",
-                         "data_rate_mtps", "ck_mhz", "interleave_bytes", "timing"}),
+                         "data_rate_mtps", "ck_mhz", "interleave_bytes", "refresh", "timing"}),
             hw.dram);
   if (hw.dma.burst_bytes > hw.dram.interleave_bytes)
     c.expected(burst_f,
@@ -515,9 +578,17 @@ std::string describe(const HwConfig& hw) {
      << "  tWTR " << t.tWTR;
   row("timing (CK)", t1.str());
   row("", t2.str());
-  row("refresh", "tRFC " + num(t.tRFC_ns) + " ns = " + std::to_string(d.tRFC_ck()) +
-                     " CK, tREFI " + num(t.tREFI_ns) + " ns = " + std::to_string(d.tREFI_ck()) +
-                     " CK");
+  if (t.tREFI_ns <= 0)
+    row("refresh", std::string(to_string(d.refresh)) + ", disabled (tREFI 0)");
+  else if (d.refresh == RefreshMode::AllBank)
+    row("refresh", "all_bank: tRFC " + num(t.tRFC_ns) + " ns = " + std::to_string(d.tRFC_ck()) +
+                       " CK every tREFI " + num(t.tREFI_ns) + " ns = " + std::to_string(d.tREFI_ck()) +
+                       " CK");
+  else
+    row("refresh", "per_bank: tRFCpb " + num(t.tRFCpb_ns) + " ns = " + std::to_string(d.tRFCpb_ck()) +
+                       " CK every tREFIpb " + num(t.tREFI_ns / kRefreshGroups) + " ns = " +
+                       std::to_string(d.tREFIpb_ck()) + " CK, " + std::to_string(d.banks / kRefreshGroups) +
+                       (d.banks / kRefreshGroups == 1 ? " bank" : " banks") + " each");
   os << "\n";
 
   row("DVFS", "point   volts      MHz  period_ps");

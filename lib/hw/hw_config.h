@@ -18,6 +18,16 @@ inline unsigned weight_bits(WeightType t) { return t == WeightType::Int4 ? 4 : 8
 enum class DramType : uint8_t { LPDDR4, LPDDR4X, LPDDR5 };
 const char* to_string(DramType t);
 
+// How the DRAM is refreshed (docs/timing-dram.md, "Refresh").  AllBank: one
+// REFab per channel every tREFI, all banks closed for tRFC.  PerBank: one
+// REFpb every tREFIpb = tREFI / 8, refreshing banks b with b % 8 == k
+// (one bank of LPDDR4's 8, a bank pair of LPDDR5's 16) for tRFCpb while the
+// other banks keep serving.
+enum class RefreshMode : uint8_t { AllBank, PerBank };
+const char* to_string(RefreshMode m);  // "all_bank", "per_bank"
+// REFpb commands per tREFI (JEDEC LPDDR4 and LPDDR5: 8).
+constexpr uint32_t kRefreshGroups = 8;
+
 // DVFS domains.  The numbering is part of the ISA (the DVFS instruction names
 // a domain by this index).
 enum class Domain : uint8_t { Compute = 0, Memory = 1, AlwaysOn = 2 };
@@ -71,8 +81,9 @@ struct DramTiming {
   uint32_t CWL = 0;  // write latency
   uint32_t tRCD = 0, tRP = 0, tRAS = 0, tRRD = 0, tFAW = 0;
   uint32_t tCCD = 0, tRTP = 0, tWR = 0, tWTR = 0;
-  double tRFC_ns = 0;   // all-bank refresh cycle time
-  double tREFI_ns = 0;  // refresh interval
+  double tRFC_ns = 0;   // all-bank refresh cycle time (tRFCab)
+  double tRFCpb_ns = 0; // per-bank refresh cycle time (used with RefreshMode::PerBank)
+  double tREFI_ns = 0;  // refresh interval (all-bank; tREFIpb = tREFI / 8)
 };
 
 struct DramConfig {
@@ -84,6 +95,7 @@ struct DramConfig {
   uint32_t data_rate_mtps = 0;   // transfers per second per pin, in millions
   uint32_t ck_mhz = 0;           // command clock
   uint32_t interleave_bytes = 0; // consecutive bytes kept in one channel, power of two
+  RefreshMode refresh = RefreshMode::AllBank;
   DramTiming timing;
 
   // Derived at load (see docs/timing.md).
@@ -92,6 +104,8 @@ struct DramConfig {
   uint32_t burst_clocks() const;  // BL / (data_rate / ck), clocks a burst holds the bus
   uint64_t tRFC_ck() const;       // ceil(tRFC_ns / tck)
   uint64_t tREFI_ck() const;      // floor(tREFI_ns / tck)
+  uint64_t tRFCpb_ck() const;     // ceil(tRFCpb_ns / tck)
+  uint64_t tREFIpb_ck() const;    // floor(tREFI_ns / 8 / tck)
   double peak_gbps() const;       // channels * data_rate * width / 8 / 1000
 };
 
