@@ -94,7 +94,7 @@ std::vector<Access> footprint(const hw::HwConfig& hw, const Instruction& in, int
     case isa::Unit::Matrix: {
       const uint64_t M = in[Field::M], K = in[Field::K], N = in[Field::N];
       v.push_back({kSpK, tile, uint64_t(in[Field::Act]), uint64_t(in[Field::Act]) + (M - 1) * in[Field::AStride] + K, false});
-      v.push_back({kSpK, tile, uint64_t(in[Field::Wgt]), uint64_t(in[Field::Wgt]) + sim::weight_bytes(in), false});
+      v.push_back({kSpK, tile, uint64_t(in[Field::Wgt]), uint64_t(in[Field::Wgt]) + sim::weight_bytes(hw, in), false});
       v.push_back({kAccK, tile, uint64_t(in[Field::Acc]), uint64_t(in[Field::Acc]) + (M - 1) * in[Field::CStride] + 4 * N,
                    true});
       break;
