@@ -168,7 +168,7 @@ module cs_mxu #(
   wire [SP_BANKS-1:0] t_amask = sp_banks(t_act, t_act + SPA'(t_m1) * x_astride + SPA'(t_k) - SPA'(1));
 
   // ---------------------------------------------------------------- state
-  // preload stage / shadow registers: the instruction accepted last, until it hands off
+  // preload stage / shadow registers: the tile accepted last, until it hands off
   logic p_valid;
   logic [PLW-1:0] p_line, p_nlines;  // next weight line to read, lines to read
   logic [SP_LAW-1:0] p_wline;        // first weight line
