@@ -458,8 +458,11 @@ void Accelerator::step_dma(uint64_t t) {
 }
 
 // ---------------------------------------------------------------------------
-// MXU: weight preload into shadow registers overlaps the previous
-// instruction's stream; streams follow each other back to back.
+// MXU: weight preload into shadow registers overlaps the previous tile's
+// stream; streams follow each other back to back.  A matmul larger than the
+// array runs its tiles through the pipeline one after the other
+// (sim/timing.h mxu_run); it waits for its semaphores and banks when its
+// first tile is accepted and holds the banks until it completes.
 
 void Accelerator::step_matrix(int u, uint64_t t) {
   Unit& un = units_[u];
@@ -473,13 +476,18 @@ void Accelerator::step_matrix(int u, uint64_t t) {
   const Entry& e = un.q.front();
   const uint64_t K = e.in[Field::K];
   const uint64_t M = e.in[Field::M];
-  const uint64_t wmask = bank_mask(hw_.scratchpad, e.in[Field::Wgt], weight_bytes(e.in));
-  // Pipeline: preload stage free, shadow registers free (previous stream
-  // started), and a single-port weight bank shared with the streaming
+  const uint64_t wbytes = weight_bytes(hw_, e.in);
+  // Pipeline: preload stage free, shadow registers free (last tile started
+  // its stream), and a single-port weight bank shared with the streaming
   // activations waits for that stream to end.
-  if (t < ms.p_end || t < ms.s_start) return;  // busy: not a stall
-  if (hw_.scratchpad.ports == 1 && (wmask & ms.act_mask) && t < ms.s_end) {
-    wake(Domain::Compute, ms.s_end);
+  if (t < ms.pipe.p_end || t < ms.pipe.s_start) return;  // busy: not a stall
+  const uint64_t first_wmask = bank_mask(hw_.scratchpad, e.in[Field::Wgt],
+                                         tile_weight_bytes(std::min<uint64_t>(K, hw_.mxu.rows),
+                                                           std::min<uint64_t>(e.in[Field::N], hw_.mxu.cols),
+                                                           e.in[Field::WType] == 1));
+  const uint64_t ready = mxu_ready(hw_, ms.pipe, first_wmask);
+  if (t < ready) {
+    wake(Domain::Compute, ready);
     return;
   }
   const uint64_t tiles = uint64_t(1) << tile;
@@ -487,9 +495,11 @@ void Accelerator::step_matrix(int u, uint64_t t) {
     if (un.inflight == 0) set_stall(u, t, int(StallReason::Semaphore));
     return;
   }
+  // The banks of the whole instruction: every tile's weights, all activation
+  // rows (K bytes each), all result rows (4N bytes each).
   std::array<uint64_t, 2> banks{};
-  const uint64_t amask = bank_mask(hw_.scratchpad, e.in[Field::Act], (M - 1) * e.in[Field::AStride] + K);
-  banks[0] = wmask | amask;
+  banks[0] = bank_mask(hw_.scratchpad, e.in[Field::Wgt], wbytes) |
+             bank_mask(hw_.scratchpad, e.in[Field::Act], (M - 1) * e.in[Field::AStride] + K);
   banks[1] = bank_mask(hw_.accumulator, e.in[Field::Acc], (M - 1) * e.in[Field::CStride] + 4 * e.in[Field::N]);
   if (!banks_free(u, tiles, banks)) {
     if (un.inflight == 0) set_stall(u, t, int(StallReason::Bank));
@@ -497,33 +507,28 @@ void Accelerator::step_matrix(int u, uint64_t t) {
   }
   sems_take(e.in, tiles, Domain::Compute, t);
   const uint64_t P = clk_[di(Domain::Compute)].period;
-  const MxuTiming tm = mxu_timing(hw_, e.in);
-  const uint64_t p_end = t + tm.preload * P;
-  const uint64_t s_start = std::max(p_end, ms.s_end);
-  const uint64_t s_end = s_start + tm.stream * P;
-  const uint64_t done = s_end + tm.drain * P;
-  ms.p_end = p_end;
-  ms.s_start = s_start;
-  ms.s_end = s_end;
-  ms.act_mask = amask;
-  // SRAM traffic
+  // SRAM traffic, per tile, in the bank where each tile's range starts
   auto& sr = stats_.sram[tile];
   const auto add_lines = [&](int sp, uint64_t addr, uint64_t total, bool write) {
     auto& bank = sr[sp][addr / space_config(hw_, sp).bank_bytes()];
     (write ? bank.writes : bank.reads) += total;
   };
-  add_lines(0, e.in[Field::Wgt], tm.wgt_lines, false);
-  add_lines(0, e.in[Field::Act], tm.act_lines, false);
-  add_lines(1, e.in[Field::Acc], tm.acc_lines, true);
-  if (e.in[Field::Accum]) add_lines(1, e.in[Field::Acc], tm.acc_lines, false);
+  uint64_t ntiles = 0;
+  const uint64_t done = mxu_run(hw_, e.in, t, P, ms.pipe, [&](const MxuTile& tl, uint64_t) {
+    add_lines(0, tl.wgt, tl.t.wgt_lines, false);
+    add_lines(0, tl.act, tl.t.act_lines, false);
+    add_lines(1, tl.acc, tl.t.acc_lines, true);
+    if (tl.accumulate) add_lines(1, tl.acc, tl.t.acc_lines, false);
+    ++ntiles;
+  });
   const uint64_t macs = M * K * uint64_t(e.in[Field::N]);
   (e.in[Field::WType] == 1 ? stats_.events.macs_int4 : stats_.events.macs_int8) += macs;
-  ++stats_.events.mxu_weight_loads;
+  stats_.events.mxu_weight_loads += ntiles;
   banks_hold(u, tiles, banks, +1);
   start_flight(u, e, t, done, banks, tiles);
   pop_queue(u, t);
-  // The next instruction may be accepted once the preload stage frees.
-  wake(Domain::Compute, std::max(p_end, s_start));
+  // The next instruction may be accepted once the last tile's preload stage frees.
+  wake(Domain::Compute, std::max(ms.pipe.p_end, ms.pipe.s_start));
 }
 
 // ---------------------------------------------------------------------------
@@ -577,7 +582,7 @@ void Accelerator::complete(uint32_t slot, uint64_t t) {
         break;
       }
       case Kind::Store: exec_store(in, dram_data_, tiles_[in.tile == isa::kAllTiles ? 0 : in.tile]); break;
-      case Kind::Matrix: exec_matmul(in, tiles_[un.tile]); break;
+      case Kind::Matrix: exec_matmul(hw_, in, tiles_[un.tile]); break;
       case Kind::Vector: exec_vector(in, tiles_[un.tile], luts_[un.tile]); break;
       case Kind::Control: break;
     }

@@ -181,8 +181,7 @@ class Accelerator : public sc_core::sc_module {
 
   // MXU pipeline state per tile
   struct MxuState {
-    uint64_t p_end = 0, s_start = 0, s_end = 0;
-    uint64_t act_mask = 0;
+    MxuPipe pipe;  // after the last accepted tile
   };
   std::vector<MxuState> mxu_;
 

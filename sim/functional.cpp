@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "numerics/numerics.h"
+#include "sim/timing.h"
 
 namespace clonesim::sim {
 
@@ -28,33 +29,42 @@ void exec_store(const Instruction& in, SparseMemory& dram, const TileMemory& til
     dram.write(in[Field::Dram] + r * in[Field::DStride], &tile.space(sp)[in[Field::Sram] + r * in[Field::SStride]], bytes);
 }
 
-void exec_matmul(const Instruction& in, TileMemory& tile) {
-  const uint64_t M = in[Field::M], K = in[Field::K], N = in[Field::N];
+void exec_matmul(const hw::HwConfig& hw, const Instruction& in, TileMemory& tile) {
+  const uint64_t M = in[Field::M];
+  const uint64_t as = in[Field::AStride], cs = in[Field::CStride];
   const bool int4 = in[Field::WType] == 1;
-  // Unpack the K x N weight tile once.
-  std::vector<int32_t> w(K * N);
-  const uint8_t* wp = &tile.sp[in[Field::Wgt]];
-  for (uint64_t i = 0; i < K * N; ++i)
-    w[i] = int4 ? static_cast<int32_t>(num::int4_at(wp[i / 2], i & 1)) : static_cast<int8_t>(wp[i]);
-  std::vector<int64_t> row(N);
-  for (uint64_t m = 0; m < M; ++m) {
-    const int8_t* a = reinterpret_cast<const int8_t*>(&tile.sp[in[Field::Act] + m * in[Field::AStride]]);
-    std::fill(row.begin(), row.end(), 0);
-    for (uint64_t k = 0; k < K; ++k) {
-      const int64_t av = a[k];
-      if (av == 0) continue;
-      const int32_t* wr = &w[k * N];
-      for (uint64_t n = 0; n < N; ++n) row[n] += av * wr[n];
+  std::vector<int32_t> w;
+  std::vector<int64_t> row;
+  // The array tiles in the MXU's order (sim/timing.h): each is a k_i x n_j
+  // matmul on its own weights, activation slice and result columns, so
+  // tiles after the first k-slice add to what the previous ones wrote.
+  for_each_mxu_tile(hw, in, [&](const MxuTile& tl) {
+    const uint64_t K = tl.k, N = tl.n;
+    // Unpack the tile's packed k x n weights.
+    w.resize(K * N);
+    const uint8_t* wp = &tile.sp[tl.wgt];
+    for (uint64_t i = 0; i < K * N; ++i)
+      w[i] = int4 ? static_cast<int32_t>(num::int4_at(wp[i / 2], i & 1)) : static_cast<int8_t>(wp[i]);
+    row.resize(N);
+    for (uint64_t m = 0; m < M; ++m) {
+      const int8_t* a = reinterpret_cast<const int8_t*>(&tile.sp[tl.act + m * as]);
+      std::fill(row.begin(), row.end(), 0);
+      for (uint64_t k = 0; k < K; ++k) {
+        const int64_t av = a[k];
+        if (av == 0) continue;
+        const int32_t* wr = &w[k * N];
+        for (uint64_t n = 0; n < N; ++n) row[n] += av * wr[n];
+      }
+      uint8_t* c = &tile.acc[tl.acc + m * cs];
+      for (uint64_t n = 0; n < N; ++n) {
+        int32_t old = 0;
+        if (tl.accumulate) std::memcpy(&old, c + 4 * n, 4);
+        // INT32 accumulation wraps (two's complement), as the adders do.
+        const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(old) + static_cast<uint32_t>(row[n]));
+        std::memcpy(c + 4 * n, &v, 4);
+      }
     }
-    uint8_t* c = &tile.acc[in[Field::Acc] + m * in[Field::CStride]];
-    for (uint64_t n = 0; n < N; ++n) {
-      int32_t old = 0;
-      if (in[Field::Accum]) std::memcpy(&old, c + 4 * n, 4);
-      // INT32 accumulation wraps (two's complement), as the adders do.
-      const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(old) + static_cast<uint32_t>(row[n]));
-      std::memcpy(c + 4 * n, &v, 4);
-    }
-  }
+  });
 }
 
 namespace {

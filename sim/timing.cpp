@@ -97,18 +97,32 @@ DmaOutcome dma_timing(const hw::HwConfig& hw, const Instruction& in, uint64_t st
 
 // ---- MXU -------------------------------------------------------------------
 
-uint64_t weight_bytes(const Instruction& in) {
-  const uint64_t bits = in[Field::WType] == 1 ? 4 : 8;
-  return (uint64_t(in[Field::K]) * uint64_t(in[Field::N]) * bits + 7) / 8;
+uint64_t weight_bytes(const hw::HwConfig& hw, uint64_t K, uint64_t N, bool int4) {
+  if (!int4) return K * N;
+  // Each tile rounds its nibbles up to a byte: a tile of odd k_i * n_j adds
+  // half a byte.  k-slices: K / R full ones of R rows and one of K % R rows.
+  const uint64_t R = hw.mxu.rows, C = hw.mxu.cols;
+  const uint64_t odd_k = (R % 2 ? K / R : 0) + (K % R % 2);
+  const uint64_t odd_n = (C % 2 ? N / C : 0) + (N % C % 2);
+  return (K * N + odd_k * odd_n) / 2;
 }
 
-MxuTiming mxu_timing(const hw::HwConfig& hw, const Instruction& in) {
+uint64_t weight_bytes(const hw::HwConfig& hw, const Instruction& in) {
+  return weight_bytes(hw, in[Field::K], in[Field::N], in[Field::WType] == 1);
+}
+
+uint64_t mxu_tile_count(const hw::HwConfig& hw, const Instruction& in) {
+  const uint64_t R = hw.mxu.rows, C = hw.mxu.cols;
+  return (uint64_t(in[Field::K]) + R - 1) / R * ((uint64_t(in[Field::N]) + C - 1) / C);
+}
+
+MxuTiming mxu_tile_timing(const hw::HwConfig& hw, const Instruction& in, const MxuTile& tile) {
   MxuTiming t;
   const uint32_t lbs = hw.scratchpad.line_bytes(), lba = hw.accumulator.line_bytes();
-  const uint64_t M = in[Field::M], K = in[Field::K], N = in[Field::N];
-  const uint64_t act = in[Field::Act], acc = in[Field::Acc];
+  const uint64_t M = in[Field::M], K = tile.k, N = tile.n;
+  const uint64_t act = tile.act, acc = tile.acc;
   const uint64_t as = in[Field::AStride], cs = in[Field::CStride];
-  t.wgt_lines = lines_touched(in[Field::Wgt], weight_bytes(in), lbs);
+  t.wgt_lines = lines_touched(tile.wgt, tile.wgt_bytes, lbs);
   t.preload = t.wgt_lines;
   if (as % lbs == 0 && cs % lba == 0) {
     const uint64_t a = lines_touched(act, K, lbs), c = lines_touched(acc, 4 * N, lba);
@@ -125,6 +139,18 @@ MxuTiming mxu_timing(const hw::HwConfig& hw, const Instruction& in) {
   }
   t.drain = uint64_t(hw.mxu.rows) + hw.mxu.cols;
   return t;
+}
+
+std::vector<MxuTile> mxu_tiles(const hw::HwConfig& hw, const Instruction& in) {
+  std::vector<MxuTile> v;
+  v.reserve(mxu_tile_count(hw, in));
+  for_each_mxu_tile(hw, in, [&](const MxuTile& t) { v.push_back(t); });
+  return v;
+}
+
+uint64_t mxu_latency_cycles(const hw::HwConfig& hw, const Instruction& in) {
+  MxuPipe pipe;
+  return mxu_run(hw, in, 0, 1, pipe, [](const MxuTile&, uint64_t) {});
 }
 
 // ---- VXU -------------------------------------------------------------------
@@ -278,16 +304,12 @@ std::string check_against(const hw::HwConfig& hw, const Instruction& in) {
       return "";
     }
     case isa::Unit::Matrix: {
-      if (in[Field::K] > hw.mxu.rows)
-        return "k: " + std::to_string(in[Field::K]) + " exceeds the MXU's " + std::to_string(hw.mxu.rows) + " rows";
-      if (in[Field::N] > hw.mxu.cols)
-        return "n: " + std::to_string(in[Field::N]) + " exceeds the MXU's " + std::to_string(hw.mxu.cols) + " columns";
       const hw::WeightType wt = in[Field::WType] == 1 ? hw::WeightType::Int4 : hw::WeightType::Int8;
       if (!hw.mxu.supports(wt)) return std::string("wtype: ") + hw::to_string(wt) + " not supported by this design point";
       const uint64_t M = in[Field::M];
       std::string p = range_problem("act", hw.scratchpad, "scratchpad", in[Field::Act],
                                     (M - 1) * in[Field::AStride] + in[Field::K]);
-      if (p.empty()) p = range_problem("wgt", hw.scratchpad, "scratchpad", in[Field::Wgt], weight_bytes(in));
+      if (p.empty()) p = range_problem("wgt", hw.scratchpad, "scratchpad", in[Field::Wgt], weight_bytes(hw, in));
       if (p.empty())
         p = range_problem("acc", hw.accumulator, "accumulator", in[Field::Acc], (M - 1) * in[Field::CStride] + 4 * in[Field::N]);
       return p;

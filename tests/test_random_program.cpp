@@ -94,7 +94,7 @@ std::vector<Access> footprint(const hw::HwConfig& hw, const Instruction& in, int
     case isa::Unit::Matrix: {
       const uint64_t M = in[Field::M], K = in[Field::K], N = in[Field::N];
       v.push_back({kSpK, tile, uint64_t(in[Field::Act]), uint64_t(in[Field::Act]) + (M - 1) * in[Field::AStride] + K, false});
-      v.push_back({kSpK, tile, uint64_t(in[Field::Wgt]), uint64_t(in[Field::Wgt]) + sim::weight_bytes(in), false});
+      v.push_back({kSpK, tile, uint64_t(in[Field::Wgt]), uint64_t(in[Field::Wgt]) + sim::weight_bytes(hw, in), false});
       v.push_back({kAccK, tile, uint64_t(in[Field::Acc]), uint64_t(in[Field::Acc]) + (M - 1) * in[Field::CStride] + 4 * N,
                    true});
       break;
@@ -459,6 +459,9 @@ TEST_CASE("random programs cover every opcode and the interesting encodings", "[
       if ((in.op == Opcode::Load || in.op == Opcode::Store) && in[Field::Space] == 1) ++feat["DMA to acc"];
       if (in.op == Opcode::Matmul && in[Field::WType] == 1) ++feat["int4"];
       if (in.op == Opcode::Matmul && in[Field::Accum] == 1) ++feat["accum"];
+      if (in.op == Opcode::Matmul && in[Field::K] > hw.mxu.rows) ++feat["k > rows"];
+      if (in.op == Opcode::Matmul && in[Field::N] > hw.mxu.cols) ++feat["n > cols"];
+      if (in.op == Opcode::Matmul && in[Field::K] > hw.mxu.rows && in[Field::N] > hw.mxu.cols) ++feat["k, n > array"];
       if (in.op == Opcode::VRequant && in[Field::BMode] == isa::kBVector) ++feat["per-channel requant"];
       if (in.op == Opcode::VRequant && in[Field::BMode] == isa::kBNone) ++feat["per-tensor requant"];
       if (isa::is_vector_elementwise(in.op) && in.op != Opcode::VRequant) {
@@ -479,6 +482,7 @@ TEST_CASE("random programs cover every opcode and the interesting encodings", "[
   }
   for (const char* f : {"cnt=cN", "addr=cN", "two waits", "two signals", "global semaphore", "control sync",
                         "broadcast load", "tile=all compute", "2D transfer", "DMA to acc", "int4", "accum",
+                        "k > rows", "n > cols", "k, n > array",
                         "per-channel requant", "per-tensor requant", "b vec", "b scalar", "b imm", "acc -> sp", "in place"}) {
     INFO(f);
     CHECK(feat[f] > 0);

@@ -18,8 +18,9 @@ TEST_CASE("a program that waits on a semaphore nobody signals is reported as a d
 
 TEST_CASE("an instruction the design point cannot run names the instruction and the problem", "[sim][errors]") {
   Bench b;
-  // edge-small has an 8x8 MXU and a 128 KiB scratchpad, one tile
-  auto& k = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "nop\nmatmul act=0x0 wgt=0x100 acc=0 m=1 k=16 n=8\nhalt\n");
+  // test-8x8 has an 8x8 MXU and a 128 KiB scratchpad, one tile; a 16 x 8
+  // matmul is two array tiles whose 128 weight bytes run past the end
+  auto& k = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "nop\nmatmul act=0x0 wgt=0x1ffc0 acc=0 m=1 k=16 n=8\nhalt\n");
   auto& r = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "load dram=0 sram=0x1fff0 bytes=64\nhalt\n");
   auto& t = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "vadd dst=0 a=0 b=0x100 bmode=vec len=8 tile=3\nhalt\n");
   auto& x = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "vadd dst=0x7ff8 a=0 b=0x100 bmode=vec len=16\nhalt\n");
@@ -29,7 +30,7 @@ TEST_CASE("an instruction the design point cannot run names the instruction and 
   ctx.ctx[2] = 0;
   auto& c0 = b.add(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), "vadd dst=0 a=0 b=0x100 bmode=vec cnt=c2\nhalt\n", ctx);
   b.run();
-  CHECK_THAT(k.error(), Catch::StartsWith("test.s: instruction 1 (matmul") && Catch::Contains("k: 16 exceeds the MXU's 8 rows"));
+  CHECK_THAT(k.error(), Catch::StartsWith("test.s: instruction 1 (matmul") && Catch::Contains("wgt: range [0x1ffc0, 0x20040) exceeds the scratchpad"));
   CHECK_THAT(r.error(), Catch::Contains("instruction 0") && Catch::Contains("exceeds the scratchpad (131072 bytes)"));
   CHECK_THAT(t.error(), Catch::Contains("tile 3 does not exist"));
   CHECK_THAT(x.error(), Catch::Contains("crosses a scratchpad bank boundary"));

@@ -31,8 +31,10 @@ struct Gemm {
     return C;
   }
 
-  // DRAM image of the packed weight tiles, tile (kt, nt) after tile (kt, nt-1).
-  std::vector<uint8_t> packed_weights(int R, int Cc, std::vector<uint64_t>& offsets) const {
+  // DRAM image of the packed weight tiles in the MXU's order (n-slice outer,
+  // k-slice inner), each tile padded to a multiple of `pad` bytes (1: the
+  // tile-major layout of one matmul over the whole block).
+  std::vector<uint8_t> packed_weights(int R, int Cc, std::vector<uint64_t>& offsets, size_t pad = 64) const {
     std::vector<uint8_t> out;
     for (int nt = 0; nt < (N + Cc - 1) / Cc; ++nt)
       for (int kt = 0; kt < (K + R - 1) / R; ++kt) {
@@ -51,7 +53,7 @@ struct Gemm {
             }
           }
         out.insert(out.end(), tile.begin(), tile.end());
-        while (out.size() % 64) out.push_back(0);  // keep tiles burst-aligned
+        while (out.size() % pad) out.push_back(0);  // e.g. keep tiles burst-aligned
       }
     return out;
   }
@@ -127,6 +129,86 @@ TEST_CASE("tiled GEMM through DMA equals the C++ reference (int8 and int4, 2 des
     std::vector<int32_t> got(ref.size());
     r.acc->dram().read(r.g.c_dram, got.data(), got.size() * 4);
     CHECK(got == ref);
+    CHECK(r.acc->stats().events.macs_int8 + r.acc->stats().events.macs_int4 == uint64_t(r.g.M) * r.g.K * r.g.N);
+  }
+}
+
+TEST_CASE("one matmul over a K x N block larger than the array equals the C++ reference", "[functional][mxu]") {
+  // Tile-major packed weights (no padding), activations at a row stride of
+  // astride, results at cstride; with accum=1 the accumulator starts from a
+  // loaded image and the reference adds to it.
+  struct Run {
+    hw::HwConfig hw;
+    Gemm g;
+    bool accum;
+    int astride, cstride;
+    std::vector<int32_t> init;
+    sim::Accelerator* acc = nullptr;
+  };
+  const auto h8 = design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml");
+  const auto h16 = design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-16x16.yaml");
+  std::vector<Run> runs = {
+      // K = 2R+3, N = C+5, M = 3, int8 and int4, accum 0 and 1
+      {h8, random_gemm(3, 19, 13, false, 11), false, 19, 52, {}},
+      {h8, random_gemm(3, 19, 13, true, 12), false, 24, 64, {}},
+      {h8, random_gemm(3, 19, 13, false, 13), true, 21, 56, {}},
+      {h8, random_gemm(3, 19, 13, true, 14), true, 19, 52, {}},
+      // exact multiples, a single k-slice with several n-slices and the reverse
+      {h8, random_gemm(5, 16, 24, true, 15), true, 16, 96, {}},
+      {h8, random_gemm(2, 5, 21, false, 16), false, 5, 84, {}},
+      {h8, random_gemm(4, 33, 7, true, 17), false, 40, 32, {}},
+      {h16, random_gemm(7, 100, 37, false, 18), true, 100, 160, {}},
+      {h16, random_gemm(1, 130, 70, true, 19), false, 144, 320, {}},
+  };
+  Bench b;
+  for (auto& r : runs) {
+    const Gemm& g = r.g;
+    std::vector<uint64_t> offsets;
+    const auto wimg = g.packed_weights(r.hw.mxu.rows, r.hw.mxu.cols, offsets, 1);
+    const isa::Instruction probe = asm_program("matmul act=0 wgt=0 acc=0 m=1 k=" + std::to_string(g.K) + " n=" +
+                                               std::to_string(g.N) + (g.int4 ? " wtype=int4" : "") + "\n").code[0];
+    REQUIRE(sim::weight_bytes(r.hw, probe) == wimg.size());
+    std::mt19937 rng(unsigned(g.K * 31 + g.N));
+    for (int i = 0; i < g.M * g.N; ++i) r.init.push_back(int32_t(rng()));
+    const uint64_t act = 0x8000, wsp = 0x100, init_dram = 0x30000;
+    char buf[400];
+    std::string p;
+    // activations row by row at astride; the accumulator image at cstride
+    snprintf(buf, sizeof buf, "load dram=0x%llx sram=0x%llx rows=%d bytes=%d dstride=%d sstride=%d signal=s1\n",
+             (unsigned long long)g.a_dram, (unsigned long long)act, g.M, g.K, g.K, r.astride);
+    p += buf;
+    snprintf(buf, sizeof buf, "load dram=0x%llx sram=0x0 space=acc rows=%d bytes=%d dstride=%d sstride=%d signal=s3\n",
+             (unsigned long long)init_dram, g.M, 4 * g.N, 4 * g.N, r.cstride);
+    p += buf;
+    snprintf(buf, sizeof buf, "load dram=0x%llx sram=0x%llx bytes=%zu wait=s3 signal=s2\n", (unsigned long long)g.w_dram,
+             (unsigned long long)wsp, wimg.size());
+    p += buf;
+    snprintf(buf, sizeof buf,
+             "matmul act=0x%llx wgt=0x%llx acc=0x0 m=%d k=%d n=%d wtype=%s accum=%d astride=%d cstride=%d "
+             "wait=s1,s2 signal=s4\n",
+             (unsigned long long)act, (unsigned long long)wsp, g.M, g.K, g.N, g.int4 ? "int4" : "int8", r.accum ? 1 : 0,
+             r.astride, r.cstride);
+    p += buf;
+    snprintf(buf, sizeof buf, "store dram=0x%llx sram=0x0 space=acc rows=%d bytes=%d dstride=%d sstride=%d wait=s4\nhalt\n",
+             (unsigned long long)g.c_dram, g.M, 4 * g.N, 4 * g.N, r.cstride);
+    p += buf;
+    r.acc = &b.add(r.hw, p);
+    r.acc->dram().write(g.a_dram, g.A.data(), g.A.size());
+    r.acc->dram().write(g.w_dram, wimg.data(), wimg.size());
+    r.acc->dram().write(init_dram, r.init.data(), r.init.size() * 4);
+  }
+  b.run();
+  for (auto& r : runs) {
+    INFO("M=" << r.g.M << " K=" << r.g.K << " N=" << r.g.N << " int4=" << r.g.int4 << " accum=" << r.accum);
+    REQUIRE(r.acc->error() == "");
+    auto ref = r.g.reference();
+    if (r.accum)
+      for (size_t i = 0; i < ref.size(); ++i) ref[i] = int32_t(uint32_t(ref[i]) + uint32_t(r.init[i]));
+    std::vector<int32_t> got(ref.size());
+    r.acc->dram().read(r.g.c_dram, got.data(), got.size() * 4);
+    CHECK(got == ref);
+    const uint64_t R = r.hw.mxu.rows, C = r.hw.mxu.cols;
+    CHECK(r.acc->stats().events.mxu_weight_loads == (r.g.K + R - 1) / R * ((r.g.N + C - 1) / C));
     CHECK(r.acc->stats().events.macs_int8 + r.acc->stats().events.macs_int4 == uint64_t(r.g.M) * r.g.K * r.g.N);
   }
 }

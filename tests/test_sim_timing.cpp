@@ -97,6 +97,116 @@ TEST_CASE("back-to-back matmuls overlap preload with stream, and a shared single
   CHECK(retired(*b.accs[2], 1).done_ps == s + 56 * kP400);
 }
 
+TEST_CASE("a matmul larger than the array runs its tiles through the pipeline, n-slice outer", "[timing][mxu]") {
+  // test-8x8: R = C = 8, LB_sp 8 (scratchpad banks of 32 KiB, one port), LB_acc 32.
+  // M = 3, K = 2R+3 = 19, N = C+5 = 13: k-slices 8, 8, 3; n-slices 8, 5.
+  // Tiles (j, i): (0,0) 8x8, (0,1) 8x8, (0,2) 3x8, (1,0) 8x5, (1,1) 8x5, (1,2) 3x5.
+  const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);
+  hw::HwConfig dual = small;
+  dual.scratchpad.ports = 2;
+  REQUIRE(small.scratchpad.bank_bytes() == 0x8000);
+  Bench b;
+  // A: int8, weights (bank 0) 64, 64, 24, 40, 40, 15 bytes at 0, 64, 128, 152,
+  // 192, 232: preload 8, 8, 3, 5, 5, 2 lines; activations in bank 1 at stride
+  // 24 (1 line per slice row), results at stride 64 (1 line per slice row):
+  // stream 3 per tile.  Then a single-tile matmul (preload 8, stream 3).
+  auto& a = b.add(small, matmul(3, 19, 13, "int8", 0x8000, 0x0, 0x0, 24, 64) +
+                             matmul(3, 8, 8, "int8", 0x8000, 0x200, 0x400, 8, 32) + "halt\n");
+  // B: int4 with accum=1: tiles of 32, 32, 12, 20, 20, 8 bytes at 0, 32, 64,
+  // 76, 96, 116: preload 4, 4, 2, 3, 3, 2.
+  auto& bb = b.add(small, matmul(3, 19, 13, "int4", 0x8000, 0x0, 0x0, 24, 64, "accum=1") + "halt\n");
+  // C: as A with the activations in bank 0, the weights' bank: each tile's
+  // preload waits for the previous tile's stream (single port), and so does
+  // the next instruction (its weights are in bank 0 too).
+  auto& c = b.add(small, matmul(3, 19, 13, "int8", 0x1000, 0x0, 0x0, 24, 64) +
+                             matmul(3, 8, 8, "int8", 0x1000, 0x200, 0x400, 8, 32) + "halt\n");
+  // D: C on two ports: no wait, as A.
+  auto& d = b.add(dual, matmul(3, 19, 13, "int8", 0x1000, 0x0, 0x0, 24, 64) +
+                            matmul(3, 8, 8, "int8", 0x1000, 0x200, 0x400, 8, 32) + "halt\n");
+  // E: packed rows (astride 19, cstride 52): activation lines per row of the
+  // k-slices 0, 1: 1, 2, 2; k-slice 2: 1, 1, 2; result lines of n-slice 0:
+  // 1, 2, 2; n-slice 1: 1, 2, 1.  Every tile streams 5 cycles.
+  auto& e = b.add(small, matmul(3, 19, 13, "int8", 0x8000, 0x0, 0x0, 19, 52) + "halt\n");
+  // F: weights from 0x7fc0 span banks 0 and 1 (tile 0 in bank 0, the rest in
+  // bank 1): the matmul holds bank 1 until it completes, so a vector operand
+  // there waits for the completion (same preload lines as A: 8-byte aligned).
+  auto& f = b.add(small, matmul(3, 19, 13, "int8", 0x10000, 0x7fc0, 0x0, 24, 64) +
+                             "vadd dst=0x9100 a=0x9000 bmode=imm imm=1 len=8\nhalt\n");
+  b.run();
+  const uint64_t s = 2 * kP400;
+  for (auto& x : b.accs) {
+    REQUIRE(x->error() == "");
+    CHECK(retired(*x, 0).start_ps == s);
+  }
+  // A: (A, Pend, Sstart, Send) per tile: (0,8,8,11) (8,16,16,19) (16,19,19,22)
+  // (19,24,24,27) (24,29,29,32) (29,31,32,35); done 35 + 16.
+  CHECK(latency_cycles(a, 0, kP400) == 51);
+  // next instruction against the last tile: A = max(Pend 31, Sstart 32) = 32,
+  // Pend 40, Sstart max(40, Send 35) = 40, Send 43, done 43 + 16
+  CHECK(retired(a, 1).start_ps == s + 32 * kP400);
+  CHECK(retired(a, 1).done_ps == s + 59 * kP400);
+  CHECK(a.stats().events.macs_int8 == 3u * 19 * 13 + 3u * 8 * 8);
+  CHECK(a.stats().events.mxu_weight_loads == 6 + 1);
+  // B: (0,4,4,7) (4,8,8,11) (8,10,11,14) (11,14,14,17) (14,17,17,20) (17,19,20,23); done 23 + 16
+  CHECK(latency_cycles(bb, 0, kP400) == 39);
+  CHECK(bb.stats().events.macs_int4 == 3u * 19 * 13);
+  // C: each tile accepted at the previous Send: (0,8,8,11) (11,19,19,22)
+  // (22,25,25,28) (28,33,33,36) (36,41,41,44) (44,46,46,49); done 49 + 16;
+  // the next matmul at Send 49: Pend 57, Send 60, done 76
+  CHECK(latency_cycles(c, 0, kP400) == 65);
+  CHECK(retired(c, 1).start_ps == s + 49 * kP400);
+  CHECK(retired(c, 1).done_ps == s + 76 * kP400);
+  CHECK(latency_cycles(d, 0, kP400) == 51);
+  CHECK(retired(d, 1).start_ps == s + 32 * kP400);
+  // E: (0,8,8,13) (8,16,16,21) (16,19,21,26) (21,26,26,31) (26,31,31,36) (31,33,36,41); done 41 + 16
+  CHECK(latency_cycles(e, 0, kP400) == 57);
+  // F: the vector op is visible at cycle 3 and waits for bank 1 until the matmul completes
+  CHECK(latency_cycles(f, 0, kP400) == 51);
+  CHECK(retired(f, 1).start_ps == retired(f, 0).done_ps);
+}
+
+TEST_CASE("mxu_tiles: visiting order, tile-major weight addresses, slices and latency terms", "[timing][mxu]") {
+  const hw::HwConfig small = design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml");
+  const isa::Instruction in =
+      asm_program("matmul act=0x8000 wgt=0x0 acc=0x0 m=3 k=19 n=13 wtype=int4 accum=0 astride=24 cstride=64\n").code[0];
+  const auto t = sim::mxu_tiles(small, in);
+  REQUIRE(t.size() == 6);
+  REQUIRE(sim::mxu_tile_count(small, in) == 6);
+  const uint32_t k[6] = {8, 8, 3, 8, 8, 3}, n[6] = {8, 8, 8, 5, 5, 5};
+  const uint64_t wgt[6] = {0, 32, 64, 76, 96, 116}, pre[6] = {4, 4, 2, 3, 3, 2};
+  for (int x = 0; x < 6; ++x) {
+    INFO("tile " << x);
+    CHECK(t[x].index == uint32_t(x));
+    CHECK(t[x].j == uint32_t(x / 3));
+    CHECK(t[x].i == uint32_t(x % 3));
+    CHECK(t[x].k == k[x]);
+    CHECK(t[x].n == n[x]);
+    CHECK(t[x].wgt == wgt[x]);
+    CHECK(t[x].act == 0x8000u + 8 * (x % 3));
+    CHECK(t[x].acc == 32u * (x / 3));
+    CHECK(t[x].accumulate == (x % 3 != 0));
+    CHECK(t[x].last == (x == 5));
+    CHECK(t[x].t.preload == pre[x]);
+    CHECK(t[x].t.stream == 3);
+    CHECK(t[x].t.drain == 16);
+  }
+  // ceil(k_i * n_j / 2) summed: (19*13 + 1) / 2
+  CHECK(sim::weight_bytes(small, in) == 124);
+  CHECK(sim::mxu_latency_cycles(small, in) == 39);
+  // odd array sizes: every full slice of an odd R (or C) is odd
+  hw::HwConfig odd = small;
+  odd.mxu.rows = 3;
+  odd.mxu.cols = 5;
+  for (int K : {1, 2, 3, 7, 9, 10})
+    for (int N : {1, 4, 5, 6, 11, 15}) {
+      uint64_t sum = 0;
+      for (int j = 0; j * 5 < N; ++j)
+        for (int i = 0; i * 3 < K; ++i) sum += (uint64_t(std::min(3, K - 3 * i)) * std::min(5, N - 5 * j) + 1) / 2;
+      CHECK(sim::weight_bytes(odd, K, N, true) == sum);
+      CHECK(sim::weight_bytes(odd, K, N, false) == uint64_t(K) * N);
+    }
+}
+
 TEST_CASE("vector latency = steps * conflict cycles + fixed, for every op class", "[timing][vxu]") {
   const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);  // L=8, sp banks 32 KiB, acc banks 8 KiB
   hw::HwConfig dual = small;

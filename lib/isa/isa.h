@@ -89,11 +89,11 @@ enum class Field : uint8_t {
   SStride,   // SRAM bytes between row starts
   // matmul
   Act,       // scratchpad address of activations: M rows x K int8
-  Wgt,       // scratchpad address of weights: K x N, packed row-major
+  Wgt,       // scratchpad address of weights: K x N, packed tile-major (array tiles in MXU order)
   M,         // activation rows (count field)
   Acc,       // accumulator byte address of the M x N int32 result
-  K,         // reduction depth, <= mxu.rows
-  N,         // output columns, <= mxu.cols
+  K,         // reduction depth (any; the MXU splits it into k-slices of mxu.rows)
+  N,         // output columns (any; the MXU splits them into n-slices of mxu.cols)
   WType,     // 0 = int8, 1 = int4 (two per byte, low nibble first)
   Accum,     // 0 = overwrite, 1 = add into the accumulator
   AStride,   // scratchpad bytes between activation rows

@@ -12,6 +12,7 @@
 
 #include "common/strf.h"
 #include "isa/isa.h"
+#include "sim/timing.h"
 
 // How the generator keeps programs race-free:
 //  * every SRAM region an instruction writes is allocated fresh in the epoch
@@ -82,12 +83,14 @@ struct VPlan {
 };
 
 struct MPlan {
+  const hw::HwConfig* hw = nullptr;
   int tile = 0;
   uint64_t m = 1, k = 1, n = 1;
   bool int4 = false, accum = false;
   uint64_t astride = 0, cstride = 0, act = 0, wgt = 0, acc = 0;
   uint64_t act_bytes() const { return (m - 1) * astride + k; }
-  uint64_t wgt_bytes() const { return (k * n * (int4 ? 4 : 8) + 7) / 8; }
+  // the tile-major weights: every array tile's packed bytes, one after the other
+  uint64_t wgt_bytes() const { return sim::weight_bytes(*hw, k, n, int4); }
   uint64_t acc_bytes() const { return (m - 1) * cstride + 4 * n; }
 };
 
@@ -663,9 +666,20 @@ class Generator {
 
   void plan_mm(MPlan& p, int tile) {
     p = MPlan{};
+    p.hw = &hw_;
     p.tile = tile;
-    p.k = U(1, R_);
-    p.n = U(1, C_);
+    if (P(0.3)) {
+      // larger than the array: the matrix unit runs several array tiles
+      p.k = U(1, 3 * R_ + 5);
+      p.n = U(1, 3 * C_ + 3);
+      if (p.k <= R_ && p.n <= C_) {
+        if (P(0.5)) p.k = U(R_ + 1, 2 * R_ + 3);
+        else p.n = U(C_ + 1, 2 * C_ + 1);
+      }
+    } else {
+      p.k = U(1, R_);
+      p.n = U(1, C_);
+    }
     p.m = P(0.7) ? U(1, 16) : U(1, 64);
     const bool s8 = hw_.mxu.supports(hw::WeightType::Int8), s4 = hw_.mxu.supports(hw::WeightType::Int4);
     p.int4 = s4 && (!s8 || P(0.5));

@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/strf.h"
 #include "rtl/cosim/random_program.h"
+#include "sim/timing.h"
 
 namespace clonesim::cosim {
 
@@ -49,12 +50,20 @@ std::string transformer_layer(const hw::HwConfig& hw) {
   const ull TAB = sp(7, 0);
   const ull ACC0 = acc(0, 0), ACC1 = acc(1, 0);
   const ull row = ((H + L - 1) / L) * L;  // row pitch in the scratchpad, a lane multiple
+  // the FFN step at the end: two matmuls larger than the array (K > R, N > C)
+  // on the output X viewed as T/2 rows of two tokens, into their own
+  // accumulator region; weights tile-major after Wq|Wk|Wv
+  const unsigned MF = T / 2, KF1 = 2 * H - 1, KF2 = 2 * H, NF = H + H / 2;
+  const bool f4 = hw.mxu.supports(hw::WeightType::Int4), f8 = hw.mxu.supports(hw::WeightType::Int8);
+  const ull WF1 = W + 3ull * kt * K * H, wf1 = sim::weight_bytes(hw, KF1, NF, !f8);
+  const ull WF2 = WF1 + wf1, wf2 = sim::weight_bytes(hw, KF2, NF, f4);
+  const ull ACCF = ACC0 + 4ull * T * 4 * H;  // past the projections and the RoPE scratch
   e("; a transformer layer in miniature: T=%u tokens, width H=%u, on %s", T, H, hw.name.c_str());
   e("ctx.set reg=c2 value=%llu", ull(T) * H);  // bytes of K rows per position
   // inputs: X, gamma, weights Wq|Wk|Wv (kt x 1 tiles each, packed), exp LUT, cos/sin
   e("load dram=0x0 sram=0x%llx rows=%u bytes=%u dstride=%u sstride=%llu signal=s1", X, T, H, H, row);
   e("load dram=0x1000 sram=0x%llx bytes=%u signal=s2", G, H);
-  e("load dram=0x2000 sram=0x%llx bytes=%u signal=s3", W, 3 * kt * K * H);
+  e("load dram=0x2000 sram=0x%llx bytes=%llu signal=s3", W, 3ull * kt * K * H + wf1 + wf2);
   e("load dram=0x8000 sram=0x%llx bytes=%llu signal=s4", TAB, 512 + 2 * T * row);
   // RMSNorm per token
   for (unsigned t = 0; t < T; ++t) {
@@ -119,8 +128,15 @@ std::string transformer_layer(const hw::HwConfig& hw) {
   // O = P x V
   e("matmul act=0x%llx wgt=0x%llx acc=0x%llx m=%u k=%u n=%u astride=%llu cstride=%u wait=s11,s9 signal=s12", XN, V,
     ACC0, T, T < R ? T : R, H, row, 4 * H);
-  e("vrequant dst=0x%llx a=0x%llx aspace=acc imm=1 shift=12 len=%u wait=s12 signal=s13", X, ACC0, T * H);
+  e("vrequant dst=0x%llx a=0x%llx aspace=acc imm=1 shift=12 len=%u wait=s12 signal=s13,s15", X, ACC0, T * H);
   e("store dram=0x300000 sram=0x%llx rows=%u bytes=%u dstride=%u sstride=%llu wait=s13", X, T, H, H, row);
+  // FFN: (T/2 x 2H-1) x (2H-1 x 3H/2), then accumulate a (T/2 x 2H) x (2H x 3H/2) in int4
+  e("matmul act=0x%llx wgt=0x%llx acc=0x%llx m=%u k=%u n=%u wtype=%s astride=%llu cstride=%u wait=s15", X, WF1, ACCF,
+    MF, KF1, NF, f8 ? "int8" : "int4", 2 * row, 4 * NF);
+  e("matmul act=0x%llx wgt=0x%llx acc=0x%llx m=%u k=%u n=%u wtype=%s accum=1 astride=%llu cstride=%u signal=s18", X,
+    WF2, ACCF, MF, KF2, NF, f4 ? "int4" : "int8", 2 * row, 4 * NF);
+  e("store dram=0x380000 sram=0x%llx space=acc rows=%u bytes=%u dstride=%u sstride=%u wait=s18", ACCF, MF, 4 * NF,
+    4 * NF, 4 * NF);
   // the same normalisation on every tile at once
   e("load tile=all dram=0x0 sram=0x%llx bytes=%u signal=s14", sp(1, 0x1000), H);
   e("vmul tile=all dst=0x%llx dspace=acc a=0x%llx b=0x%llx bmode=vec len=%u wait=s14", acc(1, 0x400), sp(1, 0x1000),

@@ -13,7 +13,8 @@ namespace clonesim::cosim {
 // tile): RMSNorm, Q/K/V projections as tiled matmuls with requantisation,
 // RoPE, a KV-cache append at the position in context register c1, attention
 // scores, softmax (max, subtract, exp LUT, sum, reciprocal, scale) and the
-// weighted sum, then the output store.
+// weighted sum, then the output store, and an FFN step of two matmuls larger
+// than the array (K > R and N > C, int8 then int4 accumulating).
 std::string transformer_layer(const hw::HwConfig& hw);
 
 // DRAM-bound: long 1D and 2D loads and stores, strided rows that miss the

@@ -1,45 +1,63 @@
 // Matrix unit of one tile: an R x C weight-stationary array with shadow
-// weight registers (docs/timing.md, MXU).
+// weight registers (docs/timing.md, MXU), and a tile sequencer in front of it
+// that runs a matmul larger than the array as a series of array tiles.
 //
 // Hardware structure (no timestamps; the unit counts its own cycles):
 //
-//   preload stage  From the cycle an instruction is accepted it reads its
-//                  K x N weights (packed row-major, int8 or int4) one
-//                  scratchpad line per cycle, `preload` lines in all.  Each
-//                  PE (k, n) latches its own weight into its shadow register
-//                  in the cycle its byte goes by: per PE row k a rotator
-//                  aligns the line to that row's first weight byte, so PE
-//                  (k, n) picks a fixed byte lane (n, or n/2 or (n+1)/2 for
-//                  int4) and only compares its line index.
+//   sequencer      A matmul of K x N is ceil(K/R) k-slices by ceil(N/C)
+//                  n-slices of array tiles, visited n-slice outer, k-slice
+//                  inner, with tile-major weights (each tile's packed k_i x n_j
+//                  weights follow the previous tile's, from a byte boundary).
+//                  The queue head is tile 0.  When a tile that is not the
+//                  last is accepted, the sequencer keeps the instruction and
+//                  the next tile's state (weight address, remaining K of the
+//                  k-slice, remaining N of the n-slice, activation and
+//                  result addresses of the slices); while it does, the queue
+//                  head is not accepted and the next tile goes through the
+//                  same accept rule in the first cycle the rule allows it.
+//                  Tile i = 0 of an n-slice accumulates iff the instruction's
+//                  `accum` is set; tiles i > 0 always accumulate.  Only the
+//                  last tile reports completion.  The top holds the banks of
+//                  the whole instruction from tile 0's accept to `done`.
+//   preload stage  From the cycle a tile is accepted it reads its k_i x n_j
+//                  weights (packed row-major, int8 or int4) one scratchpad
+//                  line per cycle, `preload` lines in all.  Each PE (k, n)
+//                  latches its own weight into its shadow register in the
+//                  cycle its byte goes by: per PE row k a rotator aligns the
+//                  line to that row's first weight byte, so PE (k, n) picks a
+//                  fixed byte lane (n, or n/2 or (n+1)/2 for int4) and only
+//                  compares its line index.
 //   hand-off       At the first cycle where the preload is done and the
 //                  stream stage is free, the shadow registers are copied
-//                  into the active ones and the instruction moves on to the
-//                  stream stage.  The next instruction may be accepted in
-//                  that same cycle: it preloads into the shadow registers as
-//                  they are copied out.
+//                  into the active ones and the tile moves on to the stream
+//                  stage.  The next tile may be accepted in that same cycle:
+//                  it preloads into the shadow registers as they are copied
+//                  out.
 //   stream stage   Walks the M activation rows with a row counter and a
 //                  cycle-in-row flag.  A row takes max(activation lines,
 //                  accumulator lines) cycles, 1 or 2 (the generator only
-//                  builds points where K <= R bytes fit a scratchpad line
-//                  and 4N <= 4C bytes an accumulator line), decided from the
-//                  row's addresses, which advance by the strides row by row.
-//                  In the row's last cycle the array's N int32 results are
-//                  added to (or replace) the accumulator row.
-//   drain          The stream's last cycle enters a delay line of R + C + 1
-//                  flops whose output is `done`: completion at stream end +
-//                  R + C.  Streams end in distinct cycles, so completions do.
+//                  builds points where k_i <= R bytes fit a scratchpad line
+//                  and 4 n_j <= 4C bytes an accumulator line), decided from
+//                  the row's addresses, which advance by the strides row by
+//                  row.  In the row's last cycle the array's n_j int32
+//                  results are added to (or replace) the accumulator row.
+//   drain          The last tile's last stream cycle enters a delay line of
+//                  R + C + 1 flops whose output is `done`: completion at
+//                  stream end + R + C.  Streams end in distinct cycles, so
+//                  completions do.
 //
-// This is the model's pipeline: accepted at A, Pend = A + preload,
-// Sstart = max(Pend, previous Send), Send = Sstart + stream, done at
-// Send + R + C.  Accept rule: `now >= Pend && now >= Sstart` of the last
-// accepted instruction is "the shadow registers are free" (nothing waiting
-// there, or it hands off this cycle); with a single-port scratchpad, a head
-// whose weights share a bank with the activations of the last accepted
-// instruction also waits while that instruction streams (`now < Send`).
+// This is the model's pipeline (sim/timing.h mxu_run), per tile: accepted at
+// A, Pend = A + preload, Sstart = max(Pend, previous tile's Send), Send =
+// Sstart + stream; the instruction is done at its last tile's Send + R + C.
+// Accept rule: `now >= Pend && now >= Sstart` of the last accepted tile is
+// "the shadow registers are free" (nothing waiting there, or it hands off
+// this cycle); with a single-port scratchpad, a tile whose weights share a
+// bank with the activation slice of the last accepted tile also waits while
+// that tile streams (`now < Send`).
 //
 // A count of M = 0 (possible only through a context register) is rejected by
 // the model at dispatch (sim/timing.cpp check_against: count must be >= 1);
-// here it streams one empty cycle and writes nothing.
+// here it streams one empty cycle per tile and writes nothing.
 module cs_mxu #(
 `include "cs_cfg.svh"
 ) (
@@ -67,8 +85,9 @@ module cs_mxu #(
 
   localparam int R = MXU_R, C = MXU_C;
   localparam int D = R + C;                           // fill and drain of the array
-  localparam int KW = $clog2(R + 1);                  // K <= R
-  localparam int NW = $clog2(C + 1);                  // N <= C
+  localparam int KW = $clog2(R + 1);                  // k_i <= R
+  localparam int NW = $clog2(C + 1);                  // n_j <= C
+  localparam int BK = FB_K, BN = FB_N;                // an instruction's K and N
   localparam int MW = FB_M;                           // M (16 bits)
   localparam int SPA = $clog2(SP_BANKS * SP_DEPTH * SP_LB);    // scratchpad byte address
   localparam int ACA = $clog2(ACC_BANKS * ACC_DEPTH * ACC_LB); // accumulator byte address
@@ -97,29 +116,64 @@ module cs_mxu #(
   wire [ACA-1:0] h_acc = ACA'(fld(head, FW_ACC, FL_ACC, FB_ACC));
   wire [ACA-1:0] h_cstride = ACA'(fld(head, FW_CSTRIDE, FL_CSTRIDE, FB_CSTRIDE));
   wire [MW-1:0] h_m = MW'(fld(head, FW_M, FL_M, FB_M));
-  wire [KW-1:0] h_k = KW'(fld(head, FW_K, FL_K, FB_K));
-  wire [NW-1:0] h_n = NW'(fld(head, FW_N, FL_N, FB_N));
+  wire [BK-1:0] h_k = BK'(fld(head, FW_K, FL_K, FB_K));
+  wire [BN-1:0] h_n = BN'(fld(head, FW_N, FL_N, FB_N));
   wire h_int4 = MXU_INT4 && fld(head, FW_WTYPE, FL_WTYPE, FB_WTYPE) != 0;
   wire h_accum = fld(head, FW_ACCUM, FL_ACCUM, FB_ACCUM) != 0;
-  // weight bytes ceil(K*N*bits/8) and the lines they touch (the preload)
-  wire [EW-1:0] h_kn = EW'(h_k) * EW'(h_n);
-  wire [EW-1:0] h_wbytes = h_int4 ? (h_kn + EW'(1)) >> 1 : h_kn;
-  wire [SOW-1:0] h_woff = SOW'(h_wgt % SPA'(SP_LB));
-  wire [SP_LAW-1:0] h_wline = SP_LAW'(h_wgt / SPA'(SP_LB));
-  wire [PW-1:0] h_wlast = PW'(h_woff) + PW'(h_wbytes) - PW'(1);   // last weight byte, from the first line
-  wire [PLW-1:0] h_nlines = PLW'(h_wlast / PW'(SP_LB)) + PLW'(1);
-  // banks of the weights and of the activation rows
-  wire [SP_BANKS-1:0] h_wmask = sp_banks(h_wgt, h_wgt + SPA'(h_wbytes) - SPA'(1));
-  wire [MW-1:0] h_m1 = h_m - MW'(1);
-  wire [SP_BANKS-1:0] h_amask = sp_banks(h_act, h_act + SPA'(h_m1) * h_astride + SPA'(h_k) - SPA'(1));
+
+  // ---------------------------------------------------------------- tile sequencer
+  // The instruction whose tiles are being accepted and its next tile, kept
+  // from the accept of a tile that is not the last: q_valid.
+  logic q_valid;
+  logic [SPA-1:0] q_act0, q_astride;  // the instruction: activations, stride
+  logic [ACA-1:0] q_cstride;
+  logic [MW-1:0] q_m;
+  logic [BK-1:0] q_k;                  // K
+  logic q_int4, q_accum;
+  logic [SPA-1:0] q_wgt;               // next tile: its weights
+  logic [BK-1:0] q_krem;               // K - i*R
+  logic [BN-1:0] q_nrem;               // N - j*C
+  logic [SPA-1:0] q_act;               // act + i*R
+  logic [ACA-1:0] q_acc;               // acc + 4*j*C
+
+  // the instruction (x_) and the tile (t_) offered to the accept rule: the
+  // sequencer's next tile, else tile 0 of the queue head
+  wire [SPA-1:0] x_act0 = q_valid ? q_act0 : h_act;
+  wire [SPA-1:0] x_astride = q_valid ? q_astride : h_astride;
+  wire [ACA-1:0] x_cstride = q_valid ? q_cstride : h_cstride;
+  wire [MW-1:0] x_m = q_valid ? q_m : h_m;
+  wire [BK-1:0] x_k = q_valid ? q_k : h_k;
+  wire x_int4 = q_valid ? q_int4 : h_int4;
+  wire x_accum = q_valid ? q_accum : h_accum;
+  wire [SPA-1:0] t_wgt = q_valid ? q_wgt : h_wgt;
+  wire [BK-1:0] t_krem = q_valid ? q_krem : h_k;
+  wire [BN-1:0] t_nrem = q_valid ? q_nrem : h_n;
+  wire [SPA-1:0] t_act = q_valid ? q_act : h_act;
+  wire [ACA-1:0] t_acc = q_valid ? q_acc : h_acc;
+  wire t_klast = t_krem <= BK'(R);                         // last k-slice
+  wire t_last = t_klast && t_nrem <= BN'(C);               // last tile
+  wire [KW-1:0] t_k = t_klast ? KW'(t_krem) : KW'(R);      // k_i = min(R, K - i*R)
+  wire [NW-1:0] t_n = t_nrem <= BN'(C) ? NW'(t_nrem) : NW'(C);  // n_j = min(C, N - j*C)
+  wire t_accum = x_accum || t_krem != x_k;                 // tiles i > 0 accumulate
+  // the tile's weight bytes ceil(k_i*n_j*bits/8) and the lines they touch (the preload)
+  wire [EW-1:0] t_kn = EW'(t_k) * EW'(t_n);
+  wire [EW-1:0] t_wbytes = x_int4 ? (t_kn + EW'(1)) >> 1 : t_kn;
+  wire [SOW-1:0] t_woff = SOW'(t_wgt % SPA'(SP_LB));
+  wire [SP_LAW-1:0] t_wline = SP_LAW'(t_wgt / SPA'(SP_LB));
+  wire [PW-1:0] t_wlast = PW'(t_woff) + PW'(t_wbytes) - PW'(1);   // last weight byte, from the first line
+  wire [PLW-1:0] t_nlines = PLW'(t_wlast / PW'(SP_LB)) + PLW'(1);
+  // banks of the tile's weights and of its activation slice
+  wire [SP_BANKS-1:0] t_wmask = sp_banks(t_wgt, t_wgt + SPA'(t_wbytes) - SPA'(1));
+  wire [MW-1:0] t_m1 = x_m - MW'(1);
+  wire [SP_BANKS-1:0] t_amask = sp_banks(t_act, t_act + SPA'(t_m1) * x_astride + SPA'(t_k) - SPA'(1));
 
   // ---------------------------------------------------------------- state
-  // preload stage / shadow registers: the instruction accepted last, until it hands off
+  // preload stage / shadow registers: the tile accepted last, until it hands off
   logic p_valid;
   logic [PLW-1:0] p_line, p_nlines;  // next weight line to read, lines to read
   logic [SP_LAW-1:0] p_wline;        // first weight line
   logic [SOW-1:0] p_woff;            // first weight byte in that line
-  logic p_int4, p_accum;
+  logic p_int4, p_accum, p_last;     // p_last: the instruction's last tile
   logic [KW-1:0] p_k;
   logic [NW-1:0] p_n;
   logic [MW-1:0] p_m;
@@ -134,10 +188,10 @@ module cs_mxu #(
   logic [ACA-1:0] s_acc, s_cstride;  // current result row, stride
   logic [KW-1:0] s_k;
   logic [NW-1:0] s_n;
-  logic s_accum;
+  logic s_accum, s_last;
   logic [R*C*8-1:0] active;          // the weights the array computes with
   logic [SP_LB*8-1:0] act_lo;        // first line of a two-line activation row
-  // activation banks of the last accepted instruction (single-port bank rule)
+  // activation banks of the last accepted tile (single-port bank rule)
   logic [SP_BANKS-1:0] act_mask;
   // drain: stream ends travelling to their completion
   logic [D:0] dl;
@@ -146,30 +200,60 @@ module cs_mxu #(
   wire p_done = p_valid && p_line == p_nlines;  // preload finished (now >= Pend)
   wire handoff = p_done && !s_valid;            // now == Sstart
   wire streaming = handoff || s_valid;          // Sstart <= now < Send of the last hand-off
-  assign can_accept = (!p_valid || handoff) &&
-                      !(SP_PORTS == 1 && (h_wmask & act_mask) != 0 && streaming);
+  wire tile_ok = (!p_valid || handoff) &&
+                 !(SP_PORTS == 1 && (t_wmask & act_mask) != 0 && streaming);
+  // the queue head only when no instruction is left in the sequencer
+  assign can_accept = !q_valid && tile_ok;
+  wire seq_start = q_valid && tile_ok;          // the sequencer's next tile is accepted
+  wire tstart = start || seq_start;             // a tile (t_) is accepted this cycle
 
   always_ff @(posedge clk or negedge rst_n)
     if (!rst_n) begin
       p_valid <= 0;
       act_mask <= '0;
+      q_valid <= 0;
     end else begin
       if (handoff) p_valid <= 0;
-      if (start) begin
+      if (tstart) begin
         p_valid <= 1;
-        act_mask <= h_amask;
+        act_mask <= t_amask;
+        q_valid <= !t_last;
+      end
+    end
+
+  // the next tile: the next k-slice of this n-slice, else k-slice 0 of the next n-slice
+  always_ff @(posedge clk)
+    if (tstart) begin
+      q_act0 <= x_act0;
+      q_astride <= x_astride;
+      q_cstride <= x_cstride;
+      q_m <= x_m;
+      q_k <= x_k;
+      q_int4 <= x_int4;
+      q_accum <= x_accum;
+      q_wgt <= t_wgt + SPA'(t_wbytes);
+      if (!t_klast) begin
+        q_krem <= t_krem - BK'(R);
+        q_act <= t_act + SPA'(R);
+        q_nrem <= t_nrem;
+        q_acc <= t_acc;
+      end else begin
+        q_krem <= x_k;
+        q_act <= x_act0;
+        q_nrem <= t_nrem - BN'(C);
+        q_acc <= t_acc + ACA'(4 * C);
       end
     end
 
   // ---------------------------------------------------------------- preload
-  // line `pl_line` of the weights of the accepted instruction (of `head` in
-  // its accept cycle)
-  wire preloading = start || (p_valid && !p_done);
-  wire [PLW-1:0] pl_line = start ? '0 : p_line;
-  wire [SOW-1:0] pl_woff = start ? h_woff : p_woff;
-  wire [NW-1:0] pl_n = start ? h_n : p_n;
-  wire pl_int4 = start ? h_int4 : p_int4;
-  assign sp_ra[0*SP_LAW+:SP_LAW] = (start ? h_wline : p_wline) + SP_LAW'(pl_line);
+  // line `pl_line` of the weights of the accepted tile (of the offered tile
+  // in its accept cycle)
+  wire preloading = tstart || (p_valid && !p_done);
+  wire [PLW-1:0] pl_line = tstart ? '0 : p_line;
+  wire [SOW-1:0] pl_woff = tstart ? t_woff : p_woff;
+  wire [NW-1:0] pl_n = tstart ? t_n : p_n;
+  wire pl_int4 = tstart ? x_int4 : p_int4;
+  assign sp_ra[0*SP_LAW+:SP_LAW] = (tstart ? t_wline : p_wline) + SP_LAW'(pl_line);
   wire [SP_LB*8-1:0] wline_data = sp_rd[0*SP_LB*8+:SP_LB*8];
 
   // per PE: latch enable and weight from this line
@@ -205,20 +289,21 @@ module cs_mxu #(
   end
 
   always_ff @(posedge clk) begin
-    if (start) begin
+    if (tstart) begin
       p_line <= PLW'(1);
-      p_nlines <= h_nlines;
-      p_wline <= h_wline;
-      p_woff <= h_woff;
-      p_int4 <= h_int4;
-      p_accum <= h_accum;
-      p_k <= h_k;
-      p_n <= h_n;
-      p_m <= h_m;
-      p_act <= h_act;
-      p_astride <= h_astride;
-      p_acc <= h_acc;
-      p_cstride <= h_cstride;
+      p_nlines <= t_nlines;
+      p_wline <= t_wline;
+      p_woff <= t_woff;
+      p_int4 <= x_int4;
+      p_accum <= t_accum;
+      p_last <= t_last;
+      p_k <= t_k;
+      p_n <= t_n;
+      p_m <= x_m;
+      p_act <= t_act;
+      p_astride <= x_astride;
+      p_acc <= t_acc;
+      p_cstride <= x_cstride;
     end else if (preloading) p_line <= p_line + PLW'(1);
     for (int i = 0; i < R * C; i++)
       if (pe_cap[i]) shadow[i*8+:8] <= pe_w[i*8+:8];
@@ -233,6 +318,7 @@ module cs_mxu #(
   wire [KW-1:0] c_k = handoff ? p_k : s_k;
   wire [NW-1:0] c_n = handoff ? p_n : s_n;
   wire c_accum = handoff ? p_accum : s_accum;
+  wire c_last = handoff ? p_last : s_last;
   wire [SOW-1:0] aoff = SOW'(c_act % SPA'(SP_LB));
   wire [AOW-1:0] coff = AOW'(c_acc % ACA'(ACC_LB));
   // two cycles when the activations or the results straddle two lines
@@ -240,7 +326,7 @@ module cs_mxu #(
   wire c_two = CW'(coff) + CW'({c_n, 2'b00}) > CW'(ACC_LB);
   wire row_two = c_rows != 0 && (a_two || c_two);
   wire row_last = streaming && (c_cyc || !row_two);  // last cycle of the row
-  wire stream_last = row_last && c_rows <= MW'(1);   // last cycle of the stream
+  wire stream_last = row_last && c_rows <= MW'(1);   // last cycle of the tile's stream
   wire row_write = row_last && c_rows != 0;
 
   assign sp_ra[1*SP_LAW+:SP_LAW] = SP_LAW'(c_act / SPA'(SP_LB)) + SP_LAW'(c_cyc);
@@ -274,6 +360,7 @@ module cs_mxu #(
       s_k <= p_k;
       s_n <= p_n;
       s_accum <= p_accum;
+      s_last <= p_last;
       active <= shadow;
     end
   end
@@ -321,6 +408,6 @@ module cs_mxu #(
   // ---------------------------------------------------------------- drain
   always_ff @(posedge clk or negedge rst_n)
     if (!rst_n) dl <= '0;
-    else dl <= {dl[D-1:0], stream_last};
+    else dl <= {dl[D-1:0], stream_last && c_last};  // the instruction's last tile
   assign done = dl[D];
 endmodule

@@ -245,6 +245,25 @@ module cs_top #(
       if (b < (acc ? ACC_BANKS : SP_BANKS) && 64'(b) >= first && 64'(b) <= last) m[b] = 1'b1;
     range_mask = m;
   endfunction
+  // bytes of a matmul's tile-major weights: the sum over its array tiles of
+  // ceil(k_i * n_j * bits / 8).  int4: (K*N + tiles of odd k_i*n_j) / 2, with
+  // odd k-slices: the K / R full ones if R is odd, and the partial K % R one
+  // if odd (n-slices likewise).
+  function automatic logic [63:0] mm_wbytes(input logic [11:0] K, input logic [11:0] N, input logic int4);
+    logic [11:0] kf, nf;     // full slices
+    logic kodd, nodd;        // the partial slice is odd: K - kf*R is odd
+    logic [12:0] ok, on;     // odd k-slices, odd n-slices
+    logic [24:0] kn, half;
+    kf = K / 12'(MXU_R);
+    nf = N / 12'(MXU_C);
+    kodd = K[0] ^ (MXU_R % 2 == 1 && kf[0]);
+    nodd = N[0] ^ (MXU_C % 2 == 1 && nf[0]);
+    ok = {1'b0, MXU_R % 2 == 1 ? kf : 12'd0} + {12'd0, kodd};
+    on = {1'b0, MXU_C % 2 == 1 ? nf : 12'd0} + {12'd0, nodd};
+    kn = {13'd0, K} * {13'd0, N};
+    half = (kn + {12'd0, ok} * {12'd0, on}) >> 1;
+    mm_wbytes = {39'd0, int4 ? half : kn};
+  endfunction
   // banks an instruction holds while in flight: [sp*MB + b]
   function automatic logic [2*MB-1:0] banks_of(input logic [255:0] x);
     logic [2*MB-1:0] m;
@@ -257,7 +276,7 @@ module cs_top #(
     M = fld(x, FW_M, FL_M, FB_M);
     K = fld(x, FW_K, FL_K, FB_K);
     N = fld(x, FW_N, FL_N, FB_N);
-    wb = (K * N * (fld(x, FW_WTYPE, FL_WTYPE, FB_WTYPE) != 0 ? 64'd4 : 64'd8) + 7) / 8;
+    wb = mm_wbytes(12'(K), 12'(N), fld(x, FW_WTYPE, FL_WTYPE, FB_WTYPE) != 0);
     sp = fld(x, FW_SPACE, FL_SPACE, FB_SPACE) != 0;
     asp = fld(x, FW_ASPACE, FL_ASPACE, FB_ASPACE) != 0;
     bsp = fld(x, FW_BSPACE, FL_BSPACE, FB_BSPACE) != 0;
