@@ -1,5 +1,7 @@
 #include "lower/attention.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "common/strf.h"
 #include "isa/isa.h"
@@ -25,26 +27,27 @@ DecodeAttentionBuffers place_decode_attention(const hw::HwConfig& hw, const Deco
   if (s.hd % C || s.hd % 2) throw Error(strf("attention: head dim %llu must be a multiple of the array width %llu",
                                               (unsigned long long)s.hd, (unsigned long long)C));
   DecodeAttentionBuffers b;
-  b.q = sp.alloc(qw, 0, "q");
-  b.k = sp.alloc(kw, 0, "k");
-  b.v = sp.alloc(kw, 0, "v");
-  b.r = sp.alloc(qw, 0, "rotated half");
-  b.qr = sp.alloc(qw, 0, "q after RoPE");
-  b.y = sp.alloc(qw, 0, "attention output");
-  b.e = sp.alloc(n, 0, "probabilities");
-  b.d = sp.alloc(n, 0, "score differences");
-  b.lut = sp.alloc(512, 0, "exp table");
+  b.q = sp.alloc(qw, 0, "attention: q");
+  b.k = sp.alloc(kw, 0, "attention: k");
+  b.v = sp.alloc(kw, 0, "attention: v");
+  b.r = sp.alloc(qw, 0, "attention: rotated half");
+  b.qr = sp.alloc(qw, 0, "attention: q after RoPE");
+  b.y = sp.alloc(qw, 0, "attention: attention output");
+  b.e = sp.alloc(n, 0, "attention: probabilities");
+  b.d = sp.alloc(n, 0, "attention: score differences");
+  b.lut = sp.alloc(512, 0, "attention: exp table");
   b.kreg_stride = (n * s.hd + sp.line_bytes() - 1) / sp.line_bytes() * sp.line_bytes();
   b.vreg_stride = b.kreg_stride;
-  b.kreg = sp.alloc(s.kv_heads * b.kreg_stride, 0, "keys");
-  b.vreg = sp.alloc(s.kv_heads * b.vreg_stride, 0, "values");
-  b.cos = acc.alloc(4 * qw, 0, "cos");
-  b.sin = acc.alloc(4 * qw, 0, "sin");
-  b.c = acc.alloc(4 * qw, 0, "x cos");
-  b.t = acc.alloc(4 * qw, 0, "rot(x) sin");
-  b.s = acc.alloc(4 * n, 0, "scores");
-  b.o = acc.alloc(4 * s.hd, 0, "value product");
-  b.scal = acc.alloc(3 * 64, 64, "max, sum, reciprocal (each a vector operand: lane-aligned)");
+  b.kreg = sp.alloc(s.kv_heads * b.kreg_stride, 0, "attention: keys");
+  b.vreg = sp.alloc(s.kv_heads * b.vreg_stride, 0, "attention: values");
+  b.cos = acc.alloc(4 * qw, 0, "attention: cos");
+  b.sin = acc.alloc(4 * qw, 0, "attention: sin");
+  b.c = acc.alloc(4 * qw, 0, "attention: x cos");
+  b.t = acc.alloc(4 * qw, 0, "attention: rot(x) sin");
+  b.s = acc.alloc(4 * n, 0, "attention: scores");
+  b.o = acc.alloc(4 * s.hd, 0, "attention: value product");
+  b.slot = std::min<uint64_t>(uint64_t(hw.vxu.lanes) * 4, hw.accumulator.line_bytes());
+  b.scal = acc.alloc(3 * b.slot, b.slot, "attention: max, sum, reciprocal (each a vector operand: lane-aligned)");
   return b;
 }
 
@@ -139,7 +142,7 @@ void emit_decode_attention(ProgramBuilder& b, const hw::HwConfig& hw, const Deco
   b.emit(store(t, io.vc_dram + v_cache_offset(hw, s, 0, p, 0), buf.v, SP, C, s.kv_heads * blocks, s.max_pos * C, C),
          "append values");
   // ---- per query head: scores, softmax, value product, output
-  const uint64_t mx = buf.scal, sum = buf.scal + 64, inv = buf.scal + 128;
+  const uint64_t mx = buf.scal, sum = buf.scal + buf.slot, inv = buf.scal + 2 * buf.slot;
   for (uint64_t h = 0; h < s.q_heads; ++h) {
     const uint64_t kh = h / group;
     Ins sc = matmul(t, buf.kreg + kh * buf.kreg_stride, buf.qr + h * s.hd, buf.s, n, s.hd, 1, false, false, s.hd, 4)

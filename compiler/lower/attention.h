@@ -50,6 +50,7 @@ struct DecodeAttentionBuffers {
   uint64_t kreg = 0, vreg = 0;                                        // scratchpad, per kv head regions
   uint64_t kreg_stride = 0, vreg_stride = 0;
   uint64_t cos = 0, sin = 0, c = 0, t = 0, s = 0, o = 0, scal = 0;    // accumulator
+  uint64_t slot = 64;                                                 // bytes between the scalars at scal
 };
 DecodeAttentionBuffers place_decode_attention(const hw::HwConfig& hw, const DecodeAttentionShape& s, SramArena& sp,
                                               SramArena& acc);

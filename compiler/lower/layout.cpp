@@ -35,7 +35,25 @@ uint64_t SramArena::alloc_in_bank(uint32_t bank, uint64_t bytes, uint64_t align,
                      (unsigned long long)(c_.bank_bytes() - std::min(a, c_.bank_bytes())),
                      (unsigned long long)c_.bank_bytes()));
   used_[bank] = a + bytes;
+  allocs_.push_back({name, bank * c_.bank_bytes() + a, bytes});
   return bank * c_.bank_bytes() + a;
+}
+
+uint64_t SramArena::used_bytes() const {
+  uint64_t n = 0;
+  for (uint64_t u : used_) n += u;
+  return n;
+}
+
+std::string SramArena::to_string() const {
+  std::string out;
+  for (const Region& r : allocs_)
+    out += strf("  0x%06llx  %8llu  %s\n", (unsigned long long)r.addr, (unsigned long long)r.bytes, r.name.c_str());
+  out += strf("  %s: %llu of %llu bytes used (banks of %llu:", what_.c_str(), (unsigned long long)used_bytes(),
+              (unsigned long long)c_.total_bytes(), (unsigned long long)c_.bank_bytes());
+  for (uint64_t u : used_) out += strf(" %llu", (unsigned long long)u);
+  out += ")\n";
+  return out;
 }
 
 uint64_t SramArena::alloc(uint64_t bytes, uint64_t align, const std::string& name) {

@@ -44,11 +44,17 @@ class SramArena {
   uint32_t banks() const { return c_.banks; }
   uint64_t bank_bytes() const { return c_.bank_bytes(); }
   uint32_t line_bytes() const { return c_.line_bytes(); }
+  uint64_t used_bytes() const;
+  // Every buffer allocated so far, in allocation order.
+  const std::vector<Region>& allocations() const { return allocs_; }
+  // The allocations, one per line: address, bytes, name; then the use per bank.
+  std::string to_string() const;
 
  private:
   hw::SramConfig c_;
   std::string what_;
   std::vector<uint64_t> used_;  // bytes used per bank
+  std::vector<Region> allocs_;
 };
 
 // Semaphore ids: tile-local 1..15, global 16..31.
