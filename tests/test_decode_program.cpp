@@ -17,6 +17,7 @@
 #include "golden/golden_model.h"
 #include "lower/decode_program.h"
 #include "model/model.h"
+#include "sim/stats.h"
 #include "sim_test_util.h"
 #include "weights/quantize.h"
 
@@ -332,4 +333,11 @@ TEST_CASE("decode program: print tiny on clone-28nm", "[.report]") {
   const Model m = make(tiny(), "W8A8");
   const DecodeProgram p = build_decode_program(m.qm, test::design("clone-28nm"), 5);
   std::printf("%s\nDRAM map:\n%s\n%s", p.plan.c_str(), p.map.to_string().c_str(), p.listing.c_str());
+  // and its run (the KV cache left empty: the timing does not depend on it)
+  const hw::HwConfig hw = test::design("clone-28nm");
+  sim::Accelerator a("acc", hw, p.program, sim::Options{});
+  for (const DramChunk& c : p.image) a.dram().write(c.addr, c.bytes.data(), c.bytes.size());
+  sc_core::sc_start();
+  REQUIRE(a.finished());
+  std::printf("%s\n", sim::summary(a.stats(), hw).c_str());
 }

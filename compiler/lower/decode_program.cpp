@@ -265,7 +265,19 @@ class Gen {
     io.tab_dram = x.tab_dram;
     io.tile_done = tile_done_;
     io.chain = chain_;
+    const auto it = pre_.find(&x);
+    io.prefetched = it == pre_.end() ? 0 : it->second;
+    pre_.erase(&x);
     emit_decode_linear(b_, hw_, x.plan, io, ws_, names_.at(x.q));
+  }
+
+  // The first weight blocks of `x` ahead of the loads that wait for data in
+  // DRAM (the load queue is in order), right after the layer before it.
+  void prefetch(const Lin& x) {
+    DecodeLinearIO io;
+    io.w_dram = x.w_dram;
+    io.tab_dram = x.tab_dram;
+    pre_[&x] = emit_decode_linear_prefetch(b_, x.plan, io, ws_, names_.at(x.q));
   }
 
   // The input of a linear from DRAM to every tile; tiles the layer does not
@@ -342,6 +354,7 @@ class Gen {
       const golden::QLayer& Q = qm_.layers[i];
       const LayerLins& l = lins_[i];
       const std::string p = "layers." + std::to_string(i) + ".";
+      if (i == 0) prefetch(l.q);  // later layers': after the previous layer's down
       norm_stage(&Q.attn_norm, attn_norm_[i], fetch, l.q, -1, p + "attn_norm");
       DecodeLinearIO io;
       io.x_sp = x_n_;
@@ -357,6 +370,7 @@ class Gen {
       io.y_sp = y_v_;
       io.done = G_;  // v's last store follows q's and k's in every tile's store queue
       emit_lin(l.v, io);
+      prefetch(l.o);
       // attention on tile 0
       DecodeAttentionShape s = out_.layers[i].attn;
       s.pos = st.pos;
@@ -386,6 +400,7 @@ class Gen {
       oio.store = false;
       oio.y_acc = T_;
       emit_lin(l.o, oio);
+      prefetch(l.f1);
       sinks(l.o);
       residual_add(l.o, p + "o");
       // FFN
@@ -401,6 +416,7 @@ class Gen {
         fio.y_sp = y_u_;
         emit_lin(l.up, fio);
       }
+      prefetch(l.f2);
       b_.section(p + "FFN activation");
       std::vector<Ins> stores;
       for (unsigned t = 0; t < hw_.tiles; ++t) {
@@ -422,6 +438,7 @@ class Gen {
       dio.store = false;
       dio.y_acc = T_;
       emit_lin(l.f2, dio);
+      prefetch(i + 1 < qm_.layers.size() ? lins_[i + 1].q : head_);
       sinks(l.f2);
       residual_add(l.f2, p + (cfg_.gated_ffn ? "down" : "fc2"));
       fetch = true;
@@ -498,6 +515,7 @@ class Gen {
   std::vector<LayerLins> lins_;
   Lin head_;
   std::map<const golden::QLinear*, std::string> names_;
+  std::map<const Lin*, size_t> pre_;  // prefetched steps of the linears about to be emitted
 
   WeightStream ws_;
   unsigned x_ready_ = 0, tile_done_ = 0, in_ = 0, chain_ = 0, G_ = 0;

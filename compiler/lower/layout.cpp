@@ -24,7 +24,12 @@ std::string DramMap::to_string() const {
   return out;
 }
 
-SramArena::SramArena(const hw::SramConfig& c, std::string what) : c_(c), what_(std::move(what)), used_(c.banks, 0) {}
+SramArena::SramArena(const hw::SramConfig& c, std::string what)
+    : c_(c), what_(std::move(what)), used_(c.banks, 0), avoid_(c.banks, false) {}
+
+void SramArena::avoid(uint32_t bank) {
+  if (bank < c_.banks) avoid_[bank] = true;
+}
 
 uint64_t SramArena::alloc_in_bank(uint32_t bank, uint64_t bytes, uint64_t align, const std::string& name) {
   if (bank >= c_.banks) throw Error(strf("%s: no bank %u (%u banks)", what_.c_str(), bank, c_.banks));
@@ -57,9 +62,10 @@ std::string SramArena::to_string() const {
 }
 
 uint64_t SramArena::alloc(uint64_t bytes, uint64_t align, const std::string& name) {
-  for (uint32_t b = 0; b < c_.banks; ++b)
-    if (align_up(used_[b], align ? align : c_.line_bytes()) + bytes <= c_.bank_bytes())
-      return alloc_in_bank(b, bytes, align, name);
+  for (int pass = 0; pass < 2; ++pass)
+    for (uint32_t b = 0; b < c_.banks; ++b)
+      if ((pass == 1 || !avoid_[b]) && align_up(used_[b], align ? align : c_.line_bytes()) + bytes <= c_.bank_bytes())
+        return alloc_in_bank(b, bytes, align, name);
   throw Error(strf("%s: %s needs %llu bytes in one bank; no bank (of %llu bytes) has room", what_.c_str(),
                    name.empty() ? "a buffer" : name.c_str(), (unsigned long long)bytes,
                    (unsigned long long)c_.bank_bytes()));

@@ -181,9 +181,19 @@ WeightStream make_weight_stream(const hw::HwConfig& hw, uint64_t buffer_bytes, u
                    [&](uint32_t a, uint32_t b) { return sp.free_in_bank(a) > sp.free_in_bank(b); });
   ws.wbuf[0] = sp.alloc_in_bank(order[0], buffer_bytes, 0, "weight stream: weight buffer 0");
   ws.wbuf[1] = sp.alloc_in_bank(order[sp.banks() > 1 ? 1 : 0], buffer_bytes, 0, "weight stream: weight buffer 1");
+  // the loads stream into these banks: other buffers go elsewhere when they can
+  if (sp.banks() > 2) {
+    sp.avoid(order[0]);
+    sp.avoid(order[1]);
+  }
+  // step g's result and table in bank g % 2 (when there are two), so the
+  // matrix unit writes one bank while the vector unit reads the other
   for (int i = 0; i < 2; ++i) {
-    ws.abuf[i] = acc.alloc(4 * max_cols, 0, strf("weight stream: matmul result %d", i));
-    ws.tbuf[i] = acc.alloc(ws.table_bytes, 0, strf("weight stream: requant table %d", i));
+    const uint32_t bank = uint32_t(i) % acc.banks();
+    const std::string r = strf("weight stream: matmul result %d", i), t = strf("weight stream: requant table %d", i);
+    const bool fits = acc.free_in_bank(bank) >= 4 * max_cols + ws.table_bytes + 2 * acc.line_bytes();
+    ws.abuf[i] = fits ? acc.alloc_in_bank(bank, 4 * max_cols, 0, r) : acc.alloc(4 * max_cols, 0, r);
+    ws.tbuf[i] = fits ? acc.alloc_in_bank(bank, ws.table_bytes, 0, t) : acc.alloc(ws.table_bytes, 0, t);
   }
   if (t_scratch) ws.tw = acc.alloc(4 * max_cols, 0, "weight stream: T of a block");
   ws.sW = sems.local("weights loaded");
@@ -256,7 +266,35 @@ void emit_step_vector(ProgramBuilder& b, const DecodeLinearPlan& p, const Decode
   for (size_t i = 0; i < ops.size(); ++i) b.emit(ops[i], notes[i]);
 }
 
+void emit_step_loads(ProgramBuilder& b, const DecodeLinearPlan& p, const DecodeLinearIO& io, const WeightStream& ws,
+                     const LinearStep& s, uint64_t g, const std::string& name) {
+  const unsigned t = s.tile;
+  b.emit(load(t, io.w_dram + s.w_off, ws.wbuf[g % 2], SP, s.w_bytes).wait(g >= 2 ? ws.sAf : 0).signal(ws.sW),
+         p.groups() > 1
+             ? strf("%s tile %u block %llu group %llu weights", name.c_str(), t, (ull)s.block, (ull)s.group)
+             : strf("%s tile %u block %llu weights", name.c_str(), t, (ull)s.block));
+  b.emit(load(t, io.tab_dram + s.t_off, ws.tbuf[g % 2], ACC, s.t_bytes).wait(g >= 2 ? ws.sTf : 0).signal(ws.sT),
+         p.form.group ? "group multipliers" : "requant table");
+}
+
+std::vector<std::vector<const LinearStep*>> steps_per_tile(const DecodeLinearPlan& p) {
+  std::vector<std::vector<const LinearStep*>> per(p.cols.size());
+  for (const LinearStep& s : p.steps) per[s.tile].push_back(&s);
+  return per;
+}
+
 }  // namespace
+
+size_t emit_decode_linear_prefetch(ProgramBuilder& b, const DecodeLinearPlan& p, const DecodeLinearIO& io,
+                                   const WeightStream& ws, const std::string& name, size_t steps) {
+  steps = std::min<size_t>(steps, 2);
+  const auto per = steps_per_tile(p);
+  b.section(name + ": the first weight blocks, ahead");
+  for (size_t j = 0; j < steps; ++j)
+    for (unsigned t = 0; t < per.size(); ++t)
+      if (j < per[t].size()) emit_step_loads(b, p, io, ws, *per[t][j], ws.next[t] + j, name);
+  return steps;
+}
 
 void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig&, const DecodeLinearPlan& p,
                         const DecodeLinearIO& io, WeightStream& ws, const std::string& name) {
@@ -267,8 +305,7 @@ void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig&, const DecodeLine
                      (ull)ws.buffer_bytes, (ull)ws.table_bytes));
   b.section(name + ": " + p.why);
   // the steps of each tile, in order
-  std::vector<std::vector<const LinearStep*>> per(p.cols.size());
-  for (const LinearStep& s : p.steps) per[s.tile].push_back(&s);
+  const auto per = steps_per_tile(p);
   size_t most = 0;
   for (const auto& v : per) most = std::max(most, v.size());
   // Program order per step: every tile's loads, then the matmuls, then the
@@ -276,14 +313,8 @@ void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig&, const DecodeLine
   for (size_t j = 0; j < most; ++j) {
     for (unsigned t = 0; t < per.size(); ++t) {
       if (j >= per[t].size()) continue;
-      const LinearStep& s = *per[t][j];
-      const uint64_t g = ws.next[t] + j;
-      b.emit(load(t, io.w_dram + s.w_off, ws.wbuf[g % 2], SP, s.w_bytes).wait(g >= 2 ? ws.sAf : 0).signal(ws.sW),
-             p.groups() > 1 ? strf("%s tile %u block %llu group %llu weights", name.c_str(), t, (ull)s.block,
-                                   (ull)s.group)
-                            : strf("%s tile %u block %llu weights", name.c_str(), t, (ull)s.block));
-      b.emit(load(t, io.tab_dram + s.t_off, ws.tbuf[g % 2], ACC, s.t_bytes).wait(g >= 2 ? ws.sTf : 0).signal(ws.sT),
-             p.form.group ? "group multipliers" : "requant table");
+      if (j < io.prefetched) continue;
+      emit_step_loads(b, p, io, ws, *per[t][j], ws.next[t] + j, name);
     }
     for (unsigned t = 0; t < per.size(); ++t) {
       if (j >= per[t].size()) continue;

@@ -136,6 +136,7 @@ struct DecodeLinearIO {
   unsigned tile_done = 0;             // tile-local semaphore for the tile's output store (consumed here)
   unsigned chain = 0;                 // global semaphore chaining the tiles' stores (consumed here)
   unsigned done = 0;                  // global semaphore signalled once when all of y is in DRAM (0: none)
+  size_t prefetched = 0;              // steps per tile whose loads emit_decode_linear_prefetch emitted
 };
 
 // Emits one layer on the stream: the steps, then (io.store) per tile a
@@ -146,6 +147,15 @@ struct DecodeLinearIO {
 // order).
 void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig& hw, const DecodeLinearPlan& p,
                         const DecodeLinearIO& io, WeightStream& ws, const std::string& name);
+
+// The weight and table loads of the layer's first `steps` steps on each tile
+// (at most 2: later steps wait for frees of this layer's own steps), emitted
+// ahead of the layer, e.g. before the loads of the kernel between it and the
+// previous layer, which wait for data in DRAM and would hold them up in the
+// load queue.  The previous layer must be emitted already (these loads wait
+// for its last steps' frees).  Returns the count to put in io.prefetched.
+size_t emit_decode_linear_prefetch(ProgramBuilder& b, const DecodeLinearPlan& p, const DecodeLinearIO& io,
+                                   const WeightStream& ws, const std::string& name, size_t steps = 2);
 
 // Stores of several tiles' outputs joined into one `done` signal.  Each store
 // waits its tile's `tile_done`.  With two stores the second also waits for
