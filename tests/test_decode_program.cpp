@@ -224,6 +224,10 @@ TEST_CASE("decode program: four steps in a row, the KV cache carried in DRAM", "
   run_decode(test::design("clone-28nm"), tiny(), "W8A8", 4, 4);
 }
 
+TEST_CASE("decode program: three steps in a row on edge-small, W4A8-g32", "[decode][sim]") {
+  run_decode(test::design("edge-small"), tiny(), "W4A8-g32", 2, 3);
+}
+
 TEST_CASE("decode program: the first position (empty KV cache)", "[decode][sim]") {
   run_decode(test::design("clone-28nm"), tiny(), "W8A8", 0, 2);
 }
@@ -276,6 +280,19 @@ TEST_CASE("decode program: Gemma-like (MQA, head_dim 32, embedding scale, tied h
   run_decode(test::design("clone-28nm"), gemma_like(), "W8A8", 5, 1);
 }
 
+TEST_CASE("decode program: an LM head wider than the accumulator, in chunks (vocab 2048 on edge-small)",
+          "[decode][sim]") {
+  ModelConfig c = tiny();
+  c.vocab = 2048;  // 2048 int32 logits on one tile: 8 KiB, chunks of 256 columns (a sixteenth of 16 KiB)
+  run_decode(test::design("edge-small"), c, "W8A8", 5, 1);
+}
+
+TEST_CASE("decode program: LM head chunks on two tiles (vocab 8192 on clone-28nm)", "[decode][sim]") {
+  ModelConfig c = tiny();
+  c.vocab = 8192;  // 4096 columns per tile, chunks of 512 per tile
+  run_decode(test::design("clone-28nm"), c, "W4A8-g32", 3, 1);
+}
+
 TEST_CASE("decode program: a design point too small for a kernel's buffers gives a one-line error", "[decode]") {
   const Model m = make(tiny(), "W8A8");
   hw::HwConfig small = test::design("clone-28nm");
@@ -325,6 +342,14 @@ TEST_CASE("decode program: memory map, plan and listing", "[decode]") {
   }
   // the listing re-assembles to the program
   CHECK(isa::assemble(p.listing, "decode.s").code == p.program.code);
+  // a vocabulary whose logits do not fit the accumulator: the LM head in chunks
+  ModelConfig c = tiny();
+  c.vocab = 2048;
+  const Model wide = make(c, "W8A8");
+  const std::string m2 = build_decode_program(wide.qm, test::design("edge-small"), 5).map.to_string();
+  INFO(m2);
+  CHECK(m2.find("lm_head[0:256] weights") != std::string::npos);
+  CHECK(m2.find("lm_head[1792:2048] table") != std::string::npos);
 }
 
 // Prints the plan, the memory map and the listing of tiny's decode step on
@@ -340,4 +365,9 @@ TEST_CASE("decode program: print tiny on clone-28nm", "[.report]") {
   sc_core::sc_start();
   REQUIRE(a.finished());
   std::printf("%s\n", sim::summary(a.stats(), hw).c_str());
+}
+
+TEST_CASE("decode program: vicuna-68m W8A8 on clone-28nm (K in chunks, the LM head in 32 chunks)",
+          "[decode][sim][big]") {
+  run_decode(test::design("clone-28nm"), load_model_or_named("vicuna-68m"), "W8A8", 3, 1);
 }

@@ -300,7 +300,7 @@ DecodeLinearPlan run_linear_form(const hw::HwConfig& hw, uint64_t K, uint64_t N,
   SramArena sp(hw.scratchpad, "scratchpad"), acc(hw.accumulator, "accumulator");
   SemPool sems;
   WeightStream ws = make_weight_stream(hw, p.buffer_bytes, p.nc, sp, acc, sems, p.max_step_table_bytes(),
-                                       !f.plain() && !f.wide);
+                                       !f.plain() && !f.wide, f.group == 0 && p.chunks() > 1);
   DecodeLinearIO io;
   io.x_ready = sems.local("x");
   io.tile_done = sems.local("tile done");
@@ -377,6 +377,28 @@ TEST_CASE("decode linear group-wise int4 narrowed to int8 on one 8x8 tile", "[lo
   f.b = 16;
   const auto p = run_linear_form(test::design("edge-small"), 64, 32, true, f, 128, 24);
   CHECK(p.groups() == 2);
+}
+
+TEST_CASE("decode linear per channel in K chunks (the buffer holds 32 rows), plain int8", "[lower][sim]") {
+  const auto p = run_linear_form(test::design("clone-28nm"), 96, 64, false, LinearForm{}, 512, 25);
+  CHECK(p.krows == 32);
+  CHECK(p.chunks() == 3);
+}
+
+TEST_CASE("decode linear per channel in K chunks, with bias, narrowed", "[lower][sim]") {
+  LinearForm f;
+  f.bias = true;
+  f.b = 16;
+  const auto p = run_linear_form(test::design("edge-small"), 80, 32, false, f, 256, 26);
+  CHECK(p.chunks() == 3);  // 32 + 32 + 16 rows
+}
+
+TEST_CASE("decode linear to T with K = 4200 (beyond one matmul): chunks of 2048 rows", "[lower][sim]") {
+  LinearForm f;
+  f.wide = true;
+  const auto p = run_linear_form(test::design("clone-28nm"), 4200, 32, false, f, 32768, 27);
+  CHECK(p.krows == 2048);
+  CHECK(p.chunks() == 3);
 }
 
 // ---- norms, embedding, residual add, FFN activation ---------------------------

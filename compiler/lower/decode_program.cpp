@@ -1,6 +1,7 @@
 #include "lower/decode_program.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 
 #include "common/error.h"
@@ -140,9 +141,51 @@ class Gen {
         throw Error(p + "o: its columns are split unlike the FFN output's (the residual slices)");
       lins_.push_back(std::move(l));
     }
-    head_ = lin(qm_.lm_head, "lm_head");
+    plan_head();
     for (size_t i = 0; i < lins_.size(); ++i)
       if (lins_[i].o.plan.cols != lins_.front().o.plan.cols) throw Error("layers split the residual differently");
+  }
+
+  // The columns [c0, c0 + n) of a layer as a layer of its own.
+  static golden::QLinear columns(const golden::QLinear& l, int64_t c0, int64_t n) {
+    golden::QLinear s;
+    s.name = l.name;
+    s.k = l.k;
+    s.n = n;
+    s.type = l.type;
+    s.group = l.group;
+    s.a = l.a;
+    s.b = l.b;
+    s.to_int8 = l.to_int8;
+    s.s_x = l.s_x;
+    s.s_y = l.s_y;
+    s.w.resize(size_t(l.k * n));
+    for (int64_t k = 0; k < l.k; ++k)
+      std::copy_n(l.w.begin() + long(k * l.n + c0), n, s.w.begin() + long(k * n));
+    for (int64_t g = 0; g < int64_t(l.mult.size()) / l.n; ++g)
+      s.mult.insert(s.mult.end(), l.mult.begin() + long(g * l.n + c0), l.mult.begin() + long(g * l.n + c0 + n));
+    if (!l.shift.empty()) s.shift.assign(l.shift.begin() + c0, l.shift.begin() + c0 + n);
+    if (!l.bias.empty()) s.bias.assign(l.bias.begin() + c0, l.bias.begin() + c0 + n);
+    return s;
+  }
+
+  // The LM head in chunks of columns whose T fits a sixteenth of the
+  // accumulator per tile (two such buffers alternate); one chunk when it all fits.
+  void plan_head() {
+    const uint64_t L = hw_.vxu.lanes, V = uint64_t(qm_.lm_head.n);
+    const uint64_t cpt = std::max<uint64_t>(L, hw_.accumulator.total_bytes() / 16 / 4 / L * L);
+    Lin full = lin(qm_.lm_head, "lm_head");
+    if (full.plan.most_cols() <= cpt) {
+      heads_.push_back(std::move(full));
+      return;
+    }
+    const uint64_t width = cpt * std::min<uint64_t>(hw_.tiles, V / L);
+    for (uint64_t c0 = 0; c0 < V; c0 += width) {
+      const uint64_t n = std::min(width, V - c0);
+      sub_.push_back(columns(qm_.lm_head, int64_t(c0), int64_t(n)));
+      heads_.push_back(lin(sub_.back(), strf("lm_head[%llu:%llu]", (ull)c0, (ull)(c0 + n))));
+      head_col0_.push_back(c0);
+    }
   }
 
   std::vector<Lin*> all_lins() {
@@ -152,7 +195,7 @@ class Gen {
       if (cfg_.gated_ffn) v.push_back(&l.up);
       v.push_back(&l.f2);
     }
-    v.push_back(&head_);
+    for (Lin& h : heads_) v.push_back(&h);
     return v;
   }
 
@@ -160,14 +203,15 @@ class Gen {
   void place_sram() {
     const uint64_t H = uint64_t(cfg_.hidden), hd = uint64_t(cfg_.head_dim);
     uint64_t buf = 0, cols = 0, tab = 0;
-    bool tscratch = false;
+    bool tscratch = false, partial = false;
     for (Lin* x : all_lins()) {
       buf = std::max(buf, x->plan.buffer_bytes);
       cols = std::max(cols, x->plan.nc);
       tab = std::max(tab, x->plan.max_step_table_bytes());
       tscratch |= !x->plan.form.plain() && !x->plan.form.wide;
+      partial |= x->plan.form.group == 0 && x->plan.chunks() > 1;
     }
-    ws_ = make_weight_stream(hw_, buf, cols, sp_, acc_, sems_, tab, tscratch);
+    ws_ = make_weight_stream(hw_, buf, cols, sp_, acc_, sems_, tab, tscratch, partial);
     x_ready_ = sems_.local("layer input in place");
     tile_done_ = sems_.local("tile outputs complete");
     qmax_ = kvmax_ = fmax_ = 0;
@@ -196,8 +240,13 @@ class Gen {
     // accumulator
     R_ = acc_.alloc(4 * H, 0, "residual stream");
     T_ = acc_.alloc(4 * lins_.front().o.plan.most_cols(), 0, "T of o / down (the tile's residual columns)");
-    if (cfg_.gated_ffn) a_acc_ = acc_.alloc(4 * fcols, 0, "FFN: act(gate), int16 in int32");
-    T_lm_ = acc_.alloc(4 * head_.plan.most_cols(), 0, "lm_head: logits (T) of the tile's columns");
+    piece_ = std::min<uint64_t>(fcols, 256);  // the product runs in pieces of columns
+    if (cfg_.gated_ffn) a_acc_ = acc_.alloc(4 * piece_, 0, "FFN: act(gate) of a piece of columns, int16 in int32");
+    uint64_t hcols = 0;
+    for (const Lin& h : heads_) hcols = std::max(hcols, h.plan.most_cols());
+    for (size_t i = 0; i < std::min<size_t>(2, heads_.size()); ++i)
+      T_lm_[i] = acc_.alloc(4 * hcols, 0, strf("lm_head: logits (T) of the tile's columns%s",
+                                               heads_.size() > 1 ? (i ? ", odd chunks" : ", even chunks") : ""));
     const uint64_t slot = std::min<uint64_t>(uint64_t(hw_.vxu.lanes) * 4, hw_.accumulator.line_bytes());
     sink_ = acc_.alloc(slot, slot, "sink of an unused tile's input signal");
     const bool ln = cfg_.norm == NormKind::LayerNorm;
@@ -215,6 +264,7 @@ class Gen {
     in_ = as_.in;  // the vector unit's input loads (every kernel's; one load queue signals it in order)
     chain_ = sems_.global("tile stores chained");
     G_ = sems_.global("data in DRAM (consumed by the broadcast load queue)");
+    Gl_ = sems_.global("LM head chunk stored (consumed by the controller)");
   }
 
   // ---- DRAM -------------------------------------------------------------------
@@ -246,8 +296,8 @@ class Gen {
       out_.layers.push_back(l);
     }
     for (size_t s = 0; s < steps_.size(); ++s) {
-      cos_.push_back(m.alloc(strf("RoPE cos, position %llu", (ull)steps_[s].pos), 4 * qmax_ * hd));
-      sin_.push_back(m.alloc(strf("RoPE sin, position %llu", (ull)steps_[s].pos), 4 * qmax_ * hd));
+      cos_.push_back(m.alloc(strf("RoPE cos, position %llu", (ull)steps_[s].pos), 4 * hd));
+      sin_.push_back(m.alloc(strf("RoPE sin, position %llu", (ull)steps_[s].pos), 4 * hd));
     }
     q_dram_ = m.alloc("q", qmax_ * hd);
     k_dram_ = m.alloc("k", kvmax_ * hd);
@@ -423,8 +473,11 @@ class Gen {
         const uint64_t n = l.f1.plan.cols[t];
         if (!n) continue;
         if (cfg_.gated_ffn)
-          emit_gated_product(b_, t, n, y_g_, y_u_, a_acc_, prod_, kActLut, Q.product_shift, 0, tile_done_,
-                             strf("%stile %u", p.c_str(), t));
+          for (uint64_t c = 0; c < n; c += piece_) {
+            const uint64_t m = std::min(piece_, n - c);
+            emit_gated_product(b_, t, m, y_g_ + c, y_u_ + c, a_acc_, prod_ + c, kActLut, Q.product_shift, 0,
+                               c + m == n ? tile_done_ : 0, strf("%stile %u columns %llu..", p.c_str(), t, (ull)c));
+          }
         else
           emit_lut_activation(b_, t, n, y_g_, prod_, kActLut, 0, tile_done_, strf("%stile %u", p.c_str(), t));
         stores.push_back(store(t, prod_dram_ + l.f1.plan.col0[t], prod_, SP, n));
@@ -438,19 +491,27 @@ class Gen {
       dio.store = false;
       dio.y_acc = T_;
       emit_lin(l.f2, dio);
-      prefetch(i + 1 < qm_.layers.size() ? lins_[i + 1].q : head_);
+      prefetch(i + 1 < qm_.layers.size() ? lins_[i + 1].q : heads_.front());
       sinks(l.f2);
       residual_add(l.f2, p + (cfg_.gated_ffn ? "down" : "fc2"));
       fetch = true;
     }
-    norm_stage(cfg_.final_norm ? &qm_.final_norm : nullptr, final_norm_, fetch, head_, -1,
+    norm_stage(cfg_.final_norm ? &qm_.final_norm : nullptr, final_norm_, fetch, heads_.front(), -1,
                cfg_.final_norm ? "final_norm" : "final requant");
-    DecodeLinearIO hio;
-    hio.x_sp = x_n_;
-    hio.x_ready = x_ready_;
-    hio.y_dram = out_.logits[si];
-    hio.y_acc = T_lm_;
-    emit_lin(head_, hio);
+    // the LM head, chunk by chunk: chunk c reuses chunk c - 2's T buffer once
+    // its stores are done (a control nop holds dispatch until then)
+    const size_t C = heads_.size();
+    for (size_t c = 0; c < C; ++c) {
+      if (c >= 2) b_.emit(Ins(Opcode::Nop).wait(Gl_), strf("LM head chunk %zu stored: its T buffer is free", c - 2));
+      DecodeLinearIO hio;
+      hio.x_sp = x_n_;
+      hio.x_ready = c == 0 ? x_ready_ : 0;
+      hio.y_dram = out_.logits[si] + 4 * (C > 1 ? head_col0_[c] : 0);
+      hio.y_acc = T_lm_[c % 2];
+      hio.done = c + 2 < C ? Gl_ : 0;
+      emit_lin(heads_[c], hio);
+      if (c + 1 < C) prefetch(heads_[c + 1]);
+    }
   }
 
   // ---- image ----------------------------------------------------------------
@@ -477,12 +538,9 @@ class Gen {
     }
     if (cfg_.final_norm) put("final_norm", final_norm_, norm_params_image(qm_.final_norm));
     for (size_t s = 0; s < steps_.size(); ++s) {
-      std::vector<int32_t> c, sn;
-      const size_t row = size_t(steps_[s].pos * hd);
-      for (uint64_t h = 0; h < qmax_; ++h) {
-        c.insert(c.end(), qm_.rope_cos.begin() + long(row), qm_.rope_cos.begin() + long(row + hd));
-        sn.insert(sn.end(), qm_.rope_sin.begin() + long(row), qm_.rope_sin.begin() + long(row + hd));
-      }
+      const size_t row = size_t(steps_[s].pos * hd);  // one head's tables: they repeat per head
+      const std::vector<int32_t> c(qm_.rope_cos.begin() + long(row), qm_.rope_cos.begin() + long(row + hd));
+      const std::vector<int32_t> sn(qm_.rope_sin.begin() + long(row), qm_.rope_sin.begin() + long(row + hd));
       put(strf("RoPE cos, position %llu", (ull)steps_[s].pos), cos_[s], bytes32(c));
       put(strf("RoPE sin, position %llu", (ull)steps_[s].pos), sin_[s], bytes32(sn));
     }
@@ -494,7 +552,7 @@ class Gen {
               hw_.tiles);
     for (Lin* x : all_lins()) {
       const std::string& n = names_[x->q];
-      if (n.rfind("layers.0.", 0) == 0 || n == "lm_head") o += "  " + n + ": " + x->plan.why + "\n";
+      if (n.rfind("layers.0.", 0) == 0 || n.rfind("lm_head", 0) == 0) o += "  " + n + ": " + x->plan.why + "\n";
     }
     o += strf("weight stream: buffers of %llu B, blocks up to %llu columns, tables of %llu B\n",
               (ull)ws_.buffer_bytes, (ull)ws_.max_cols, (ull)ws_.table_bytes);
@@ -513,19 +571,21 @@ class Gen {
 
   uint64_t max_buffer_ = 0, max_cols_ = 0;
   std::vector<LayerLins> lins_;
-  Lin head_;
+  std::vector<Lin> heads_;             // the LM head, in chunks of columns
+  std::deque<golden::QLinear> sub_;    // the chunks' weights
+  std::vector<uint64_t> head_col0_;
   std::map<const golden::QLinear*, std::string> names_;
   std::map<const Lin*, size_t> pre_;  // prefetched steps of the linears about to be emitted
 
   WeightStream ws_;
-  unsigned x_ready_ = 0, tile_done_ = 0, in_ = 0, chain_ = 0, G_ = 0;
+  unsigned x_ready_ = 0, tile_done_ = 0, in_ = 0, chain_ = 0, G_ = 0, Gl_ = 0;
   AttentionSems as_;
   DecodeAttentionBuffers ab_;
   NormBuffers nb_;
   EmbeddingBuffers eb_;
-  uint64_t qmax_ = 0, kvmax_ = 0, fmax_ = 0;
+  uint64_t qmax_ = 0, kvmax_ = 0, fmax_ = 0, piece_ = 0;
   uint64_t x_n_ = 0, x_o_ = 0, x_d_ = 0, y_q_ = 0, y_k_ = 0, y_v_ = 0, y_g_ = 0, y_u_ = 0, prod_ = 0, lut_sp_ = 0;
-  uint64_t R_ = 0, T_ = 0, T_lm_ = 0, a_acc_ = 0, sink_ = 0;
+  uint64_t R_ = 0, T_ = 0, T_lm_[2] = {0, 0}, a_acc_ = 0, sink_ = 0;
 
   uint64_t embed_ = 0, embed_mult_ = 0, final_norm_ = 0;
   std::vector<uint64_t> attn_norm_, ffn_norm_, act_, exp_, cos_, sin_;

@@ -17,9 +17,8 @@ constexpr int SP = isa::kScratchpad, ACC = isa::kAccumulator;
 using ull = unsigned long long;
 
 // Table bytes of one step.
-uint64_t step_table_bytes(const LinearForm& f, uint64_t n, bool last_group) {
-  if (f.group == 0) return 8 * n + (f.bias ? 4 * n : 0);
-  return 4 * n + (f.bias && last_group ? 4 * n : 0);
+uint64_t step_table_bytes(const LinearForm& f, uint64_t n, bool last_step) {
+  return (f.group == 0 ? 8 * n : 4 * n) + (f.bias && last_step ? 4 * n : 0);
 }
 
 void put32(std::vector<uint8_t>& out, int32_t v) {
@@ -40,6 +39,8 @@ uint64_t DecodeLinearPlan::block_cols(unsigned tile, uint64_t b) const {
 }
 
 uint64_t DecodeLinearPlan::groups() const { return form.group == 0 ? 1 : (K + form.group - 1) / form.group; }
+
+uint64_t DecodeLinearPlan::chunks() const { return (K + krows - 1) / krows; }
 
 uint64_t DecodeLinearPlan::image_offset(const hw::HwConfig&, unsigned tile, uint64_t b) const {
   for (const LinearStep& s : steps)
@@ -64,7 +65,12 @@ uint64_t DecodeLinearPlan::max_step_table_bytes() const {
 DecodeLinearPlan plan_decode_linear(const hw::HwConfig& hw, uint64_t K, uint64_t N, bool int4, uint64_t max_buffer,
                                     const LinearForm& form, uint64_t max_cols) {
   const uint64_t L = hw.vxu.lanes, R = hw.mxu.rows, C = hw.mxu.cols;
-  if (K < 1 || K > 4095) throw Error(strf("linear %llux%llu: K must be 1..4095 (split larger K)", (ull)K, (ull)N));
+  // Per channel, K beyond one matmul (or one block of L columns beyond the
+  // buffer) is split into chunks whose partial sums the vector unit adds: no
+  // partial or total sum of K int8 products reaches 2^31 while K < 2^17, so
+  // the saturating vadd equals the matmul's wrapping sum.
+  if (K < 1 || (form.group == 0 && K > 131071) || (form.group > 4095 && K > 4095))
+    throw Error(strf("linear %llux%llu: K must be 1..131071 and a group at most 4095 rows", (ull)K, (ull)N));
   if (N < 1 || N % L) throw Error(strf("linear %llux%llu: N must be a multiple of the %llu vector lanes", (ull)K, (ull)N, (ull)L));
   DecodeLinearPlan p;
   p.K = K;
@@ -81,9 +87,17 @@ DecodeLinearPlan plan_decode_linear(const hw::HwConfig& hw, uint64_t K, uint64_t
     p.cols[t] = g * L;
     c += g * L;
   }
+  // rows per step: a K-group, or (per channel) all of K or its largest chunk
+  // (a multiple of the array rows) that fits one matmul and the buffer
+  uint64_t kstep = form.group == 0 ? K : std::min(form.group, K);
+  if (form.group == 0 && (K > 4095 || weight_image_bytes(K, L, R, C, int4) > max_buffer)) {
+    kstep = std::min<uint64_t>(4095, K) / R * R;
+    while (kstep > R && weight_image_bytes(kstep, L, R, C, int4) > max_buffer) kstep -= R;
+    if (kstep == 0) kstep = std::min<uint64_t>(K, 4095);
+  }
+  p.krows = kstep;
   // block: the most columns (a multiple of the lanes, <= 4095, <= max_cols)
-  // whose step image (the largest K-group) fits the buffer
-  const uint64_t kstep = form.group == 0 ? K : std::min(form.group, K);
+  // whose step image fits the buffer
   uint64_t nc = std::min<uint64_t>(p.most_cols(), std::min<uint64_t>(4095, std::max(max_cols, L)) / L * L);
   while (nc > L && weight_image_bytes(kstep, nc, R, C, int4) > max_buffer) nc -= L;
   if (weight_image_bytes(kstep, nc, R, C, int4) > max_buffer)
@@ -91,7 +105,7 @@ DecodeLinearPlan plan_decode_linear(const hw::HwConfig& hw, uint64_t K, uint64_t
                      (ull)K, (ull)N, (ull)nc, (ull)weight_image_bytes(kstep, nc, R, C, int4), (ull)max_buffer));
   p.nc = nc;
   // the steps, in image order
-  const uint64_t G = p.groups();
+  const uint64_t G = p.chunks();
   uint64_t w_off = 0, t_off = 0;
   for (unsigned t = 0; t < hw.tiles; ++t)
     for (uint64_t j = 0; j < p.blocks(t); ++j)
@@ -101,8 +115,8 @@ DecodeLinearPlan plan_decode_linear(const hw::HwConfig& hw, uint64_t K, uint64_t
         s.block = j;
         s.group = g;
         s.groups = G;
-        s.k0 = form.group == 0 ? 0 : g * form.group;
-        s.kn = form.group == 0 ? K : std::min(form.group, K - s.k0);
+        s.k0 = g * kstep;
+        s.kn = std::min(kstep, K - s.k0);
         s.c = j * nc;
         s.n = p.block_cols(t, j);
         s.w_off = w_off;
@@ -115,7 +129,8 @@ DecodeLinearPlan plan_decode_linear(const hw::HwConfig& hw, uint64_t K, uint64_t
         p.steps.push_back(s);
       }
   const std::string how =
-      form.group ? strf("groups of %llu, vmul shift %u", (ull)form.group, form.a) : std::string("per channel");
+      form.group ? strf("groups of %llu, vmul shift %u", (ull)form.group, form.a)
+                 : (G > 1 ? strf("per channel, K in %llu chunks of %llu", (ull)G, (ull)kstep) : std::string("per channel"));
   p.why = strf("decode linear %llux%llu %s %s%s%s: %llu tile(s) x %llu columns, blocks of %llu columns (%llu B of a "
                "%llu B buffer), double-buffered",
                (ull)K, (ull)N, int4 ? "int4" : "int8", how.c_str(), form.bias ? ", bias" : "",
@@ -163,14 +178,14 @@ std::vector<uint8_t> decode_linear_table(const DecodeLinearPlan& p, const std::v
         put32(t, mult[s.group * p.N + c0 + i]);
       }
     }
-    if (f.bias && s.group + 1 == s.groups)
+    if (f.bias && s.group + 1 == s.groups)  // the last step of the block
       for (uint64_t i = 0; i < s.n; ++i) put32(t, bias[c0 + i]);
   }
   return t;
 }
 
 WeightStream make_weight_stream(const hw::HwConfig& hw, uint64_t buffer_bytes, uint64_t max_cols, SramArena& sp,
-                                SramArena& acc, SemPool& sems, uint64_t table_bytes, bool t_scratch) {
+                                SramArena& acc, SemPool& sems, uint64_t table_bytes, bool t_scratch, bool k_partial) {
   WeightStream ws;
   ws.buffer_bytes = buffer_bytes;
   ws.max_cols = max_cols;
@@ -196,6 +211,7 @@ WeightStream make_weight_stream(const hw::HwConfig& hw, uint64_t buffer_bytes, u
     ws.tbuf[i] = fits ? acc.alloc_in_bank(bank, ws.table_bytes, 0, t) : acc.alloc(ws.table_bytes, 0, t);
   }
   if (t_scratch) ws.tw = acc.alloc(4 * max_cols, 0, "weight stream: T of a block");
+  if (k_partial) ws.pbuf = acc.alloc(4 * max_cols, 0, "weight stream: partial sums of a block's K chunks");
   ws.sW = sems.local("weights loaded");
   ws.sT = sems.local("table loaded");
   ws.sM = sems.local("matmul done");
@@ -216,17 +232,36 @@ void emit_step_vector(ProgramBuilder& b, const DecodeLinearPlan& p, const Decode
   const uint64_t n = s.n, abuf = ws.abuf[g % 2], tbuf = ws.tbuf[g % 2];
   std::vector<Ins> ops;
   std::vector<std::string> notes;
-  if (f.plain()) {
+  if (f.plain() && s.groups == 1) {
     ops.push_back(vec(Opcode::VRequant, t, io.y_sp + s.c, SP, abuf, ACC, n)
                       .set(Field::B, int64_t(tbuf)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
                       .set(Field::Imm2, int64_t(n)));
     notes.push_back("");
+  } else if (f.group == 0 && s.groups > 1 && s.group + 1 < s.groups) {
+    // a K chunk but the last: its partial sums into P
+    if (s.group == 0) ops.push_back(vec(Opcode::VMov, t, ws.pbuf, ACC, abuf, ACC, n));
+    else ops.push_back(vec(Opcode::VAdd, t, ws.pbuf, ACC, ws.pbuf, ACC, n)
+                           .set(Field::B, int64_t(abuf)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector));
+    notes.push_back(strf("K chunk %llu: partial sums", (ull)s.group));
   } else {
-    if (!f.wide && ws.tw == 0) throw Error("decode linear: the weight stream has no T scratch for a narrowed layer");
+    if (!f.wide && !f.plain() && ws.tw == 0)
+      throw Error("decode linear: the weight stream has no T scratch for a narrowed layer");
     const uint64_t T = f.wide ? io.y_acc + 4 * s.c : ws.tw;
     uint64_t bias_at = 0;
-    if (f.group == 0) {
-      ops.push_back(vec(Opcode::VRequant, t, T, ACC, abuf, ACC, n)
+    uint64_t src = abuf;
+    if (f.group == 0 && s.groups > 1) {  // the last K chunk: the sum of all
+      ops.push_back(vec(Opcode::VAdd, t, ws.pbuf, ACC, ws.pbuf, ACC, n)
+                        .set(Field::B, int64_t(abuf)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector));
+      notes.push_back("last K chunk: the sum");
+      src = ws.pbuf;
+    }
+    if (f.plain()) {
+      ops.push_back(vec(Opcode::VRequant, t, io.y_sp + s.c, SP, src, ACC, n)
+                        .set(Field::B, int64_t(tbuf)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
+                        .set(Field::Imm2, int64_t(n)));
+      notes.push_back("");
+    } else if (f.group == 0) {
+      ops.push_back(vec(Opcode::VRequant, t, T, ACC, src, ACC, n)
                         .set(Field::B, int64_t(tbuf)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
                         .set(Field::Imm2, int64_t(n)));
       notes.push_back("T = requant(acc)");
@@ -249,7 +284,7 @@ void emit_step_vector(ProgramBuilder& b, const DecodeLinearPlan& p, const Decode
       }
       bias_at = tbuf + 4 * n;
     }
-    if (s.group + 1 == s.groups) {
+    if (!f.plain() && s.group + 1 == s.groups) {
       if (f.bias) {
         ops.push_back(vec(Opcode::VAdd, t, T, ACC, T, ACC, n)
                           .set(Field::B, int64_t(bias_at)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector));
@@ -270,8 +305,9 @@ void emit_step_loads(ProgramBuilder& b, const DecodeLinearPlan& p, const DecodeL
                      const LinearStep& s, uint64_t g, const std::string& name) {
   const unsigned t = s.tile;
   b.emit(load(t, io.w_dram + s.w_off, ws.wbuf[g % 2], SP, s.w_bytes).wait(g >= 2 ? ws.sAf : 0).signal(ws.sW),
-         p.groups() > 1
-             ? strf("%s tile %u block %llu group %llu weights", name.c_str(), t, (ull)s.block, (ull)s.group)
+         p.chunks() > 1
+             ? strf("%s tile %u block %llu %s %llu weights", name.c_str(), t, (ull)s.block,
+                    p.form.group ? "group" : "K chunk", (ull)s.group)
              : strf("%s tile %u block %llu weights", name.c_str(), t, (ull)s.block));
   b.emit(load(t, io.tab_dram + s.t_off, ws.tbuf[g % 2], ACC, s.t_bytes).wait(g >= 2 ? ws.sTf : 0).signal(ws.sT),
          p.form.group ? "group multipliers" : "requant table");

@@ -38,10 +38,12 @@ struct LinearForm {
 };
 
 // One unit of the weight stream: the K-group `group` (rows k0 .. k0+kn) of
-// column block `block` (n columns from the tile's column c) of one tile.
+// column block `block` (n columns from the tile's column c) of one tile.  A
+// per-channel layer whose K does not fit one step has K chunks instead of
+// groups (`group` numbers them): the vector unit adds their partial sums.
 struct LinearStep {
   unsigned tile = 0;
-  uint64_t block = 0, group = 0, groups = 1;  // groups: of this block
+  uint64_t block = 0, group = 0, groups = 1;  // groups: K-groups or K chunks of this block
   uint64_t k0 = 0, kn = 0;                     // weight rows
   uint64_t c = 0, n = 0;                       // first column within the tile's columns, column count
   uint64_t w_off = 0, w_bytes = 0;             // in the layer's weight image
@@ -54,6 +56,7 @@ struct DecodeLinearPlan {
   LinearForm form;
   std::vector<uint64_t> col0, cols;  // per tile: first column and column count (0 = tile unused)
   uint64_t nc = 0;                   // columns per block (the last block of a tile may have fewer)
+  uint64_t krows = 0;                // weight rows per step (a group, K, or a K chunk)
   uint64_t buffer_bytes = 0;         // scratchpad bytes of one weight buffer (the largest step's image)
   std::vector<LinearStep> steps;     // tile by tile, block by block, group by group (the image order)
   std::string why;                   // what was chosen and why, for the listing
@@ -62,7 +65,8 @@ struct DecodeLinearPlan {
   uint64_t most_cols() const;        // the largest column count of a tile
   uint64_t blocks(unsigned tile) const { return cols[tile] == 0 ? 0 : (cols[tile] + nc - 1) / nc; }
   uint64_t block_cols(unsigned tile, uint64_t b) const;
-  uint64_t groups() const;           // K-groups per block (1 per channel)
+  uint64_t groups() const;           // K-groups of multipliers (1 per channel)
+  uint64_t chunks() const;           // steps per block (K-groups, or K chunks per channel)
   // Byte offset of (tile, block) in the DRAM weight image, and the image size.
   uint64_t image_offset(const hw::HwConfig& hw, unsigned tile, uint64_t b) const;
   uint64_t image_bytes(const hw::HwConfig& hw) const;
@@ -72,9 +76,11 @@ struct DecodeLinearPlan {
 
 // Columns go to tiles in multiples of the vector lanes (N must be one);
 // a step's weights are at most `max_buffer` scratchpad bytes and a block at
-// most `max_cols` columns.  Throws clonesim::Error when the layer cannot be
-// mapped (K > 4095, N not a multiple of the lanes, one step not fitting the
-// buffer).
+// most `max_cols` columns.  Per channel, a K beyond 4095 rows or beyond the
+// buffer (for one lane group of columns) is split into chunks of a multiple
+// of the array rows.  Throws clonesim::Error when the layer cannot be mapped
+// (K beyond 131071, a group beyond 4095 rows, N not a multiple of the lanes,
+// one step not fitting the buffer).
 DecodeLinearPlan plan_decode_linear(const hw::HwConfig& hw, uint64_t K, uint64_t N, bool int4, uint64_t max_buffer,
                                     const LinearForm& form = {}, uint64_t max_cols = 4095);
 
@@ -113,6 +119,7 @@ struct WeightStream {
   uint64_t abuf[2] = {0, 0};          // accumulator result buffers (4 * max_cols each)
   uint64_t tbuf[2] = {0, 0};          // accumulator table buffers
   uint64_t tw = 0;                    // accumulator T of one block, for int8 outputs through T (0: none)
+  uint64_t pbuf = 0;                  // accumulator partial sums of a block's K chunks (0: none)
   unsigned sW = 0, sT = 0, sM = 0, sAf = 0, sTf = 0;  // tile-local semaphores
   std::vector<uint64_t> next;         // per tile: the number of the next step
 };
@@ -120,9 +127,10 @@ struct WeightStream {
 // Allocates the stream's buffers (weight buffers in the two emptiest
 // scratchpad banks) and five tile-local semaphores.  table_bytes: of each
 // table buffer (0: 8 * max_cols, a per-channel table); t_scratch: allocate
-// `tw` for layers narrowing T to int8.
+// `tw` for layers narrowing T to int8; k_partial: `pbuf` for layers in K chunks.
 WeightStream make_weight_stream(const hw::HwConfig& hw, uint64_t buffer_bytes, uint64_t max_cols, SramArena& sp,
-                                SramArena& acc, SemPool& sems, uint64_t table_bytes = 0, bool t_scratch = false);
+                                SramArena& acc, SemPool& sems, uint64_t table_bytes = 0, bool t_scratch = false,
+                                bool k_partial = false);
 
 // Addresses of one layer: the same SRAM addresses on every tile.
 struct DecodeLinearIO {

@@ -33,8 +33,8 @@ NormBuffers place_norm(const hw::HwConfig& hw, uint64_t d, bool layernorm, SramA
   b.layernorm = layernorm;
   b.slot = std::min<uint64_t>(uint64_t(hw.vxu.lanes) * 4, hw.accumulator.line_bytes());
   if (layernorm) b.c = acc.alloc(4 * d, 0, kernel + ": centred row");
-  b.sq = acc.alloc(4 * d, 0, kernel + ": squares");
-  b.u = acc.alloc(4 * d, 0, kernel + ": normalised row");
+  b.sq = acc.alloc(4 * d, 0, kernel + ": squares, then the normalised row");
+  b.u = b.sq;  // the squares are summed before x / rms is written
   b.params = acc.alloc(norm_params_bytes(d, layernorm), 0, kernel + (layernorm ? ": gamma and beta" : ": gamma"));
   b.scal = acc.alloc(3 * b.slot, b.slot, kernel + ": scalars");
   return b;

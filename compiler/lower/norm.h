@@ -22,7 +22,7 @@ struct NormBuffers {
   bool layernorm = false;
   uint64_t c = 0;       // LayerNorm: the centred row (d int32)
   uint64_t sq = 0;      // the squares (d int32)
-  uint64_t u = 0;       // x / rms (LayerNorm: then the gamma product and beta, in place)
+  uint64_t u = 0;       // x / rms (LayerNorm: then the gamma product and beta, in place): the squares' buffer
   uint64_t params = 0;  // gamma (d int32) [then beta (d int32)]: the norm_params_image
   uint64_t scal = 0;    // three scalars, `slot` bytes apart (each a vector operand: lane-aligned)
   uint64_t slot = 0;
