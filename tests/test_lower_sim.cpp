@@ -1,11 +1,17 @@
 // Generated code on the SystemC model: the bits match the golden kernels.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <fstream>
+#include <memory>
 #include <random>
 
 #include "golden/kernels.h"
 #include "lower/attention.h"
+#include "lower/embedding.h"
+#include "lower/ffn.h"
+#include "lower/norm.h"
+#include "lower/residual.h"
 #include "lower/layout.h"
 #include "lower/linear.h"
 #include "lower/program_builder.h"
@@ -246,4 +252,387 @@ TEST_CASE("decode attention at position 9, GQA 4 query heads over 2 KV heads", "
 
 TEST_CASE("decode attention at position 15, MHA", "[lower][sim]") {
   run_decode_attention(test::design("clone-28nm"), 2, 2, 16, 15, 13);
+}
+
+// ---- the forms of a decode linear layer: per channel to T (wide), with bias,
+// narrowed to int8; group-wise (the last group shorter) -------------------------
+
+namespace {
+
+std::vector<uint8_t> le32(const std::vector<int32_t>& v) {
+  std::vector<uint8_t> out(4 * v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    for (int k = 0; k < 4; ++k) out[4 * i + size_t(k)] = uint8_t(uint32_t(v[i]) >> (8 * k));
+  return out;
+}
+
+std::vector<int32_t> read32(const sim::Accelerator& a, uint64_t addr, size_t n) {
+  std::vector<int32_t> v(n);
+  a.dram().read(addr, v.data(), 4 * n);
+  return v;
+}
+
+std::vector<int8_t> read8(const sim::Accelerator& a, uint64_t addr, size_t n) {
+  std::vector<int8_t> v(n);
+  a.dram().read(addr, v.data(), n);
+  return v;
+}
+
+// One layer of the given form on the design point's tiles, against
+// golden::linear_per_channel_wide / linear_grouped (then golden::narrow for
+// int8 outputs).
+DecodeLinearPlan run_linear_form(const hw::HwConfig& hw, uint64_t K, uint64_t N, bool int4, const LinearForm& f,
+                                 uint64_t max_buffer, uint64_t seed, uint64_t max_cols = 4095) {
+  std::mt19937_64 rng(seed);
+  std::vector<int8_t> x(K), w(K * N);
+  for (auto& v : x) v = int8_t(int64_t(rng() % 255) - 127);
+  for (auto& v : w) v = int4 ? int8_t(int64_t(rng() % 16) - 8) : int8_t(int64_t(rng() % 255) - 127);
+  const uint64_t G = f.group ? (K + f.group - 1) / f.group : 1;
+  std::vector<int32_t> mult, shift, bias;
+  for (uint64_t i = 0; i < G * N; ++i) mult.push_back(int32_t(1000 + rng() % 30000));
+  if (!f.group)
+    for (uint64_t n = 0; n < N; ++n) shift.push_back(int32_t((int4 ? 10 : 14) + rng() % 4));
+  if (f.bias)
+    for (uint64_t n = 0; n < N; ++n) bias.push_back(int32_t(int64_t(rng() % 200001) - 100000));
+  const DecodeLinearPlan p = plan_decode_linear(hw, K, N, int4, max_buffer, f, max_cols);
+
+  DramMap dram;
+  SramArena sp(hw.scratchpad, "scratchpad"), acc(hw.accumulator, "accumulator");
+  SemPool sems;
+  WeightStream ws = make_weight_stream(hw, p.buffer_bytes, p.nc, sp, acc, sems, p.max_step_table_bytes(),
+                                       !f.plain() && !f.wide, f.group == 0 && p.chunks() > 1);
+  DecodeLinearIO io;
+  io.x_ready = sems.local("x");
+  io.tile_done = sems.local("tile done");
+  io.chain = sems.global("chain");
+  io.done = sems.global("done");
+  const uint64_t x_dram = dram.alloc("x", K);
+  io.x_sp = sp.alloc(K, 0, "x");
+  io.w_dram = dram.alloc("weights", p.image_bytes(hw));
+  io.tab_dram = dram.alloc("tables", p.table_bytes());
+  io.y_dram = dram.alloc("y", (f.wide ? 4 : 1) * N);
+  if (f.wide) io.y_acc = acc.alloc(4 * p.most_cols(), 0, "T");
+  else io.y_sp = sp.alloc(p.most_cols(), 0, "y");
+  ProgramBuilder b("linear-form");
+  b.emit(load(0, x_dram, io.x_sp, isa::kScratchpad, K).all_tiles().signal(io.x_ready), "x to every tile");
+  emit_decode_linear(b, hw, p, io, ws, "fc");
+  b.emit(Ins(isa::Opcode::Halt).wait(io.done));
+
+  sim::Accelerator a("acc", hw, b.program(), sim::Options{});
+  a.dram().write(x_dram, x.data(), K);
+  const auto wimg = decode_linear_weights(hw, p, w.data());
+  const auto tab = decode_linear_table(p, mult, shift, bias);
+  a.dram().write(io.w_dram, wimg.data(), wimg.size());
+  a.dram().write(io.tab_dram, tab.data(), tab.size());
+  sc_core::sc_start();
+  INFO(a.error());
+  REQUIRE(a.finished());
+  const std::vector<int32_t> T =
+      f.group ? golden::linear_grouped(x, w, 1, int64_t(K), int64_t(N), int64_t(f.group), mult, f.a, bias)
+              : golden::linear_per_channel_wide(x, w, 1, int64_t(K), int64_t(N), mult, shift, bias);
+  if (f.wide) {
+    CHECK(read32(a, io.y_dram, N) == T);
+  } else {
+    const auto want = golden::narrow(T, f.b);
+    int distinct = 0;  // the test means something only if the outputs vary
+    for (auto v : want) distinct += v != want[0];
+    CHECK(distinct > 0);
+    CHECK(read8(a, io.y_dram, N) == want);
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("decode linear to T (per channel, residual units), two tiles, two blocks each", "[lower][sim]") {
+  LinearForm f;
+  f.wide = true;
+  const auto p = run_linear_form(test::design("clone-28nm"), 64, 128, false, f, 2048, 21);
+  CHECK(p.blocks(0) == 2);
+}
+
+TEST_CASE("decode linear per channel with bias, narrowed to int8 (b = 16)", "[lower][sim]") {
+  LinearForm f;
+  f.bias = true;
+  f.b = 16;
+  run_linear_form(test::design("clone-28nm"), 48, 64, false, f, 768, 22);
+}
+
+TEST_CASE("decode linear group-wise int4 to T, groups of 24 (the last of 8), several blocks", "[lower][sim]") {
+  LinearForm f;
+  f.group = 24;
+  f.a = 14;
+  f.wide = true;
+  f.bias = true;
+  const auto p = run_linear_form(test::design("clone-28nm"), 56, 96, true, f, 256, 23);
+  CHECK(p.groups() == 3);
+  CHECK(p.steps.back().kn == 8);
+  CHECK(p.blocks(0) > 1);
+}
+
+TEST_CASE("decode linear group-wise int4 narrowed to int8 on one 8x8 tile", "[lower][sim]") {
+  LinearForm f;
+  f.group = 32;
+  f.a = 4;
+  f.b = 16;
+  const auto p = run_linear_form(test::design("edge-small"), 64, 32, true, f, 128, 24);
+  CHECK(p.groups() == 2);
+}
+
+TEST_CASE("decode linear per channel in K chunks (the buffer holds 32 rows), plain int8", "[lower][sim]") {
+  const auto p = run_linear_form(test::design("clone-28nm"), 96, 64, false, LinearForm{}, 512, 25);
+  CHECK(p.krows == 32);
+  CHECK(p.chunks() == 3);
+}
+
+TEST_CASE("decode linear per channel in K chunks, with bias, narrowed", "[lower][sim]") {
+  LinearForm f;
+  f.bias = true;
+  f.b = 16;
+  const auto p = run_linear_form(test::design("edge-small"), 80, 32, false, f, 256, 26);
+  CHECK(p.chunks() == 3);  // 32 + 32 + 16 rows
+}
+
+TEST_CASE("decode linear to T with K = 4200 (beyond one matmul): chunks of 2048 rows", "[lower][sim]") {
+  LinearForm f;
+  f.wide = true;
+  const auto p = run_linear_form(test::design("clone-28nm"), 4200, 32, false, f, 32768, 27);
+  CHECK(p.krows == 2048);
+  CHECK(p.chunks() == 3);
+}
+
+// ---- norms, embedding, residual add, FFN activation ---------------------------
+
+namespace {
+
+// A one-tile kernel harness: inputs in DRAM loaded into SRAM (each load
+// signals `in`), the kernel, its outputs stored back (after `out`).
+struct Harness {
+  hw::HwConfig hw;
+  DramMap dram;
+  SramArena sp, acc;
+  SemPool sems;
+  ProgramBuilder b;
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> chunks;
+  unsigned in, out, done;
+  explicit Harness(const hw::HwConfig& h)
+      : hw(h), sp(h.scratchpad, "scratchpad"), acc(h.accumulator, "accumulator"), b("kernel") {
+    in = sems.local("in");
+    out = sems.local("out");
+    done = sems.global("done");
+  }
+  uint64_t put(const std::string& name, std::vector<uint8_t> bytes) {
+    const uint64_t a = dram.alloc(name, bytes.size());
+    chunks.emplace_back(a, std::move(bytes));
+    return a;
+  }
+  // DRAM -> SRAM, signalling `in`
+  void load_in(unsigned tile, uint64_t dram_addr, uint64_t sram, int space, uint64_t bytes) {
+    b.emit(load(tile, dram_addr, sram, space, bytes).signal(in));
+  }
+  uint64_t store_out(unsigned tile, uint64_t sram, int space, uint64_t bytes) {
+    const uint64_t a = dram.alloc("out", bytes);
+    b.emit(store(tile, a, sram, space, bytes).wait(out).signal(done));
+    return a;
+  }
+  std::unique_ptr<sim::Accelerator> run(sim::Options opt = {}) {
+    b.emit(Ins(isa::Opcode::Halt).wait(done));
+    auto a = std::make_unique<sim::Accelerator>("acc", hw, b.program(), opt);
+    for (const auto& c : chunks) a->dram().write(c.first, c.second.data(), c.second.size());
+    sc_core::sc_start();
+    return a;
+  }
+};
+
+std::vector<uint8_t> bytes8(const std::vector<int8_t>& v) { return std::vector<uint8_t>(v.begin(), v.end()); }
+
+// A residual row: most elements moderate, a few near the planned maximum.
+std::vector<int32_t> residual_row(std::mt19937_64& rng, size_t d, int64_t amp) {
+  std::vector<int32_t> x(d);
+  for (auto& v : x) v = int32_t(int64_t(rng() % uint64_t(2 * amp + 1)) - amp);
+  x[3] = int32_t(golden::kResidualMax);
+  x[d - 2] = -int32_t(golden::kResidualMax) + 7;
+  return x;
+}
+
+std::vector<double> gains(std::mt19937_64& rng, size_t d) {
+  std::vector<double> g(d);
+  for (auto& v : g) v = 0.5 + double(rng() % 1000) / 1000.0;
+  return g;
+}
+
+void run_norm(const hw::HwConfig& hw, bool layernorm, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const size_t d = 64;
+  const auto x = residual_row(rng, d, 9000);
+  golden::QNorm n;
+  n.kind = layernorm ? NormKind::LayerNorm : NormKind::RmsNorm;
+  const double s_x = 0.001, s_y = 0.03;
+  if (layernorm) {
+    std::vector<double> beta(d);
+    for (auto& v : beta) v = (double(rng() % 1000) - 500.0) / 500.0;
+    n.ln = golden::plan_layernorm(gains(rng, d), beta, 1e-5, s_x, s_y, golden::kResidualMax);
+  } else {
+    n.rms = golden::plan_rmsnorm(gains(rng, d), 1e-5, s_x, s_y, golden::kResidualMax);
+  }
+  Harness h(hw);
+  const uint64_t xd = h.put("x", le32(x)), pd = h.put("params", norm_params_image(n));
+  const uint64_t xa = h.acc.alloc(4 * d, 0, "x"), ys = h.sp.alloc(d, 0, "y");
+  const NormBuffers buf = place_norm(hw, d, layernorm, h.acc, "norm");
+  h.load_in(1, xd, xa, isa::kAccumulator, 4 * d);
+  h.load_in(1, pd, buf.params, isa::kAccumulator, norm_params_bytes(d, layernorm));
+  emit_norm(h.b, 1, n, xa, ys, buf, {h.in, h.in, h.out}, "norm");
+  const uint64_t yd = h.store_out(1, ys, isa::kScratchpad, d);
+  const auto a = h.run();
+  INFO(a->error());
+  REQUIRE(a->finished());
+  const auto want = layernorm ? golden::layernorm(x, n.ln) : golden::rmsnorm(x, n.rms);
+  int distinct = 0;
+  for (auto v : want) distinct += v != want[0];
+  CHECK(distinct > 10);
+  CHECK(read8(*a, yd, d) == want);
+}
+
+}  // namespace
+
+TEST_CASE("RMSNorm of a residual row on tile 1, against golden::rmsnorm", "[lower][sim]") {
+  run_norm(test::design("clone-28nm"), false, 31);
+}
+
+TEST_CASE("LayerNorm of a residual row (beta, centred row to |c| <= 92000), against golden::layernorm",
+          "[lower][sim]") {
+  run_norm(test::design("clone-28nm"), true, 32);
+}
+
+TEST_CASE("final requant without a norm, against golden::requant8", "[lower][sim]") {
+  std::mt19937_64 rng(33);
+  const size_t d = 64;
+  const auto x = residual_row(rng, d, 30000);
+  const golden::FixedPoint fp = golden::fixed_point(0.0031);
+  Harness h(test::design("edge-small"));
+  const uint64_t xd = h.put("x", le32(x));
+  const uint64_t xa = h.acc.alloc(4 * d, 0, "x"), ys = h.sp.alloc(d, 0, "y");
+  h.load_in(0, xd, xa, isa::kAccumulator, 4 * d);
+  emit_requant8(h.b, 0, d, int32_t(fp.m), fp.s, xa, ys, {h.in, 0, h.out}, "final");
+  const uint64_t yd = h.store_out(0, ys, isa::kScratchpad, d);
+  const auto a = h.run();
+  REQUIRE(a->finished());
+  CHECK(read8(*a, yd, d) == golden::requant8(x, int32_t(fp.m), fp.s));
+}
+
+TEST_CASE("embedding row of a token chosen by context registers, with a learned position, against golden::widen",
+          "[lower][sim]") {
+  std::mt19937_64 rng(34);
+  const uint64_t V = 10, d = 32, token = 7, pos = 3;
+  std::vector<int8_t> rows(V * d), prow(5 * d);
+  for (auto& v : rows) v = int8_t(int64_t(rng() % 255) - 127);
+  for (auto& v : prow) v = int8_t(int64_t(rng() % 255) - 127);
+  std::vector<int32_t> mult(V), pmult(5);
+  for (auto& v : mult) v = int32_t(rng() % 2000000000);
+  for (auto& v : pmult) v = int32_t(rng() % 2000000000);
+  const unsigned shift = 20, pshift = 22;
+  Harness h(test::design("clone-28nm"));
+  EmbeddingIO io;
+  io.d = d;
+  io.rows_dram = h.put("rows", bytes8(rows));
+  io.mult_dram = h.put("mults", le32(mult));
+  io.row_reg = 2;
+  io.mult_reg = 3;
+  io.shift = shift;
+  io.learned = true;
+  const uint64_t prd = h.put("position rows", bytes8(prow)), pmd = h.put("position mults", le32(pmult));
+  io.pos_row_dram = prd + pos * d;
+  io.pos_mult_dram = pmd + 4 * pos;
+  io.pos_shift = pshift;
+  const EmbeddingBuffers buf = place_embedding(h.hw, d, true, h.sp, h.acc, "embedding");
+  const uint64_t xa = h.acc.alloc(4 * d, 0, "x");
+  h.b.emit(Ins(isa::Opcode::CtxMul).set(isa::Field::Reg, 2).set(isa::Field::Src, 1).set(isa::Field::Value, int64_t(d)));
+  h.b.emit(Ins(isa::Opcode::CtxMul).set(isa::Field::Reg, 3).set(isa::Field::Src, 1).set(isa::Field::Value, 4));
+  emit_embedding(h.b, isa::kAllTiles, io, buf, xa, h.in, "embedding");  // on both tiles
+  h.b.emit(vec(isa::Opcode::VMov, 1, xa, isa::kAccumulator, xa, isa::kAccumulator, 1).signal(h.out));
+  const uint64_t xd = h.store_out(1, xa, isa::kAccumulator, 4 * d);
+  sim::Options opt;
+  opt.ctx[1] = int64_t(token);
+  const auto a = h.run(opt);
+  INFO(a->error());
+  REQUIRE(a->finished());
+  auto want = golden::widen(std::vector<int8_t>(rows.begin() + long(token * d), rows.begin() + long((token + 1) * d)),
+                            mult[token], shift);
+  golden::residual_add(want, golden::widen(std::vector<int8_t>(prow.begin() + long(pos * d),
+                                                               prow.begin() + long((pos + 1) * d)),
+                                           pmult[pos], pshift));
+  CHECK(read32(*a, xd, d) == want);
+}
+
+TEST_CASE("residual add saturates as golden::residual_add", "[lower][sim]") {
+  std::mt19937_64 rng(35);
+  const size_t d = 48;
+  std::vector<int32_t> r(d), t(d);
+  for (size_t i = 0; i < d; ++i) {
+    r[i] = int32_t(int64_t(rng() % 2000001) - 1000000);
+    t[i] = int32_t(int64_t(rng() % 2000001) - 1000000);
+  }
+  r[0] = INT32_MAX - 5;
+  t[0] = 100;
+  r[1] = INT32_MIN + 5;
+  t[1] = -100;
+  Harness h(test::design("edge-small"));
+  const uint64_t rd = h.put("r", le32(r)), td = h.put("t", le32(t));
+  const uint64_t ra = h.acc.alloc(4 * d, 0, "r"), ta = h.acc.alloc(4 * d, 0, "t");
+  h.load_in(0, rd, ra, isa::kAccumulator, 4 * d);
+  h.load_in(0, td, ta, isa::kAccumulator, 4 * d);
+  // the first load's signal, then the add waits for the second
+  h.b.emit(vec(isa::Opcode::VMov, 0, ta, isa::kAccumulator, ta, isa::kAccumulator, 1).wait(h.in));
+  emit_residual_add(h.b, 0, ra, ta, d, h.in, h.out, "o");
+  const uint64_t od = h.store_out(0, ra, isa::kAccumulator, 4 * d);
+  const auto a = h.run();
+  REQUIRE(a->finished());
+  golden::residual_add(r, t);
+  CHECK(read32(*a, od, d) == r);
+}
+
+namespace {
+
+void run_ffn_activation(const hw::HwConfig& hw, bool gated, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const size_t n = 64;
+  std::vector<int8_t> g(n), u(n);
+  for (auto& v : g) v = int8_t(int64_t(rng() % 256) - 128);
+  for (auto& v : u) v = int8_t(int64_t(rng() % 256) - 128);
+  const double s_g = 0.05, s_prod = 0.02, s_u = 0.03;
+  double (*silu)(double) = [](double x) { return x / (1 + std::exp(-x)); };
+  const unsigned P = 9;
+  const double s_act = gated ? s_prod / (s_u * std::ldexp(1.0, int(P))) : 0.05;
+  const auto table = golden::activation_table(silu, s_g, s_act);
+  Harness h(hw);
+  const uint64_t gd = h.put("gate", bytes8(g)), ud = h.put("up", bytes8(u)), td = h.put("table", lut_image(table));
+  const uint64_t gs = h.sp.alloc(n, 0, "gate"), us = h.sp.alloc(n, 0, "up"), ts = h.sp.alloc(512, 0, "table");
+  const uint64_t ys = h.sp.alloc(n, 0, "y"), aa = h.acc.alloc(4 * n, 0, "a");
+  h.load_in(0, td, ts, isa::kScratchpad, 512);
+  h.load_in(0, gd, gs, isa::kScratchpad, n);
+  h.load_in(0, ud, us, isa::kScratchpad, n);
+  emit_lut_load(h.b, 0, ts, 1, h.in, "ffn");
+  h.b.emit(vec(isa::Opcode::VMov, 0, gs, isa::kScratchpad, gs, isa::kScratchpad, 1).wait(h.in));  // gate loaded
+  if (gated) emit_gated_product(h.b, 0, n, gs, us, aa, ys, 1, P, h.in, h.out, "ffn");
+  else emit_lut_activation(h.b, 0, n, gs, ys, 1, h.in, h.out, "ffn");
+  const uint64_t yd = h.store_out(0, ys, isa::kScratchpad, n);
+  const auto a = h.run();
+  INFO(a->error());
+  REQUIRE(a->finished());
+  const auto want = gated ? golden::mul_wide(golden::lut_wide(g, table), u, P) : golden::lut(g, table);
+  int distinct = 0;
+  for (auto v : want) distinct += v != want[0];
+  CHECK(distinct > 10);
+  CHECK(read8(*a, yd, n) == want);
+}
+
+}  // namespace
+
+TEST_CASE("gated FFN product: int16 LUT into the accumulator times up, against golden::lut_wide and mul_wide",
+          "[lower][sim]") {
+  run_ffn_activation(test::design("clone-28nm"), true, 36);
+}
+
+TEST_CASE("plain FFN activation: int8 LUT, against golden::lut", "[lower][sim]") {
+  run_ffn_activation(test::design("edge-small"), false, 37);
 }

@@ -1,5 +1,7 @@
 #include "lower/attention.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "common/strf.h"
 #include "isa/isa.h"
@@ -22,29 +24,32 @@ uint64_t v_cache_offset(const hw::HwConfig& hw, const DecodeAttentionShape& s, u
 DecodeAttentionBuffers place_decode_attention(const hw::HwConfig& hw, const DecodeAttentionShape& s, SramArena& sp,
                                               SramArena& acc) {
   const uint64_t C = hw.mxu.cols, n = s.pos + 1, qw = s.q_heads * s.hd, kw = s.kv_heads * s.hd;
-  if (s.hd % C || s.hd % 2) throw Error(strf("attention: head dim %llu must be a multiple of the array width %llu",
-                                              (unsigned long long)s.hd, (unsigned long long)C));
+  if (s.hd % C || s.hd % 2 || s.hd % hw.vxu.lanes)
+    throw Error(strf("attention: head dim %llu must be a multiple of the array width %llu and the %u lanes",
+                     (unsigned long long)s.hd, (unsigned long long)C, hw.vxu.lanes));
   DecodeAttentionBuffers b;
-  b.q = sp.alloc(qw, 0, "q");
-  b.k = sp.alloc(kw, 0, "k");
-  b.v = sp.alloc(kw, 0, "v");
-  b.r = sp.alloc(qw, 0, "rotated half");
-  b.qr = sp.alloc(qw, 0, "q after RoPE");
-  b.y = sp.alloc(qw, 0, "attention output");
-  b.e = sp.alloc(n, 0, "probabilities");
-  b.d = sp.alloc(n, 0, "score differences");
-  b.lut = sp.alloc(512, 0, "exp table");
+  b.q = sp.alloc(qw, 0, "attention: q");
+  b.k = sp.alloc(kw, 0, "attention: k");
+  b.v = sp.alloc(kw, 0, "attention: v");
+  b.r = sp.alloc(qw, 0, "attention: rotated half");
+  b.qr = sp.alloc(qw, 0, "attention: q after RoPE");
+  b.y = sp.alloc(qw, 0, "attention: attention output");
+  b.e = sp.alloc(n, 0, "attention: probabilities");
+  b.d = sp.alloc(n, 0, "attention: score differences");
+  b.lut = sp.alloc(512, 0, "attention: exp table");
   b.kreg_stride = (n * s.hd + sp.line_bytes() - 1) / sp.line_bytes() * sp.line_bytes();
   b.vreg_stride = b.kreg_stride;
-  b.kreg = sp.alloc(s.kv_heads * b.kreg_stride, 0, "keys");
-  b.vreg = sp.alloc(s.kv_heads * b.vreg_stride, 0, "values");
-  b.cos = acc.alloc(4 * qw, 0, "cos");
-  b.sin = acc.alloc(4 * qw, 0, "sin");
-  b.c = acc.alloc(4 * qw, 0, "x cos");
-  b.t = acc.alloc(4 * qw, 0, "rot(x) sin");
-  b.s = acc.alloc(4 * n, 0, "scores");
-  b.o = acc.alloc(4 * s.hd, 0, "value product");
-  b.scal = acc.alloc(3 * 64, 64, "max, sum, reciprocal (each a vector operand: lane-aligned)");
+  b.kreg = sp.alloc(s.kv_heads * b.kreg_stride, 0, "attention: keys");
+  b.vreg = sp.alloc(s.kv_heads * b.vreg_stride, 0, "attention: values");
+  // RoPE runs head by head: the tables of one head, the products of one head
+  b.cos = acc.alloc(4 * s.hd, 0, "attention: cos");
+  b.sin = acc.alloc(4 * s.hd, 0, "attention: sin");
+  b.c = acc.alloc(4 * s.hd, 0, "attention: x cos");
+  b.t = acc.alloc(4 * s.hd, 0, "attention: rot(x) sin");
+  b.s = acc.alloc(4 * n, 0, "attention: scores");
+  b.o = acc.alloc(4 * s.hd, 0, "attention: value product");
+  b.slot = std::min<uint64_t>(uint64_t(hw.vxu.lanes) * 4, hw.accumulator.line_bytes());
+  b.scal = acc.alloc(3 * b.slot, b.slot, "attention: max, sum, reciprocal (each a vector operand: lane-aligned)");
   return b;
 }
 
@@ -63,24 +68,30 @@ AttentionSems make_attention_sems(SemPool& sems) {
 
 namespace {
 
-// The RoPE steps of golden::rope on `len` elements from `x` (sp) to `dst` (sp).
-// wait_a/wait_b: before the first step (x, cos); wait_c: before the third (sin).
+// The RoPE steps of golden::rope on `len` elements (heads of hd) from `x`
+// (sp) to `dst` (sp, may be x): the rotation of the whole row, then head by
+// head the products with the one head's tables (element-wise, so the same
+// bits as the row at once).  wait_a/wait_b: before the first step (x, cos);
+// wait_c: before the first use of sin.
 void emit_rope(ProgramBuilder& b, unsigned tile, uint64_t x, uint64_t dst, uint64_t len, uint64_t hd,
                const DecodeAttentionBuffers& buf, unsigned wait_a, unsigned wait_b, unsigned wait_c,
                const std::string& what) {
-  b.emit(vec(Opcode::VMul, tile, buf.c, ACC, x, SP, len)
-             .set(Field::B, int64_t(buf.cos)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
-             .wait(wait_a).wait(wait_b),
-         what + " RoPE: x cos");
-  b.emit(vec(Opcode::VRot, tile, buf.r, SP, x, SP, len).set(Field::Imm, int64_t(hd / 2)), "rotate half");
-  b.emit(vec(Opcode::VMul, tile, buf.t, ACC, buf.r, SP, len)
-             .set(Field::B, int64_t(buf.sin)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
-             .wait(wait_c),
-         "rot(x) sin");
-  b.emit(vec(Opcode::VAdd, tile, dst, SP, buf.c, ACC, len)
-             .set(Field::B, int64_t(buf.t)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
-             .set(Field::Shift, 14),
-         "sum, Q14 to int8");
+  for (uint64_t h = 0; h * hd < len; ++h) {
+    b.emit(vec(Opcode::VMul, tile, buf.c, ACC, x + h * hd, SP, hd)
+               .set(Field::B, int64_t(buf.cos)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
+               .wait(h == 0 ? wait_a : 0).wait(h == 0 ? wait_b : 0),
+           h == 0 ? what + " RoPE: x cos" : strf("head %llu", (unsigned long long)h));
+    if (h == 0)
+      b.emit(vec(Opcode::VRot, tile, buf.r, SP, x, SP, len).set(Field::Imm, int64_t(hd / 2)), "rotate half");
+    b.emit(vec(Opcode::VMul, tile, buf.t, ACC, buf.r + h * hd, SP, hd)
+               .set(Field::B, int64_t(buf.sin)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
+               .wait(h == 0 ? wait_c : 0),
+           "rot(x) sin");
+    b.emit(vec(Opcode::VAdd, tile, dst + h * hd, SP, buf.c, ACC, hd)
+               .set(Field::B, int64_t(buf.t)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
+               .set(Field::Shift, 14),
+           "sum, Q14 to int8");
+  }
 }
 
 }  // namespace
@@ -97,8 +108,8 @@ void emit_decode_attention(ProgramBuilder& b, const hw::HwConfig& hw, const Deco
   // complete in this order, so the k-th signal of `in` means the first k loaded)
   b.emit(load(t, io.exp_dram, buf.lut, SP, 512).wait(io.in_ready).signal(sem.in), "exp table");
   b.emit(load(t, io.q_dram, buf.q, SP, qw).signal(sem.in), "q");
-  b.emit(load(t, io.cos_dram, buf.cos, ACC, 4 * qw).signal(sem.in), "cos of position p");
-  b.emit(load(t, io.sin_dram, buf.sin, ACC, 4 * qw).signal(sem.in), "sin of position p");
+  b.emit(load(t, io.cos_dram, buf.cos, ACC, 4 * s.hd).signal(sem.in), "cos of position p (one head)");
+  b.emit(load(t, io.sin_dram, buf.sin, ACC, 4 * s.hd).signal(sem.in), "sin of position p (one head)");
   b.emit(load(t, io.k_dram, buf.k, SP, kw).signal(sem.in), "k");
   b.emit(load(t, io.v_dram, buf.v, SP, kw).signal(sem.in), "v");
   // the cached positions 0..p-1 (the last of these loads signals `kv` once)
@@ -139,7 +150,7 @@ void emit_decode_attention(ProgramBuilder& b, const hw::HwConfig& hw, const Deco
   b.emit(store(t, io.vc_dram + v_cache_offset(hw, s, 0, p, 0), buf.v, SP, C, s.kv_heads * blocks, s.max_pos * C, C),
          "append values");
   // ---- per query head: scores, softmax, value product, output
-  const uint64_t mx = buf.scal, sum = buf.scal + 64, inv = buf.scal + 128;
+  const uint64_t mx = buf.scal, sum = buf.scal + buf.slot, inv = buf.scal + 2 * buf.slot;
   for (uint64_t h = 0; h < s.q_heads; ++h) {
     const uint64_t kh = h / group;
     Ins sc = matmul(t, buf.kreg + kh * buf.kreg_stride, buf.qr + h * s.hd, buf.s, n, s.hd, 1, false, false, s.hd, 4)

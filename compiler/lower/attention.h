@@ -33,7 +33,7 @@ uint64_t v_cache_offset(const hw::HwConfig& hw, const DecodeAttentionShape& s, u
 
 struct DecodeAttentionIO {
   uint64_t q_dram = 0, k_dram = 0, v_dram = 0;  // this token's projections (int8)
-  uint64_t cos_dram = 0, sin_dram = 0;          // Q14 int32 tables of position p, q_heads * hd each
+  uint64_t cos_dram = 0, sin_dram = 0;          // Q14 int32 tables of position p for one head (hd each)
   uint64_t exp_dram = 0;                        // 256 int16 entries
   uint64_t kc_dram = 0, vc_dram = 0;            // the layer's KV cache
   uint64_t out_dram = 0;                        // q_heads * hd int8
@@ -50,6 +50,7 @@ struct DecodeAttentionBuffers {
   uint64_t kreg = 0, vreg = 0;                                        // scratchpad, per kv head regions
   uint64_t kreg_stride = 0, vreg_stride = 0;
   uint64_t cos = 0, sin = 0, c = 0, t = 0, s = 0, o = 0, scal = 0;    // accumulator
+  uint64_t slot = 64;                                                 // bytes between the scalars at scal
 };
 DecodeAttentionBuffers place_decode_attention(const hw::HwConfig& hw, const DecodeAttentionShape& s, SramArena& sp,
                                               SramArena& acc);

@@ -24,7 +24,12 @@ std::string DramMap::to_string() const {
   return out;
 }
 
-SramArena::SramArena(const hw::SramConfig& c, std::string what) : c_(c), what_(std::move(what)), used_(c.banks, 0) {}
+SramArena::SramArena(const hw::SramConfig& c, std::string what)
+    : c_(c), what_(std::move(what)), used_(c.banks, 0), avoid_(c.banks, false) {}
+
+void SramArena::avoid(uint32_t bank) {
+  if (bank < c_.banks) avoid_[bank] = true;
+}
 
 uint64_t SramArena::alloc_in_bank(uint32_t bank, uint64_t bytes, uint64_t align, const std::string& name) {
   if (bank >= c_.banks) throw Error(strf("%s: no bank %u (%u banks)", what_.c_str(), bank, c_.banks));
@@ -35,13 +40,32 @@ uint64_t SramArena::alloc_in_bank(uint32_t bank, uint64_t bytes, uint64_t align,
                      (unsigned long long)(c_.bank_bytes() - std::min(a, c_.bank_bytes())),
                      (unsigned long long)c_.bank_bytes()));
   used_[bank] = a + bytes;
+  allocs_.push_back({name, bank * c_.bank_bytes() + a, bytes});
   return bank * c_.bank_bytes() + a;
 }
 
+uint64_t SramArena::used_bytes() const {
+  uint64_t n = 0;
+  for (uint64_t u : used_) n += u;
+  return n;
+}
+
+std::string SramArena::to_string() const {
+  std::string out;
+  for (const Region& r : allocs_)
+    out += strf("  0x%06llx  %8llu  %s\n", (unsigned long long)r.addr, (unsigned long long)r.bytes, r.name.c_str());
+  out += strf("  %s: %llu of %llu bytes used (banks of %llu:", what_.c_str(), (unsigned long long)used_bytes(),
+              (unsigned long long)c_.total_bytes(), (unsigned long long)c_.bank_bytes());
+  for (uint64_t u : used_) out += strf(" %llu", (unsigned long long)u);
+  out += ")\n";
+  return out;
+}
+
 uint64_t SramArena::alloc(uint64_t bytes, uint64_t align, const std::string& name) {
-  for (uint32_t b = 0; b < c_.banks; ++b)
-    if (align_up(used_[b], align ? align : c_.line_bytes()) + bytes <= c_.bank_bytes())
-      return alloc_in_bank(b, bytes, align, name);
+  for (int pass = 0; pass < 2; ++pass)
+    for (uint32_t b = 0; b < c_.banks; ++b)
+      if ((pass == 1 || !avoid_[b]) && align_up(used_[b], align ? align : c_.line_bytes()) + bytes <= c_.bank_bytes())
+        return alloc_in_bank(b, bytes, align, name);
   throw Error(strf("%s: %s needs %llu bytes in one bank; no bank (of %llu bytes) has room", what_.c_str(),
                    name.empty() ? "a buffer" : name.c_str(), (unsigned long long)bytes,
                    (unsigned long long)c_.bank_bytes()));

@@ -38,17 +38,27 @@ class SramArena {
   // `bytes` in bank `bank`, aligned to `align` (default: a line).  Throws
   // clonesim::Error naming the arena when it does not fit.
   uint64_t alloc_in_bank(uint32_t bank, uint64_t bytes, uint64_t align = 0, const std::string& name = "");
-  // In the first bank with room.
+  // In the first bank with room, preferring banks not marked `avoid`.
   uint64_t alloc(uint64_t bytes, uint64_t align = 0, const std::string& name = "");
+  // Later alloc() calls use this bank only when no other has room (it holds
+  // buffers another unit streams through).
+  void avoid(uint32_t bank);
   uint64_t free_in_bank(uint32_t bank) const;
   uint32_t banks() const { return c_.banks; }
   uint64_t bank_bytes() const { return c_.bank_bytes(); }
   uint32_t line_bytes() const { return c_.line_bytes(); }
+  uint64_t used_bytes() const;
+  // Every buffer allocated so far, in allocation order.
+  const std::vector<Region>& allocations() const { return allocs_; }
+  // The allocations, one per line: address, bytes, name; then the use per bank.
+  std::string to_string() const;
 
  private:
   hw::SramConfig c_;
   std::string what_;
   std::vector<uint64_t> used_;  // bytes used per bank
+  std::vector<bool> avoid_;
+  std::vector<Region> allocs_;
 };
 
 // Semaphore ids: tile-local 1..15, global 16..31.

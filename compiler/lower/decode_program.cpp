@@ -1,0 +1,637 @@
+#include "lower/decode_program.h"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "common/error.h"
+#include "common/strf.h"
+#include "isa/isa.h"
+#include "lower/embedding.h"
+#include "lower/ffn.h"
+#include "lower/linear.h"
+#include "lower/norm.h"
+#include "lower/program_builder.h"
+#include "lower/residual.h"
+
+namespace clonesim::compiler {
+
+using isa::Field;
+using isa::Opcode;
+
+namespace {
+
+using ull = unsigned long long;
+constexpr int SP = isa::kScratchpad, ACC = isa::kAccumulator;
+constexpr unsigned kAll = isa::kAllTiles;
+constexpr unsigned kExpLut = 0, kActLut = 1;
+// Context registers: c1 the token (host), c2 = token * hidden, c3 = token * 4.
+constexpr unsigned kTokenReg = 1, kRowReg = 2, kMultReg = 3;
+
+std::vector<uint8_t> bytes32(const std::vector<int32_t>& v) {
+  std::vector<uint8_t> out(4 * v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    for (int k = 0; k < 4; ++k) out[4 * i + size_t(k)] = uint8_t(uint32_t(v[i]) >> (8 * k));
+  return out;
+}
+
+LinearForm form_of(const golden::QLinear& l) {
+  LinearForm f;
+  f.group = uint64_t(l.group);
+  f.a = l.a;
+  f.b = l.b;
+  f.bias = !l.bias.empty();
+  f.wide = !l.to_int8;
+  return f;
+}
+
+// One linear layer of the program.
+struct Lin {
+  const golden::QLinear* q = nullptr;
+  DecodeLinearPlan plan;
+  uint64_t w_dram = 0, tab_dram = 0;
+};
+
+struct LayerLins {
+  Lin q, k, v, o, f1, f2, up;  // f1: gate or fc1; f2: down or fc2; up: gated only
+};
+
+class Gen {
+ public:
+  Gen(const golden::QuantModel& qm, const hw::HwConfig& hw, const std::vector<DecodeStep>& steps)
+      : qm_(qm), cfg_(qm.cfg), hw_(hw), steps_(steps), sp_(hw.scratchpad, "scratchpad"),
+        acc_(hw.accumulator, "accumulator"), b_("decode " + (qm.cfg.name.empty() ? std::string("model") : qm.cfg.name)) {}
+
+  DecodeProgram run() {
+    check();
+    plan_linears();
+    place_sram();
+    place_dram();
+    for (size_t s = 0; s < steps_.size(); ++s) emit_step(s);
+    b_.emit(Ins(Opcode::Halt));
+    out_.program = b_.program();
+    out_.listing = b_.listing();
+    out_.steps = steps_;
+    out_.token_reg = kTokenReg;
+    build_image();
+    describe();
+    return std::move(out_);
+  }
+
+ private:
+  // ---- checks ---------------------------------------------------------------
+  void check() {
+    if (steps_.empty()) throw Error("no decode step asked for");
+    if (cfg_.pos != PosKind::Rotary)
+      throw Error("learned positions: not supported yet (the decode attention applies RoPE)");
+    if (qm_.rotary_dim != cfg_.head_dim)
+      throw Error(strf("partial rotary (%lld of %lld dims): not supported yet", (long long)qm_.rotary_dim,
+                       (long long)cfg_.head_dim));
+    if (cfg_.parallel_block) throw Error("parallel_block: not supported yet");
+    for (const DecodeStep& s : steps_) {
+      if (int64_t(s.pos) >= qm_.position_limit)
+        throw Error(strf("position %llu is beyond max_positions %lld", (ull)s.pos, (long long)qm_.position_limit));
+      if (cfg_.sliding_window > 0 && int64_t(s.pos) >= cfg_.sliding_window)
+        throw Error(strf("sliding window %lld: position %llu needs it, the decode attention attends to every position",
+                         (long long)cfg_.sliding_window, (ull)s.pos));
+      if (s.token >= cfg_.vocab) throw Error(strf("token %lld is outside the vocabulary", (long long)s.token));
+    }
+    if (qm_.recipe.weights == WeightType::Int4 && !hw_.mxu.supports(hw::WeightType::Int4))
+      throw Error("int4 weights: the design point's matrix unit does not support them");
+  }
+
+  // ---- plans ------------------------------------------------------------------
+  Lin lin(const golden::QLinear& l, const std::string& name) {
+    Lin x;
+    x.q = &l;
+    try {
+      x.plan = plan_decode_linear(hw_, uint64_t(l.k), uint64_t(l.n), l.type == WeightType::Int4, max_buffer_,
+                                  form_of(l), max_cols_);
+    } catch (const Error& e) {
+      throw Error(name + ": " + e.what());
+    }
+    names_[&l] = name;
+    return x;
+  }
+
+  void plan_linears() {
+    const uint64_t L = hw_.vxu.lanes;
+    max_buffer_ = std::min(hw_.scratchpad.bank_bytes(), hw_.scratchpad.total_bytes() / 4);
+    // the stream's accumulator buffers (2 results, 2 tables of up to 12 bytes
+    // per column, a T scratch: 36 bytes per column) take at most a quarter
+    max_cols_ = std::max<uint64_t>(L, hw_.accumulator.total_bytes() / 4 / 36 / L * L);
+    for (size_t i = 0; i < qm_.layers.size(); ++i) {
+      const golden::QLayer& Q = qm_.layers[i];
+      const std::string p = "layers." + std::to_string(i) + ".";
+      LayerLins l;
+      l.q = lin(Q.q, p + "q");
+      l.k = lin(Q.k, p + "k");
+      l.v = lin(Q.v, p + "v");
+      l.o = lin(Q.o, p + "o");
+      if (cfg_.gated_ffn) {
+        l.f1 = lin(Q.gate, p + "gate");
+        l.up = lin(Q.up, p + "up");
+        l.f2 = lin(Q.down, p + "down");
+        if (l.up.plan.cols != l.f1.plan.cols) throw Error(p + "up: its columns are split unlike gate's");
+      } else {
+        l.f1 = lin(Q.fc1, p + "fc1");
+        l.f2 = lin(Q.fc2, p + "fc2");
+      }
+      if (l.o.plan.cols != l.f2.plan.cols)
+        throw Error(p + "o: its columns are split unlike the FFN output's (the residual slices)");
+      lins_.push_back(std::move(l));
+    }
+    plan_head();
+    for (size_t i = 0; i < lins_.size(); ++i)
+      if (lins_[i].o.plan.cols != lins_.front().o.plan.cols) throw Error("layers split the residual differently");
+  }
+
+  // The columns [c0, c0 + n) of a layer as a layer of its own.
+  static golden::QLinear columns(const golden::QLinear& l, int64_t c0, int64_t n) {
+    golden::QLinear s;
+    s.name = l.name;
+    s.k = l.k;
+    s.n = n;
+    s.type = l.type;
+    s.group = l.group;
+    s.a = l.a;
+    s.b = l.b;
+    s.to_int8 = l.to_int8;
+    s.s_x = l.s_x;
+    s.s_y = l.s_y;
+    s.w.resize(size_t(l.k * n));
+    for (int64_t k = 0; k < l.k; ++k)
+      std::copy_n(l.w.begin() + long(k * l.n + c0), n, s.w.begin() + long(k * n));
+    for (int64_t g = 0; g < int64_t(l.mult.size()) / l.n; ++g)
+      s.mult.insert(s.mult.end(), l.mult.begin() + long(g * l.n + c0), l.mult.begin() + long(g * l.n + c0 + n));
+    if (!l.shift.empty()) s.shift.assign(l.shift.begin() + c0, l.shift.begin() + c0 + n);
+    if (!l.bias.empty()) s.bias.assign(l.bias.begin() + c0, l.bias.begin() + c0 + n);
+    return s;
+  }
+
+  // The LM head in chunks of columns whose T fits a sixteenth of the
+  // accumulator per tile (two such buffers alternate); one chunk when it all fits.
+  void plan_head() {
+    const uint64_t L = hw_.vxu.lanes, V = uint64_t(qm_.lm_head.n);
+    const uint64_t cpt = std::max<uint64_t>(L, hw_.accumulator.total_bytes() / 16 / 4 / L * L);
+    Lin full = lin(qm_.lm_head, "lm_head");
+    if (full.plan.most_cols() <= cpt) {
+      heads_.push_back(std::move(full));
+      return;
+    }
+    const uint64_t width = cpt * std::min<uint64_t>(hw_.tiles, V / L);
+    for (uint64_t c0 = 0; c0 < V; c0 += width) {
+      const uint64_t n = std::min(width, V - c0);
+      sub_.push_back(columns(qm_.lm_head, int64_t(c0), int64_t(n)));
+      heads_.push_back(lin(sub_.back(), strf("lm_head[%llu:%llu]", (ull)c0, (ull)(c0 + n))));
+      head_col0_.push_back(c0);
+    }
+  }
+
+  std::vector<Lin*> all_lins() {
+    std::vector<Lin*> v;
+    for (LayerLins& l : lins_) {
+      for (Lin* x : {&l.q, &l.k, &l.v, &l.o, &l.f1}) v.push_back(x);
+      if (cfg_.gated_ffn) v.push_back(&l.up);
+      v.push_back(&l.f2);
+    }
+    for (Lin& h : heads_) v.push_back(&h);
+    return v;
+  }
+
+  // ---- SRAM -------------------------------------------------------------------
+  void place_sram() {
+    const uint64_t H = uint64_t(cfg_.hidden), hd = uint64_t(cfg_.head_dim);
+    uint64_t buf = 0, cols = 0, tab = 0;
+    bool tscratch = false, partial = false;
+    for (Lin* x : all_lins()) {
+      buf = std::max(buf, x->plan.buffer_bytes);
+      cols = std::max(cols, x->plan.nc);
+      tab = std::max(tab, x->plan.max_step_table_bytes());
+      tscratch |= !x->plan.form.plain() && !x->plan.form.wide;
+      partial |= x->plan.form.group == 0 && x->plan.chunks() > 1;
+    }
+    ws_ = make_weight_stream(hw_, buf, cols, sp_, acc_, sems_, tab, tscratch, partial);
+    x_ready_ = sems_.local("layer input in place");
+    tile_done_ = sems_.local("tile outputs complete");
+    qmax_ = kvmax_ = fmax_ = 0;
+    uint64_t ycols[3] = {0, 0, 0}, fcols = 0;
+    for (size_t i = 0; i < qm_.layers.size(); ++i) {
+      const LayerDims& d = qm_.layers[i].dims;
+      qmax_ = std::max(qmax_, uint64_t(d.q_heads));
+      kvmax_ = std::max(kvmax_, uint64_t(d.kv_heads));
+      fmax_ = std::max(fmax_, uint64_t(d.ffn));
+      ycols[0] = std::max(ycols[0], lins_[i].q.plan.most_cols());
+      ycols[1] = std::max(ycols[1], lins_[i].k.plan.most_cols());
+      ycols[2] = std::max(ycols[2], lins_[i].v.plan.most_cols());
+      fcols = std::max(fcols, lins_[i].f1.plan.most_cols());
+    }
+    // scratchpad
+    x_n_ = sp_.alloc(H, 0, "norm output (q/k/v, FFN and LM head input)");
+    x_o_ = sp_.alloc(qmax_ * hd, 0, "o input (attention output)");
+    x_d_ = sp_.alloc(fmax_, 0, "down input (FFN activation)");
+    y_q_ = sp_.alloc(ycols[0], 0, "q output");
+    y_k_ = sp_.alloc(ycols[1], 0, "k output");
+    y_v_ = sp_.alloc(ycols[2], 0, "v output");
+    y_g_ = sp_.alloc(fcols, 0, cfg_.gated_ffn ? "gate output" : "fc1 output");
+    if (cfg_.gated_ffn) y_u_ = sp_.alloc(fcols, 0, "up output");
+    prod_ = sp_.alloc(fcols, 0, "FFN activation of the tile's columns");
+    lut_sp_ = sp_.alloc(512, 0, "FFN activation table");
+    // accumulator
+    R_ = acc_.alloc(4 * H, 0, "residual stream");
+    T_ = acc_.alloc(4 * lins_.front().o.plan.most_cols(), 0, "T of o / down (the tile's residual columns)");
+    piece_ = std::min<uint64_t>(fcols, 256);  // the product runs in pieces of columns
+    if (cfg_.gated_ffn) a_acc_ = acc_.alloc(4 * piece_, 0, "FFN: act(gate) of a piece of columns, int16 in int32");
+    uint64_t hcols = 0;
+    for (const Lin& h : heads_) hcols = std::max(hcols, h.plan.most_cols());
+    for (size_t i = 0; i < std::min<size_t>(2, heads_.size()); ++i)
+      T_lm_[i] = acc_.alloc(4 * hcols, 0, strf("lm_head: logits (T) of the tile's columns%s",
+                                               heads_.size() > 1 ? (i ? ", odd chunks" : ", even chunks") : ""));
+    const uint64_t slot = std::min<uint64_t>(uint64_t(hw_.vxu.lanes) * 4, hw_.accumulator.line_bytes());
+    sink_ = acc_.alloc(slot, slot, "sink of an unused tile's input signal");
+    const bool ln = cfg_.norm == NormKind::LayerNorm;
+    nb_ = place_norm(hw_, H, ln, acc_, ln ? "layernorm" : "rmsnorm");
+    eb_ = place_embedding(hw_, H, false, sp_, acc_, "embedding");
+    // attention on tile 0: the largest layer at the last step's position
+    DecodeAttentionShape s;
+    s.q_heads = qmax_;
+    s.kv_heads = kvmax_;
+    s.hd = hd;
+    s.max_pos = uint64_t(qm_.position_limit);
+    for (const DecodeStep& st : steps_) s.pos = std::max(s.pos, st.pos);
+    ab_ = place_decode_attention(hw_, s, sp_, acc_);
+    as_ = make_attention_sems(sems_);
+    in_ = as_.in;  // the vector unit's input loads (every kernel's; one load queue signals it in order)
+    chain_ = sems_.global("tile stores chained");
+    G_ = sems_.global("data in DRAM (consumed by the broadcast load queue)");
+    Gl_ = sems_.global("LM head chunk stored (consumed by the controller)");
+  }
+
+  // ---- DRAM -------------------------------------------------------------------
+  void place_dram() {
+    DramMap& m = out_.map;
+    const uint64_t H = uint64_t(cfg_.hidden), V = uint64_t(cfg_.vocab), hd = uint64_t(cfg_.head_dim);
+    for (Lin* x : all_lins()) x->w_dram = m.alloc(names_[x->q] + " weights", x->plan.image_bytes(hw_));
+    for (Lin* x : all_lins()) x->tab_dram = m.alloc(names_[x->q] + " table", x->plan.table_bytes());
+    embed_ = m.alloc("embedding rows (int8)", V * H);
+    embed_mult_ = m.alloc("embedding multipliers (int32)", 4 * V);
+    const bool ln = cfg_.norm == NormKind::LayerNorm;
+    for (size_t i = 0; i < qm_.layers.size(); ++i) {
+      const std::string p = "layers." + std::to_string(i) + ".";
+      attn_norm_.push_back(m.alloc(p + "attn_norm", norm_params_bytes(H, ln)));
+      ffn_norm_.push_back(m.alloc(p + "ffn_norm", norm_params_bytes(H, ln)));
+      act_.push_back(m.alloc(p + "activation table", 512));
+      exp_.push_back(m.alloc(p + "exp table", 512));
+    }
+    if (cfg_.final_norm) final_norm_ = m.alloc("final_norm", norm_params_bytes(H, ln));
+    for (size_t i = 0; i < qm_.layers.size(); ++i) {
+      const std::string p = "layers." + std::to_string(i) + ".";
+      DecodeLayerMap l;
+      l.attn.q_heads = uint64_t(qm_.layers[i].dims.q_heads);
+      l.attn.kv_heads = uint64_t(qm_.layers[i].dims.kv_heads);
+      l.attn.hd = hd;
+      l.attn.max_pos = uint64_t(qm_.position_limit);
+      l.k_cache = m.alloc(p + "K cache", k_cache_bytes(l.attn));
+      l.v_cache = m.alloc(p + "V cache", v_cache_bytes(l.attn));
+      out_.layers.push_back(l);
+    }
+    for (size_t s = 0; s < steps_.size(); ++s) {
+      cos_.push_back(m.alloc(strf("RoPE cos, position %llu", (ull)steps_[s].pos), 4 * hd));
+      sin_.push_back(m.alloc(strf("RoPE sin, position %llu", (ull)steps_[s].pos), 4 * hd));
+    }
+    q_dram_ = m.alloc("q", qmax_ * hd);
+    k_dram_ = m.alloc("k", kvmax_ * hd);
+    v_dram_ = m.alloc("v", kvmax_ * hd);
+    attn_dram_ = m.alloc("attention output", qmax_ * hd);
+    prod_dram_ = m.alloc("FFN activation", fmax_);
+    R_dram_ = m.alloc("residual stream exchange (int32)", 4 * H);
+    for (size_t s = 0; s < steps_.size(); ++s)
+      out_.logits.push_back(m.alloc(strf("logits, step %zu (int32)", s), 4 * V));
+  }
+
+  // ---- code -------------------------------------------------------------------
+  void emit_lin(const Lin& x, DecodeLinearIO io) {
+    io.w_dram = x.w_dram;
+    io.tab_dram = x.tab_dram;
+    io.tile_done = tile_done_;
+    io.chain = chain_;
+    const auto it = pre_.find(&x);
+    io.prefetched = it == pre_.end() ? 0 : it->second;
+    pre_.erase(&x);
+    emit_decode_linear(b_, hw_, x.plan, io, ws_, names_.at(x.q));
+  }
+
+  // The first weight blocks of `x` ahead of the loads that wait for data in
+  // DRAM (the load queue is in order), right after the layer before it.
+  void prefetch(const Lin& x) {
+    DecodeLinearIO io;
+    io.w_dram = x.w_dram;
+    io.tab_dram = x.tab_dram;
+    pre_[&x] = emit_decode_linear_prefetch(b_, x.plan, io, ws_, names_.at(x.q));
+  }
+
+  // The input of a linear from DRAM to every tile; tiles the layer does not
+  // use take the signal with a one-element matmul (every signal consumed).
+  void broadcast_input(uint64_t dram, uint64_t sp, uint64_t bytes, const std::string& what) {
+    b_.emit(load(kAll, dram, sp, SP, bytes).wait(G_).signal(x_ready_), what + " to every tile");
+  }
+  void sinks(const Lin& x) {
+    for (unsigned t = 0; t < hw_.tiles; ++t)
+      if (x.plan.cols[t] == 0)
+        b_.emit(matmul(t, x_n_, x_n_, sink_, 1, 1, 1, false, false, 1, 4).wait(x_ready_),
+                strf("tile %u: unused by %s, takes its input signal", t, names_.at(x.q).c_str()));
+  }
+
+  // The residual stream on every tile: each tile's columns were added on the
+  // tile; they meet in DRAM and come back to every tile (when `fetch`).
+  void exchange_fetch() {
+    b_.emit(load(kAll, R_dram_, R_, ACC, 4 * uint64_t(cfg_.hidden)).wait(G_).signal(in_),
+            "residual stream to every tile");
+  }
+
+  void residual_add(const Lin& x, const std::string& name) {
+    std::vector<Ins> st;
+    for (unsigned t = 0; t < hw_.tiles; ++t) {
+      const uint64_t c0 = x.plan.col0[t], n = x.plan.cols[t];
+      if (!n) continue;
+      emit_residual_add(b_, t, R_ + 4 * c0, T_, n, 0, tile_done_, name);
+      st.push_back(store(t, R_dram_ + 4 * c0, R_ + 4 * c0, ACC, 4 * n));
+    }
+    emit_joined_stores(b_, std::move(st), tile_done_, chain_, G_, name + ": residual columns");
+  }
+
+  // A norm of the residual on every tile into x_n; `fetch`: the residual
+  // comes from DRAM first.  Tiles used by `next` signal x_ready.
+  void norm_stage(const golden::QNorm* n, uint64_t params_dram, bool fetch, const Lin& next, int64_t act_layer,
+                  const std::string& name) {
+    b_.section(name);
+    if (fetch) exchange_fetch();
+    if (n) b_.emit(load(kAll, params_dram, nb_.params, ACC, norm_params_bytes(nb_.d, nb_.layernorm)).signal(in_),
+                   name + " parameters");
+    if (act_layer >= 0) b_.emit(load(kAll, act_[size_t(act_layer)], lut_sp_, SP, 512).signal(in_), "activation table");
+    for (unsigned t = 0; t < hw_.tiles; ++t) {
+      NormSync sync;
+      sync.wait_x = fetch ? in_ : 0;
+      sync.wait_params = in_;
+      sync.signal = next.plan.cols[t] ? x_ready_ : 0;
+      if (n) emit_norm(b_, t, *n, R_, x_n_, nb_, sync, strf("%s tile %u", name.c_str(), t));
+      else emit_requant8(b_, t, uint64_t(cfg_.hidden), qm_.final_mult, qm_.final_shift, R_, x_n_, sync,
+                         strf("%s tile %u", name.c_str(), t));
+    }
+    if (act_layer >= 0)
+      for (unsigned t = 0; t < hw_.tiles; ++t) emit_lut_load(b_, t, lut_sp_, kActLut, in_, strf("tile %u", t));
+  }
+
+  void emit_step(size_t si) {
+    const DecodeStep& st = steps_[si];
+    const uint64_t H = uint64_t(cfg_.hidden), hd = uint64_t(cfg_.head_dim);
+    b_.section(strf("==== decode step %zu: position %llu", si, (ull)st.pos));
+    if (st.token >= 0) b_.emit(Ins(Opcode::CtxSet).set(Field::Reg, kTokenReg).set(Field::Value, st.token), "the token");
+    b_.emit(Ins(Opcode::CtxMul).set(Field::Reg, kRowReg).set(Field::Src, kTokenReg).set(Field::Value, int64_t(H)),
+            "token * hidden: its embedding row");
+    b_.emit(Ins(Opcode::CtxMul).set(Field::Reg, kMultReg).set(Field::Src, kTokenReg).set(Field::Value, 4),
+            "token * 4: its multiplier");
+    EmbeddingIO eio;
+    eio.d = H;
+    eio.rows_dram = embed_;
+    eio.mult_dram = embed_mult_;
+    eio.row_reg = kRowReg;
+    eio.mult_reg = kMultReg;
+    eio.shift = qm_.embed_shift;
+    emit_embedding(b_, kAll, eio, eb_, R_, in_, "embedding");
+    bool fetch = false;  // the residual on every tile is current
+    for (size_t i = 0; i < qm_.layers.size(); ++i) {
+      const golden::QLayer& Q = qm_.layers[i];
+      const LayerLins& l = lins_[i];
+      const std::string p = "layers." + std::to_string(i) + ".";
+      if (i == 0) prefetch(l.q);  // later layers': after the previous layer's down
+      norm_stage(&Q.attn_norm, attn_norm_[i], fetch, l.q, -1, p + "attn_norm");
+      DecodeLinearIO io;
+      io.x_sp = x_n_;
+      io.x_ready = x_ready_;
+      io.y_dram = q_dram_;
+      io.y_sp = y_q_;
+      emit_lin(l.q, io);
+      io.x_ready = 0;  // the same input: the matrix unit is past q's first matmul
+      io.y_dram = k_dram_;
+      io.y_sp = y_k_;
+      emit_lin(l.k, io);
+      io.y_dram = v_dram_;
+      io.y_sp = y_v_;
+      io.done = G_;  // v's last store follows q's and k's in every tile's store queue
+      emit_lin(l.v, io);
+      prefetch(l.o);
+      // attention on tile 0
+      DecodeAttentionShape s = out_.layers[i].attn;
+      s.pos = st.pos;
+      s.d_shift = Q.softmax.d_shift;
+      s.recip_shift = Q.softmax.recip_shift;
+      s.lut = kExpLut;
+      DecodeAttentionIO aio;
+      aio.q_dram = q_dram_;
+      aio.k_dram = k_dram_;
+      aio.v_dram = v_dram_;
+      aio.cos_dram = cos_[si];
+      aio.sin_dram = sin_[si];
+      aio.exp_dram = exp_[i];
+      aio.kc_dram = out_.layers[i].k_cache;
+      aio.vc_dram = out_.layers[i].v_cache;
+      aio.out_dram = attn_dram_;
+      aio.in_ready = G_;
+      aio.tile_done = tile_done_;
+      aio.done = G_;
+      emit_decode_attention(b_, hw_, s, aio, ab_, as_, 0, p + "attention");
+      // o into the residual
+      b_.section(p + "o");
+      broadcast_input(attn_dram_, x_o_, s.q_heads * hd, "attention output");
+      DecodeLinearIO oio;
+      oio.x_sp = x_o_;
+      oio.x_ready = x_ready_;
+      oio.store = false;
+      oio.y_acc = T_;
+      emit_lin(l.o, oio);
+      prefetch(l.f1);
+      sinks(l.o);
+      residual_add(l.o, p + "o");
+      // FFN
+      norm_stage(&Q.ffn_norm, ffn_norm_[i], true, l.f1, int64_t(i), p + "ffn_norm");
+      DecodeLinearIO fio;
+      fio.x_sp = x_n_;
+      fio.x_ready = x_ready_;
+      fio.store = false;
+      fio.y_sp = y_g_;
+      emit_lin(l.f1, fio);
+      if (cfg_.gated_ffn) {
+        fio.x_ready = 0;
+        fio.y_sp = y_u_;
+        emit_lin(l.up, fio);
+      }
+      prefetch(l.f2);
+      b_.section(p + "FFN activation");
+      std::vector<Ins> stores;
+      for (unsigned t = 0; t < hw_.tiles; ++t) {
+        const uint64_t n = l.f1.plan.cols[t];
+        if (!n) continue;
+        if (cfg_.gated_ffn)
+          for (uint64_t c = 0; c < n; c += piece_) {
+            const uint64_t m = std::min(piece_, n - c);
+            emit_gated_product(b_, t, m, y_g_ + c, y_u_ + c, a_acc_, prod_ + c, kActLut, Q.product_shift, 0,
+                               c + m == n ? tile_done_ : 0, strf("%stile %u columns %llu..", p.c_str(), t, (ull)c));
+          }
+        else
+          emit_lut_activation(b_, t, n, y_g_, prod_, kActLut, 0, tile_done_, strf("%stile %u", p.c_str(), t));
+        stores.push_back(store(t, prod_dram_ + l.f1.plan.col0[t], prod_, SP, n));
+      }
+      emit_joined_stores(b_, std::move(stores), tile_done_, chain_, G_, p + "FFN activation");
+      b_.section(p + (cfg_.gated_ffn ? "down" : "fc2"));
+      broadcast_input(prod_dram_, x_d_, uint64_t(Q.dims.ffn), "FFN activation");
+      DecodeLinearIO dio;
+      dio.x_sp = x_d_;
+      dio.x_ready = x_ready_;
+      dio.store = false;
+      dio.y_acc = T_;
+      emit_lin(l.f2, dio);
+      prefetch(i + 1 < qm_.layers.size() ? lins_[i + 1].q : heads_.front());
+      sinks(l.f2);
+      residual_add(l.f2, p + (cfg_.gated_ffn ? "down" : "fc2"));
+      fetch = true;
+    }
+    norm_stage(cfg_.final_norm ? &qm_.final_norm : nullptr, final_norm_, fetch, heads_.front(), -1,
+               cfg_.final_norm ? "final_norm" : "final requant");
+    // the LM head, chunk by chunk: chunk c reuses chunk c - 2's T buffer once
+    // its stores are done (a control nop holds dispatch until then)
+    const size_t C = heads_.size();
+    for (size_t c = 0; c < C; ++c) {
+      if (c >= 2) b_.emit(Ins(Opcode::Nop).wait(Gl_), strf("LM head chunk %zu stored: its T buffer is free", c - 2));
+      DecodeLinearIO hio;
+      hio.x_sp = x_n_;
+      hio.x_ready = c == 0 ? x_ready_ : 0;
+      hio.y_dram = out_.logits[si] + 4 * (C > 1 ? head_col0_[c] : 0);
+      hio.y_acc = T_lm_[c % 2];
+      hio.done = c + 2 < C ? Gl_ : 0;
+      emit_lin(heads_[c], hio);
+      if (c + 1 < C) prefetch(heads_[c + 1]);
+    }
+  }
+
+  // ---- image ----------------------------------------------------------------
+  void put(const std::string& name, uint64_t addr, std::vector<uint8_t> bytes) {
+    out_.image.push_back({name, addr, std::move(bytes)});
+  }
+
+  void build_image() {
+    const uint64_t hd = uint64_t(cfg_.head_dim);
+    for (Lin* x : all_lins()) {
+      const golden::QLinear& l = *x->q;
+      put(names_[x->q] + " weights", x->w_dram, decode_linear_weights(hw_, x->plan, l.w.data()));
+      put(names_[x->q] + " table", x->tab_dram, decode_linear_table(x->plan, l.mult, l.shift, l.bias));
+    }
+    put("embedding rows", embed_, std::vector<uint8_t>(qm_.embed.begin(), qm_.embed.end()));
+    put("embedding multipliers", embed_mult_, bytes32(qm_.embed_mult));
+    for (size_t i = 0; i < qm_.layers.size(); ++i) {
+      const golden::QLayer& Q = qm_.layers[i];
+      const std::string p = "layers." + std::to_string(i) + ".";
+      put(p + "attn_norm", attn_norm_[i], norm_params_image(Q.attn_norm));
+      put(p + "ffn_norm", ffn_norm_[i], norm_params_image(Q.ffn_norm));
+      put(p + "activation table", act_[i], lut_image(Q.act_table));
+      put(p + "exp table", exp_[i], lut_image(Q.softmax.exp_table));
+    }
+    if (cfg_.final_norm) put("final_norm", final_norm_, norm_params_image(qm_.final_norm));
+    for (size_t s = 0; s < steps_.size(); ++s) {
+      const size_t row = size_t(steps_[s].pos * hd);  // one head's tables: they repeat per head
+      const std::vector<int32_t> c(qm_.rope_cos.begin() + long(row), qm_.rope_cos.begin() + long(row + hd));
+      const std::vector<int32_t> sn(qm_.rope_sin.begin() + long(row), qm_.rope_sin.begin() + long(row + hd));
+      put(strf("RoPE cos, position %llu", (ull)steps_[s].pos), cos_[s], bytes32(c));
+      put(strf("RoPE sin, position %llu", (ull)steps_[s].pos), sin_[s], bytes32(sn));
+    }
+  }
+
+  void describe() {
+    std::string& o = out_.plan;
+    o += strf("decode program: %zu step(s), %zu instructions, %u tile(s)\n", steps_.size(), out_.program.code.size(),
+              hw_.tiles);
+    for (Lin* x : all_lins()) {
+      const std::string& n = names_[x->q];
+      if (n.rfind("layers.0.", 0) == 0 || n.rfind("lm_head", 0) == 0) o += "  " + n + ": " + x->plan.why + "\n";
+    }
+    o += strf("weight stream: buffers of %llu B, blocks up to %llu columns, tables of %llu B\n",
+              (ull)ws_.buffer_bytes, (ull)ws_.max_cols, (ull)ws_.table_bytes);
+    o += "scratchpad (every tile; attention buffers used on tile 0):\n" + sp_.to_string();
+    o += "accumulator (every tile):\n" + acc_.to_string();
+  }
+
+  const golden::QuantModel& qm_;
+  const ModelConfig& cfg_;
+  const hw::HwConfig& hw_;
+  std::vector<DecodeStep> steps_;
+  SramArena sp_, acc_;
+  SemPool sems_;
+  ProgramBuilder b_;
+  DecodeProgram out_;
+
+  uint64_t max_buffer_ = 0, max_cols_ = 0;
+  std::vector<LayerLins> lins_;
+  std::vector<Lin> heads_;             // the LM head, in chunks of columns
+  std::deque<golden::QLinear> sub_;    // the chunks' weights
+  std::vector<uint64_t> head_col0_;
+  std::map<const golden::QLinear*, std::string> names_;
+  std::map<const Lin*, size_t> pre_;  // prefetched steps of the linears about to be emitted
+
+  WeightStream ws_;
+  unsigned x_ready_ = 0, tile_done_ = 0, in_ = 0, chain_ = 0, G_ = 0, Gl_ = 0;
+  AttentionSems as_;
+  DecodeAttentionBuffers ab_;
+  NormBuffers nb_;
+  EmbeddingBuffers eb_;
+  uint64_t qmax_ = 0, kvmax_ = 0, fmax_ = 0, piece_ = 0;
+  uint64_t x_n_ = 0, x_o_ = 0, x_d_ = 0, y_q_ = 0, y_k_ = 0, y_v_ = 0, y_g_ = 0, y_u_ = 0, prod_ = 0, lut_sp_ = 0;
+  uint64_t R_ = 0, T_ = 0, T_lm_[2] = {0, 0}, a_acc_ = 0, sink_ = 0;
+
+  uint64_t embed_ = 0, embed_mult_ = 0, final_norm_ = 0;
+  std::vector<uint64_t> attn_norm_, ffn_norm_, act_, exp_, cos_, sin_;
+  uint64_t q_dram_ = 0, k_dram_ = 0, v_dram_ = 0, attn_dram_ = 0, prod_dram_ = 0, R_dram_ = 0;
+};
+
+}  // namespace
+
+DecodeProgram build_decode_program(const golden::QuantModel& qm, const hw::HwConfig& hw,
+                                   const std::vector<DecodeStep>& steps) {
+  const std::string where =
+      "decode program for " + (qm.cfg.name.empty() ? std::string("<model>") : qm.cfg.name) + " on " + hw.name;
+  try {
+    return Gen(qm, hw, steps).run();
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
+  }
+}
+
+std::vector<DramChunk> kv_cache_image(const hw::HwConfig& hw, const DecodeProgram& p, size_t layer,
+                                      const std::vector<int8_t>& k, const std::vector<int8_t>& v, uint64_t positions) {
+  const DecodeLayerMap& l = p.layers.at(layer);
+  const uint64_t kvh = l.attn.kv_heads, hd = l.attn.hd;
+  if (k.size() < positions * kvh * hd || v.size() < positions * kvh * hd)
+    throw Error(strf("KV cache of layer %zu: fewer than %llu positions given", layer, (ull)positions));
+  std::vector<uint8_t> kb(k_cache_bytes(l.attn), 0), vb(v_cache_bytes(l.attn), 0);
+  for (uint64_t pos = 0; pos < positions; ++pos)
+    for (uint64_t j = 0; j < kvh; ++j)
+      for (uint64_t e = 0; e < hd; ++e) {
+        const size_t src = size_t((pos * kvh + j) * hd + e);
+        kb[(j * l.attn.max_pos + pos) * hd + e] = uint8_t(k[src]);
+        vb[v_cache_offset(hw, l.attn, j, pos, e)] = uint8_t(v[src]);
+      }
+  const std::string n = "layers." + std::to_string(layer) + ".";
+  return {{n + "K cache", l.k_cache, std::move(kb)}, {n + "V cache", l.v_cache, std::move(vb)}};
+}
+
+uint64_t k_cache_addr(const DecodeProgram& p, size_t layer, uint64_t pos, uint64_t j, uint64_t e) {
+  const DecodeLayerMap& l = p.layers.at(layer);
+  return l.k_cache + (j * l.attn.max_pos + pos) * l.attn.hd + e;
+}
+
+uint64_t v_cache_addr(const hw::HwConfig& hw, const DecodeProgram& p, size_t layer, uint64_t pos, uint64_t j,
+                      uint64_t e) {
+  const DecodeLayerMap& l = p.layers.at(layer);
+  return l.v_cache + v_cache_offset(hw, l.attn, j, pos, e);
+}
+
+}  // namespace clonesim::compiler

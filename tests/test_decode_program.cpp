@@ -1,0 +1,373 @@
+// Whole decode steps of the tiny model on the SystemC model, bit for bit
+// against the golden interpreter: a golden prefill fills the KV cache, the
+// cache goes into the DRAM image with the weights, tables and the rest, the
+// decode program for the next position runs, and its int32 logits and the
+// KV-cache row it appends must equal GoldenModel::decode's.  Several steps in
+// a row are one program of consecutive steps (each generated for its
+// position), the KV cache carried in DRAM from one step to the next.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <random>
+
+#include "common/error.h"
+#include "golden/golden_model.h"
+#include "lower/decode_program.h"
+#include "model/model.h"
+#include "sim/stats.h"
+#include "sim_test_util.h"
+#include "weights/quantize.h"
+
+using namespace clonesim;
+using namespace clonesim::compiler;
+
+namespace {
+
+constexpr uint64_t kWeightSeed = 2024, kPromptSeed = 99;
+
+struct Model {
+  ModelWeights w;
+  golden::QuantModel qm;
+};
+
+Model make(const ModelConfig& cfg, const std::string& recipe) {
+  Model m;
+  m.w = random_weights(cfg, kWeightSeed);
+  const QuantRecipe r = parse_recipe(recipe);
+  const QuantizedWeights q = quantize(m.w, r);
+  const golden::Calibration cal = golden::calibrate(m.w, golden::calibration_tokens(cfg));
+  m.qm = golden::plan_quant_model(m.w, q, r, cal);
+  return m;
+}
+
+std::vector<int64_t> prompt(const ModelConfig& cfg, int n) {
+  std::mt19937_64 rng(kPromptSeed);
+  std::vector<int64_t> t(static_cast<size_t>(n));
+  for (auto& v : t) v = int64_t(rng() % uint64_t(cfg.vocab));
+  return t;
+}
+
+
+// The synchronisation rules of docs/compiler.md ("Semaphores: one consuming
+// unit each"), checked on a program: every semaphore (per tile for 1..15) is
+// waited on by one unit, or by several only when each signal names it once
+// per waiting unit; every wait is covered by signals of earlier instructions
+// (so no queue can block on a later one); at the end every signal is
+// consumed except the weight stream's last two frees (two semaphores, two
+// signals each, on every tile the stream used).  Returns the problems.
+std::vector<std::string> check_semaphores(const isa::Program& prog, const hw::HwConfig& hw) {
+  struct Sem {
+    std::set<std::string> units;
+    int64_t signals = 0, waits = 0;
+    bool single_signal = false;  // some instruction signals it only once
+  };
+  std::map<std::string, Sem> sems;
+  std::vector<std::string> problems;
+  for (size_t i = 0; i < prog.code.size(); ++i) {
+    const isa::Instruction& in = prog.code[i];
+    const isa::Unit u = isa::unit_of(in.op);
+    std::vector<unsigned> tiles;
+    if (in.tile == isa::kAllTiles)
+      for (unsigned t = 0; t < hw.tiles; ++t) tiles.push_back(t);
+    else
+      tiles.push_back(in.tile);
+    const bool per_copy = u == isa::Unit::Matrix || u == isa::Unit::Vector;  // a copy per tile, globals per copy
+    for (unsigned t : tiles) {
+      std::string unit;
+      switch (u) {
+        case isa::Unit::Control: unit = "control"; break;
+        case isa::Unit::Load: unit = "load " + std::to_string(in.tile == isa::kAllTiles ? 0 : t % hw.dma.channels); break;
+        case isa::Unit::Store: unit = "store " + std::to_string(t % hw.dma.channels); break;
+        case isa::Unit::Matrix: unit = "matrix " + std::to_string(t); break;
+        case isa::Unit::Vector: unit = "vector " + std::to_string(t); break;
+      }
+      auto name = [&](unsigned id) { return id < 16 ? "s" + std::to_string(id) + "@" + std::to_string(t) : "s" + std::to_string(id); };
+      for (int k = 0; k < 2; ++k) {
+        const unsigned w = in.wait[size_t(k)];
+        if (!w || (w >= 16 && !per_copy && t != tiles.front())) continue;
+        Sem& s = sems[name(w)];
+        s.units.insert(unit);
+        ++s.waits;
+        if (s.waits > s.signals)
+          problems.push_back("instruction " + std::to_string(i) + ": waits on " + name(w) +
+                             " more often than earlier instructions signal it");
+      }
+      for (int k = 0; k < 2; ++k) {
+        const unsigned g = in.signal[size_t(k)];
+        if (!g || (g >= 16 && !per_copy && t != tiles.front())) continue;
+        Sem& s = sems[name(g)];
+        ++s.signals;
+        if (in.signal[size_t(1 - k)] != g) s.single_signal = true;
+      }
+    }
+  }
+  std::set<std::string> leftover_ids;
+  for (const auto& [n, s] : sems) {
+    if (s.units.size() > 1 && s.single_signal) {
+      std::string us;
+      for (const auto& u : s.units) us += " [" + u + "]";
+      problems.push_back(n + ": waited on by several units:" + us);
+    }
+    if (s.signals != s.waits) {
+      leftover_ids.insert(n.substr(0, n.find('@')));
+      if (s.signals - s.waits != 2 || n.find('@') == std::string::npos)
+        problems.push_back(n + ": " + std::to_string(s.signals) + " signals, " + std::to_string(s.waits) + " waits");
+    }
+  }
+  if (leftover_ids.size() > 2) problems.push_back("more than the stream's two free semaphores are left signalled");
+  return problems;
+}
+
+struct Result {
+  uint64_t cycles = 0;
+  size_t instructions = 0;
+};
+
+// A golden prefill of `prefill` tokens, then `steps` decode steps on the
+// SystemC model (one program; with one step the token comes from c1).
+Result run_decode(const hw::HwConfig& hw, const ModelConfig& cfg, const std::string& recipe, int prefill,
+                  int steps) {
+  const Model m = make(cfg, recipe);
+  const auto toks = prompt(cfg, prefill + steps);
+  golden::GoldenModel g(m.qm);
+  g.prefill(std::vector<int64_t>(toks.begin(), toks.begin() + prefill));
+  std::vector<DecodeStep> st;
+  for (int s = 0; s < steps; ++s) st.push_back({uint64_t(prefill + s), steps == 1 ? -1 : toks[size_t(prefill + s)]});
+  const DecodeProgram p = build_decode_program(m.qm, hw, st);
+  {
+    const auto problems = check_semaphores(p.program, hw);
+    for (const auto& pr : problems) UNSCOPED_INFO(pr);
+    CHECK(problems.empty());
+  }
+  sim::Options opt;
+  opt.ctx[p.token_reg] = toks[size_t(prefill)];
+  sim::Accelerator a("acc", hw, p.program, opt);
+  for (const DramChunk& c : p.image) a.dram().write(c.addr, c.bytes.data(), c.bytes.size());
+  for (size_t l = 0; l < m.qm.layers.size(); ++l)
+    for (const DramChunk& c : kv_cache_image(hw, p, l, g.k_cache(l), g.v_cache(l), uint64_t(prefill)))
+      a.dram().write(c.addr, c.bytes.data(), c.bytes.size());
+  sc_core::sc_start();
+  INFO(a.error());
+  if (!a.finished()) std::ofstream("/tmp/decode_program.s") << p.listing;
+  REQUIRE(a.finished());
+
+  for (int s = 0; s < steps; ++s) {
+    INFO("step " << s << " at position " << prefill + s);
+    const std::vector<int32_t> want = g.decode(toks[size_t(prefill + s)]);
+    std::vector<int32_t> got(want.size());
+    a.dram().read(p.logits[size_t(s)], got.data(), 4 * got.size());
+    size_t diff = 0;
+    for (size_t i = 0; i < want.size(); ++i) diff += got[i] != want[i];
+    INFO(diff << " of " << want.size() << " logits differ");
+    CHECK(got == want);
+    // the KV-cache row the step appended
+    const uint64_t pos = uint64_t(prefill + s);
+    for (size_t l = 0; l < m.qm.layers.size(); ++l) {
+      const uint64_t kvh = uint64_t(m.qm.layers[l].dims.kv_heads), hd = uint64_t(cfg.head_dim);
+      std::vector<int8_t> k(kvh * hd), v(kvh * hd);
+      for (uint64_t j = 0; j < kvh; ++j)
+        for (uint64_t e = 0; e < hd; ++e) {
+          a.dram().read(k_cache_addr(p, l, pos, j, e), &k[j * hd + e], 1);
+          a.dram().read(v_cache_addr(hw, p, l, pos, j, e), &v[j * hd + e], 1);
+        }
+      const auto& gk = g.k_cache(l);
+      const auto& gv = g.v_cache(l);
+      INFO("layer " << l);
+      CHECK(k == std::vector<int8_t>(gk.begin() + long(pos * kvh * hd), gk.begin() + long((pos + 1) * kvh * hd)));
+      CHECK(v == std::vector<int8_t>(gv.begin() + long(pos * kvh * hd), gv.begin() + long((pos + 1) * kvh * hd)));
+    }
+  }
+  const Result r{a.stats().cycles, p.program.code.size()};
+  std::printf("%s, %s, %d step(s) after %d tokens: %zu instructions, %llu cycles\n", hw.name.c_str(), recipe.c_str(),
+              steps, prefill, r.instructions, (unsigned long long)r.cycles);
+  return r;
+}
+
+ModelConfig tiny() { return load_model_or_named("tiny"); }
+
+template <class F>
+std::string wtest_error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("decode program: tiny W8A8 on clone-28nm, bit-exact logits and KV row", "[decode][sim]") {
+  run_decode(test::design("clone-28nm"), tiny(), "W8A8", 5, 1);
+}
+
+TEST_CASE("decode program: tiny W4A8 group-wise (32) on clone-28nm", "[decode][sim]") {
+  run_decode(test::design("clone-28nm"), tiny(), "W4A8-g32", 5, 1);
+}
+
+TEST_CASE("decode program: tiny W8A8 on edge-small (one tile, 8x8)", "[decode][sim]") {
+  run_decode(test::design("edge-small"), tiny(), "W8A8", 5, 1);
+}
+
+TEST_CASE("decode program: tiny W4A8-g32 on edge-small", "[decode][sim]") {
+  run_decode(test::design("edge-small"), tiny(), "W4A8-g32", 3, 1);
+}
+
+TEST_CASE("decode program: tiny W8A8 on four tiles of 8x8", "[decode][sim]") {
+  run_decode(test::design(std::string(CLONESIM_SOURCE_DIR) + "/tests/data/hw/cosim-4x8.yaml"), tiny(), "W8A8", 5, 1);
+}
+
+TEST_CASE("decode program: four steps in a row, the KV cache carried in DRAM", "[decode][sim]") {
+  run_decode(test::design("clone-28nm"), tiny(), "W8A8", 4, 4);
+}
+
+TEST_CASE("decode program: three steps in a row on edge-small, W4A8-g32", "[decode][sim]") {
+  run_decode(test::design("edge-small"), tiny(), "W4A8-g32", 2, 3);
+}
+
+TEST_CASE("decode program: the first position (empty KV cache)", "[decode][sim]") {
+  run_decode(test::design("clone-28nm"), tiny(), "W8A8", 0, 2);
+}
+
+namespace {
+
+// tiny with LayerNorm, biases on every linear and the LM head, a plain GELU FFN
+ModelConfig tiny_layernorm_bias() {
+  ModelConfig c = tiny();
+  c.name = "tiny-ln-bias";
+  c.family = Family::Custom;
+  c.norm = NormKind::LayerNorm;
+  c.qkv_bias = c.out_bias = c.mlp_bias = c.lm_head_bias = true;
+  c.gated_ffn = false;
+  c.act = Activation::Gelu;
+  return c;
+}
+
+// Gemma-like: MQA, head_dim 32 (heads x head_dim != hidden), embedding scale,
+// (1 + w) norms, tanh GELU, tied LM head, theta 1e6 for the RoPE tables
+ModelConfig gemma_like() {
+  ModelConfig c = tiny();
+  c.name = "gemma-like";
+  c.family = Family::Gemma;
+  c.kv_heads = 1;
+  c.head_dim = 32;
+  c.rotary_dim = 32;
+  c.act = Activation::GeluTanh;
+  c.norm_plus_one = true;
+  c.norm_eps = 1e-6;
+  c.embed_scale = true;
+  c.tied_embeddings = true;
+  c.rope_theta = 1000000.0;
+  c.layer.clear();
+  for (int64_t i = 0; i < c.layers; ++i) c.layer.push_back({c.heads, c.kv_heads, c.intermediate, i});
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("decode program: LayerNorm, biases everywhere, plain GELU FFN (tiny-sized)", "[decode][sim]") {
+  run_decode(test::design("clone-28nm"), tiny_layernorm_bias(), "W8A8", 5, 1);
+}
+
+TEST_CASE("decode program: LayerNorm and biases, group-wise int4", "[decode][sim]") {
+  run_decode(test::design("clone-28nm"), tiny_layernorm_bias(), "W4A8-g32", 5, 1);
+}
+
+TEST_CASE("decode program: Gemma-like (MQA, head_dim 32, embedding scale, tied head)", "[decode][sim]") {
+  run_decode(test::design("clone-28nm"), gemma_like(), "W8A8", 5, 1);
+}
+
+TEST_CASE("decode program: an LM head wider than the accumulator, in chunks (vocab 2048 on edge-small)",
+          "[decode][sim]") {
+  ModelConfig c = tiny();
+  c.vocab = 2048;  // 2048 int32 logits on one tile: 8 KiB, chunks of 256 columns (a sixteenth of 16 KiB)
+  run_decode(test::design("edge-small"), c, "W8A8", 5, 1);
+}
+
+TEST_CASE("decode program: LM head chunks on two tiles (vocab 8192 on clone-28nm)", "[decode][sim]") {
+  ModelConfig c = tiny();
+  c.vocab = 8192;  // 4096 columns per tile, chunks of 512 per tile
+  run_decode(test::design("clone-28nm"), c, "W4A8-g32", 3, 1);
+}
+
+TEST_CASE("decode program: a design point too small for a kernel's buffers gives a one-line error", "[decode]") {
+  const Model m = make(tiny(), "W8A8");
+  hw::HwConfig small = test::design("clone-28nm");
+  small.name = "clone-28nm-small-acc";
+  small.accumulator.depth = 16;  // 2 banks of 1 KiB
+  const std::string e = wtest_error_of([&] { build_decode_program(m.qm, small, 5); });
+  INFO(e);
+  CHECK(e.find('\n') == std::string::npos);
+  CHECK(e.rfind("decode program for tiny on clone-28nm-small-acc: accumulator: ", 0) == 0);
+  CHECK(e.find(" needs ") != std::string::npos);
+  // a kernel and its buffer are named ("kernel: buffer needs N bytes")
+  CHECK(e.find(": ", std::string("decode program for tiny on clone-28nm-small-acc: accumulator: ").size()) !=
+        std::string::npos);
+}
+
+TEST_CASE("decode program: unsupported features are named", "[decode]") {
+  ModelConfig c = tiny();
+  c.sliding_window = 4;
+  const Model m = make(c, "W8A8");
+  const std::string e = wtest_error_of([&] { build_decode_program(m.qm, test::design("clone-28nm"), 5); });
+  CHECK(e == "decode program for tiny on clone-28nm: sliding window 4: position 5 needs it, the decode attention "
+             "attends to every position");
+  const std::string e2 = wtest_error_of([&] { build_decode_program(m.qm, test::design("clone-28nm"), 128); });
+  CHECK(e2 == "decode program for tiny on clone-28nm: position 128 is beyond max_positions 128");
+}
+
+TEST_CASE("decode program: memory map, plan and listing", "[decode]") {
+  const Model m = make(tiny(), "W8A8");
+  const hw::HwConfig hw = test::design("clone-28nm");
+  const DecodeProgram p = build_decode_program(m.qm, hw, 5);
+  const std::string map = p.map.to_string();
+  INFO(map << p.plan);
+  // the weights first, in the order the stream consumes them
+  REQUIRE(p.map.regions().size() > 4);
+  CHECK(p.map.regions()[0].name == "layers.0.q weights");
+  CHECK(p.map.regions()[1].name == "layers.0.k weights");
+  CHECK(map.find("layers.1.K cache") != std::string::npos);
+  CHECK(map.find("RoPE cos, position 5") != std::string::npos);
+  CHECK(p.plan.find("layers.0.gate: decode linear 64x128 int8 per channel") != std::string::npos);
+  CHECK(p.plan.find("residual stream") != std::string::npos);
+  // every image chunk lies inside its region
+  for (const DramChunk& c : p.image) {
+    bool inside = false;
+    for (const Region& r : p.map.regions()) inside |= c.addr >= r.addr && c.addr + c.bytes.size() <= r.addr + r.bytes;
+    INFO(c.name);
+    CHECK(inside);
+  }
+  // the listing re-assembles to the program
+  CHECK(isa::assemble(p.listing, "decode.s").code == p.program.code);
+  // a vocabulary whose logits do not fit the accumulator: the LM head in chunks
+  ModelConfig c = tiny();
+  c.vocab = 2048;
+  const Model wide = make(c, "W8A8");
+  const std::string m2 = build_decode_program(wide.qm, test::design("edge-small"), 5).map.to_string();
+  INFO(m2);
+  CHECK(m2.find("lm_head[0:256] weights") != std::string::npos);
+  CHECK(m2.find("lm_head[1792:2048] table") != std::string::npos);
+}
+
+// Prints the plan, the memory map and the listing of tiny's decode step on
+// clone-28nm (hidden: run it by name).
+TEST_CASE("decode program: print tiny on clone-28nm", "[.report]") {
+  const Model m = make(tiny(), "W8A8");
+  const DecodeProgram p = build_decode_program(m.qm, test::design("clone-28nm"), 5);
+  std::printf("%s\nDRAM map:\n%s\n%s", p.plan.c_str(), p.map.to_string().c_str(), p.listing.c_str());
+  // and its run (the KV cache left empty: the timing does not depend on it)
+  const hw::HwConfig hw = test::design("clone-28nm");
+  sim::Accelerator a("acc", hw, p.program, sim::Options{});
+  for (const DramChunk& c : p.image) a.dram().write(c.addr, c.bytes.data(), c.bytes.size());
+  sc_core::sc_start();
+  REQUIRE(a.finished());
+  std::printf("%s\n", sim::summary(a.stats(), hw).c_str());
+}
+
+TEST_CASE("decode program: vicuna-68m W8A8 on clone-28nm (K in chunks, the LM head in 32 chunks)",
+          "[decode][sim][big]") {
+  run_decode(test::design("clone-28nm"), load_model_or_named("vicuna-68m"), "W8A8", 3, 1);
+}
