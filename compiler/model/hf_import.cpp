@@ -207,8 +207,9 @@ void no_partial_rotary(const Reader& r) {
                     got(*v));
 }
 
-// llama, mistral, qwen2, gemma: the Llama-style decoder.
-void read_llama_like(const Reader& r, ModelConfig& c) {
+// The dimensions llama-style and phi configs name alike (read in this order,
+// so the first missing key is the one reported).
+void read_hf_dims(const Reader& r, ModelConfig& c) {
   c.vocab = r.need_int({"vocab_size"});
   c.hidden = r.need_int({"hidden_size"});
   c.intermediate = r.need_int({"intermediate_size"});
@@ -216,6 +217,11 @@ void read_llama_like(const Reader& r, ModelConfig& c) {
   c.heads = r.need_int({"num_attention_heads"});
   c.max_positions = r.need_int({"max_position_embeddings"});
   read_kv_heads(r, c, "num_attention_heads");
+}
+
+// llama, mistral, qwen2, gemma: the Llama-style decoder.
+void read_llama_like(const Reader& r, ModelConfig& c) {
+  read_hf_dims(r, c);
   // GemmaConfig's default head_dim is 256 (not hidden / heads).
   c.head_dim = read_head_dim(r, c, "num_attention_heads", "hidden_size",
                              c.family == Family::Gemma ? 256 : 0, true);
@@ -327,13 +333,7 @@ void read_gpt2(const Reader& r, ModelConfig& c) {
 }
 
 void read_phi(const Reader& r, ModelConfig& c) {
-  c.vocab = r.need_int({"vocab_size"});
-  c.hidden = r.need_int({"hidden_size"});
-  c.intermediate = r.need_int({"intermediate_size"});
-  c.layers = r.need_int({"num_hidden_layers"});
-  c.heads = r.need_int({"num_attention_heads"});
-  c.max_positions = r.need_int({"max_position_embeddings"});
-  read_kv_heads(r, c, "num_attention_heads");
+  read_hf_dims(r, c);
   c.head_dim = read_head_dim(r, c, "num_attention_heads", "hidden_size", 0, false);
   if (r.opt_bool("qk_layernorm", false))
     r.unsupported("qk_layernorm", "LayerNorm on queries and keys is not modelled, expected false", "true");
