@@ -62,6 +62,7 @@ TEST_CASE("the synthesis script black-boxes the SRAM bank and maps to the libert
   CHECK_THAT(s, !Catch::Contains("-I /x/gen /x/gen/cs_sram_bank.sv"));
   CHECK_THAT(s, Catch::Contains("hierarchy -check -top cs_top\n"));
   CHECK_THAT(s, Catch::Contains("dfflibmap -liberty /lib/L.lib\n") && Catch::Contains("abc -liberty /lib/L.lib\n"));
+  CHECK_THAT(rtl::synth_script("/x/gen", "/lib/L.lib", true), Catch::Contains("abc -fast -liberty /lib/L.lib\n"));
 }
 
 TEST_CASE("cross-check: modules scale by gate equivalents onto the model's components", "[synth]") {

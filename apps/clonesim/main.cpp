@@ -200,6 +200,7 @@ int sc_main(int argc, char* argv[]) {
   gen_cmd->add_option("-o,--output", rtl_out, "Output directory")->required();
   gen_cmd->add_option("--imem-depth", imem_depth, "Instructions the RTL program memory holds")->capture_default_str();
   std::string synth_out, synth_tech, synth_json, synth_liberty = rtl::kDefaultLiberty;
+  bool synth_fast = false;
   auto* synth_cmd = rtl_cmd->add_subcommand(
       "synth", "Synthesise the design point's RTL with yosys and compare its area with the analytical model");
   synth_cmd->add_option("--hw", rtl_hw, "Design point: a YAML file or a shipped name")->capture_default_str();
@@ -209,6 +210,7 @@ int sc_main(int argc, char* argv[]) {
   synth_cmd->add_option("--liberty", synth_liberty, "Liberty file with cell areas")->capture_default_str();
   synth_cmd->add_option("--imem-depth", imem_depth, "Instructions the RTL program memory holds")->capture_default_str();
   synth_cmd->add_option("--json", synth_json, "Write the cross-check as JSON to this file");
+  synth_cmd->add_flag("--fast", synth_fast, "Map with `abc -fast` (a whole design in minutes rather than hours; a few % more area)");
 
   // ---- area
   std::string area_hw = hw::default_hw_name(), area_tech, area_json_out;
@@ -338,6 +340,7 @@ int sc_main(int argc, char* argv[]) {
       rtl::SynthOptions so;
       so.liberty = synth_liberty;
       so.gen.imem_depth = imem_depth;
+      so.fast = synth_fast;
       std::cout << "synthesising " << h.name << " with yosys (minutes)...\n" << std::flush;
       const rtl::SynthResult r = rtl::synthesize(h, synth_out, so);
       const rtl::CrossCheck c = rtl::cross_check(r, model, tech);

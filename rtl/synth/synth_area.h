@@ -23,6 +23,7 @@ struct SynthOptions {
   std::string liberty = kDefaultLiberty;
   std::string yosys = "yosys";  // the binary (PATH is searched)
   GenOptions gen;               // program memory depth, as `rtl generate`
+  bool fast = false;            // `abc -fast`: minutes instead of hours on a whole design, a few % more area
 };
 
 // One synthesised module (all instances of one module, whatever its
@@ -44,7 +45,7 @@ struct SynthResult {
 };
 
 // The yosys script that synthesises the RTL in `dir` against `liberty`.
-std::string synth_script(const std::string& dir, const std::string& liberty);
+std::string synth_script(const std::string& dir, const std::string& liberty, bool fast = false);
 // Parse yosys `stat -liberty` output of a hierarchical design (per-module
 // sections and the design hierarchy) into per-module figures.
 SynthResult parse_yosys_stat(const std::string& stat_text);
