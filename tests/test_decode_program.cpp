@@ -352,6 +352,36 @@ TEST_CASE("decode program: memory map, plan and listing", "[decode]") {
   CHECK(m2.find("lm_head[1792:2048] table") != std::string::npos);
 }
 
+// A shapes-only model (no weights) gives the program of the real one: the
+// same instructions but for the shifts, which the planner draws from scales.
+TEST_CASE("decode program: a shapes-only model gives the same instruction stream and memory map", "[decode]") {
+  for (const std::string recipe : {"W8A8", "W4A8-g32"})
+    for (const std::string point : {"clone-28nm", "edge-small"}) {
+      INFO(recipe << " on " << point);
+      const Model m = make(tiny(), recipe);
+      const golden::QuantModel shapes = golden::plan_quant_shapes(tiny(), parse_recipe(recipe));
+      CHECK(shapes.shapes_only);
+      CHECK(shapes.layers[0].q.w.empty());
+      const hw::HwConfig hw = test::design(point);
+      const DecodeProgram real = build_decode_program(m.qm, hw, 5), sh = build_decode_program(shapes, hw, 5);
+      CHECK_FALSE(real.timing_only);
+      CHECK(sh.timing_only);
+      CHECK(sh.image.empty());
+      CHECK(sh.map.to_string() == real.map.to_string());
+      REQUIRE(sh.program.code.size() == real.program.code.size());
+      size_t differ = 0;
+      for (size_t i = 0; i < sh.program.code.size(); ++i) {
+        isa::Instruction a = sh.program.code[i], b = real.program.code[i];
+        differ += a != b;
+        // every field but shifts and immediates (multipliers) agrees
+        for (const isa::Field f : {isa::Field::Shift, isa::Field::Imm, isa::Field::Imm2}) a[f] = b[f] = 0;
+        INFO("instruction " << i);
+        REQUIRE(a == b);
+      }
+      CHECK(differ < sh.program.code.size() / 4);
+    }
+}
+
 // Prints the plan, the memory map and the listing of tiny's decode step on
 // clone-28nm (hidden: run it by name).
 TEST_CASE("decode program: print tiny on clone-28nm", "[.report]") {

@@ -303,4 +303,104 @@ QuantModel plan_quant_model(const ModelWeights& w, const QuantizedWeights& qw, c
   return m;
 }
 
+namespace {
+
+// A linear's shape and form for plan_quant_shapes: group-wise shifts as for a
+// ratio of 2^-10 (a + b = 40: a typical split), per-channel tables empty.
+QLinear shape_linear(const std::string& name, int64_t k, int64_t n, bool bias, bool to_int8,
+                     const QuantRecipe& recipe) {
+  QLinear l;
+  l.name = name;
+  l.k = k;
+  l.n = n;
+  l.type = recipe.weights;
+  l.group = recipe.group;
+  l.to_int8 = to_int8;
+  l.s_x = l.s_y = 1;
+  if (recipe.group == 0) {
+    l.b = (to_int8 && bias) ? kLinearFracBits : 0;
+  } else {
+    const unsigned e = 40;
+    l.b = to_int8 ? kLinearFracBits : 0;
+    l.a = e - l.b;
+  }
+  if (bias) l.bias.assign(size_t(n), 0);
+  return l;
+}
+
+QNorm shape_norm(const ModelConfig& cfg, double s_res, double s_out) {
+  QNorm q;
+  q.kind = cfg.norm;
+  q.scale = s_out;
+  const std::vector<double> g(size_t(cfg.hidden), 1.0);
+  if (cfg.norm == NormKind::RmsNorm) q.rms = plan_rmsnorm(g, cfg.norm_eps, s_res, s_out, kResidualMax);
+  else q.ln = plan_layernorm(g, std::vector<double>(g.size(), 0.0), cfg.norm_eps, s_res, s_out, kResidualMax);
+  return q;
+}
+
+}  // namespace
+
+QuantModel plan_quant_shapes(const ModelConfig& cfg, const QuantRecipe& recipe) {
+  const std::string name = model_name(cfg);
+  if (cfg.post_norm)
+    throw Error(name + ": post_norm: unsupported by the golden interpreter: norms after the residual adds "
+                       "(OPT do_layer_norm_before: false)");
+  const std::vector<LayerDims> dims = layer_dims(cfg);
+  // Representative real scales: a residual of absmax 16, int8 activations of absmax 4.
+  const double s_a = act_scale(4.0);
+  QuantModel m;
+  m.cfg = cfg;
+  m.recipe = recipe;
+  m.shapes_only = true;
+  m.position_limit = cfg.max_positions;
+  m.s_res = 16.0 * kResidualHeadroom / double(kResidualMax);
+  m.embed_shift = 16;
+  if (cfg.pos == PosKind::Learned) m.pos_shift = 16;
+  if (cfg.pos == PosKind::Rotary) {
+    m.rotary_dim = rotary_dims(cfg);
+    m.rope_theta = cfg.rope_theta;
+  }
+  const int64_t H = cfg.hidden, hd = cfg.head_dim;
+  const auto f = act_fn(cfg.act);
+  for (const LayerDims& d : dims) {
+    const std::string p = "layers." + std::to_string(m.layers.size()) + ".";
+    QLayer L;
+    L.dims = d;
+    L.attn_norm = shape_norm(cfg, m.s_res, s_a);
+    L.s_q = L.s_k = L.s_v = L.s_attn = s_a;
+    L.q = shape_linear(p + "q", H, d.q_heads * hd, cfg.qkv_bias, true, recipe);
+    L.k = shape_linear(p + "k", H, d.kv_heads * hd, cfg.qkv_bias, true, recipe);
+    L.v = shape_linear(p + "v", H, d.kv_heads * hd, cfg.qkv_bias, true, recipe);
+    L.softmax = plan_softmax_wide(s_a * s_a / std::sqrt(double(hd)));
+    L.o = shape_linear(p + "o", d.q_heads * hd, H, cfg.out_bias, false, recipe);
+    if (!cfg.parallel_block) L.ffn_norm = shape_norm(cfg, m.s_res, s_a);
+    if (cfg.gated_ffn) {
+      L.gate = shape_linear(p + "gate", H, d.ffn, cfg.mlp_bias, true, recipe);
+      L.up = shape_linear(p + "up", H, d.ffn, cfg.mlp_bias, true, recipe);
+      L.s_prod = s_a;
+      L.product_shift = 8;
+      L.s_act = L.s_prod / (s_a * std::ldexp(1.0, int(L.product_shift)));
+      L.act_table = activation_table(f, s_a, L.s_act);
+      L.down = shape_linear(p + "down", d.ffn, H, cfg.mlp_bias, false, recipe);
+    } else {
+      L.fc1 = shape_linear(p + "fc1", H, d.ffn, cfg.mlp_bias, true, recipe);
+      L.s_act = s_a;
+      L.act_table = activation_table(f, s_a, L.s_act);
+      L.fc2 = shape_linear(p + "fc2", d.ffn, H, cfg.mlp_bias, false, recipe);
+    }
+    m.layers.push_back(std::move(L));
+  }
+  if (cfg.final_norm) {
+    m.final_norm = shape_norm(cfg, m.s_res, s_a);
+  } else {
+    m.final_norm.scale = s_a;
+    const FixedPoint fp = fixed_point(m.s_res / s_a);
+    m.final_mult = int32_t(fp.m);
+    m.final_shift = fp.s;
+  }
+  m.s_logits = 1.0 / std::ldexp(1.0, kLogitBits);
+  m.lm_head = shape_linear("lm_head", H, cfg.vocab, cfg.lm_head_bias, false, recipe);
+  return m;
+}
+
 }  // namespace clonesim::compiler::golden

@@ -142,6 +142,10 @@ struct QuantModel {
   unsigned final_shift = 0;
   QLinear lm_head;              // to int32 logits (T) of scale s_logits
   double s_logits = 0;
+
+  // Planned from the config alone (plan_quant_shapes): every shape, form and
+  // shift a program needs, but no weights, embedding or RoPE tables.
+  bool shapes_only = false;
 };
 
 // Plans the integer model.  `q` is quantize(w, recipe); `cal` comes from
@@ -149,5 +153,14 @@ struct QuantModel {
 // naming the feature.
 QuantModel plan_quant_model(const ModelWeights& w, const QuantizedWeights& q, const QuantRecipe& recipe,
                             const Calibration& cal);
+
+// The integer model's shapes and forms without weights, for programs that
+// only run in timing mode (a Llama-2-7B decode step compiles in seconds
+// without 7 GB of random weights): every linear has its k, n, type, group,
+// shifts a and b, output form and bias (zeros when the config has biases);
+// norms, softmax and activation tables are planned for representative scales
+// (they set shifts, never the instruction stream's shape or timing).  `w`,
+// `mult`, `shift`, the embedding and the RoPE tables are empty.
+QuantModel plan_quant_shapes(const ModelConfig& cfg, const QuantRecipe& recipe);
 
 }  // namespace clonesim::compiler::golden

@@ -73,7 +73,8 @@ class Gen {
     out_.listing = b_.listing();
     out_.steps = steps_;
     out_.token_reg = kTokenReg;
-    build_image();
+    out_.timing_only = qm_.shapes_only;
+    if (!qm_.shapes_only) build_image();
     describe();
     return std::move(out_);
   }
@@ -159,8 +160,8 @@ class Gen {
     s.to_int8 = l.to_int8;
     s.s_x = l.s_x;
     s.s_y = l.s_y;
-    s.w.resize(size_t(l.k * n));
-    for (int64_t k = 0; k < l.k; ++k)
+    if (!l.w.empty()) s.w.resize(size_t(l.k * n));  // a shapes-only model has no weights
+    for (int64_t k = 0; k < l.k && !l.w.empty(); ++k)
       std::copy_n(l.w.begin() + long(k * l.n + c0), n, s.w.begin() + long(k * n));
     for (int64_t g = 0; g < int64_t(l.mult.size()) / l.n; ++g)
       s.mult.insert(s.mult.end(), l.mult.begin() + long(g * l.n + c0), l.mult.begin() + long(g * l.n + c0 + n));

@@ -55,6 +55,7 @@ struct DecodeProgram {
   std::vector<DecodeStep> steps;
   std::vector<uint64_t> logits;    // per step: vocab int32 logits (T of the LM head)
   unsigned token_reg = 1;          // the context register that holds the token
+  bool timing_only = false;        // built from a shapes-only model: `image` is empty, run it in timing mode
 };
 
 // Throws clonesim::Error (one line, naming the model, the design point and
