@@ -15,6 +15,10 @@
 #include <systemc>
 
 #include "common/error.h"
+#include "common/file_io.h"
+#include "common/strf.h"
+#include "driver/compile_job.h"
+#include "driver/run_job.h"
 #include "ir/graph.h"
 #include "model/compress.h"
 #include "model/model.h"
@@ -31,12 +35,7 @@ using namespace clonesim;
 
 namespace {
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  if (!f) throw Error(path + ": cannot open for writing");
-  f << text;
-  if (!f) throw Error(path + ": write failed");
-}
+void write_text(const std::string& path, const std::string& text) { write_text_file(path, text); }
 
 // The technology file named on the command line, else the shipped one of the
 // design point's technology_nm.
@@ -139,6 +138,9 @@ int sc_main(int argc, char* argv[]) {
       "  clonesim asm examples/rmsnorm.s -o rmsnorm.bin && clonesim disasm rmsnorm.bin\n"
       "  clonesim area --hw edge-small --tech tech-45nm --json area.json\n"
       "  clonesim model show llama-2-7b --quant W4A8-g128 && clonesim model graph tiny --phase decode:5\n"
+      "  clonesim run    (the default: llama-2-7b W4A8-g128 on clone-28nm)\n"
+      "  clonesim run --model tiny --hw edge-small --prompt 16 --gen 4 --json run.json\n"
+      "  clonesim compile --model vicuna-68m --quant W8A8 -o out/\n"
       "Docs: docs/isa.md (instructions), docs/timing.md (latencies), docs/design-points.md (YAML).");
   app.set_help_all_flag("--help-all", "Show help for every command");
 
@@ -243,6 +245,35 @@ int sc_main(int argc, char* argv[]) {
   model_graph->add_option("--phase", model_phase, "prefill:N (N tokens) or decode:P (one token at KV position P)")
       ->capture_default_str();
   auto* model_list = model_cmd->add_subcommand("list", "List the shipped models");
+
+  // ---- compile / run
+  compiler::ModelSpec spec;
+  std::string cr_hw = hw::default_hw_name(), compile_out, run_json, run_mode = "timing";
+  uint64_t compile_pos = 0, run_prompt = compiler::RunOptions{}.prompt, run_gen = compiler::RunOptions{}.gen;
+  bool run_quiet = false;
+  auto* compile_cmd = app.add_subcommand("compile", "Compile a model for a design point: binary, listing, memory map");
+  auto* run_cmd = app.add_subcommand(
+      "run", "Compile and simulate a prompt and a generation: TTFT, TPOT, tokens/s, utilisation, DRAM bandwidth");
+  for (auto* c : {compile_cmd, run_cmd}) {
+    c->add_option("--model", spec.model, "HF config.json, YAML model file or shipped name")->capture_default_str();
+    c->add_option("--hw", cr_hw, "Design point: a YAML file or a shipped name")->capture_default_str();
+    c->add_option("--prune", spec.prune, "Ratio file (docs/models.md): per-layer head/FFN ratios, dropped layers");
+    c->add_option("--quant", spec.quant, "Quantisation recipe: W8A8, W4A8 or W4A8-g128 (group size)")
+        ->capture_default_str();
+    c->add_option("--weights", spec.weights,
+                  "auto (random up to 200M parameters, else none), none (shapes only: timing), random[:SEED], "
+                  "or a .safetensors file")
+        ->capture_default_str();
+  }
+  compile_cmd->add_option("-o,--output", compile_out, "Output directory")->required();
+  compile_cmd->add_option("--pos", compile_pos, "KV position of the decode step")->capture_default_str();
+  run_cmd->add_option("--prompt", run_prompt, "Prompt tokens")->capture_default_str();
+  run_cmd->add_option("--gen", run_gen, "Tokens to generate (the first comes from the prefill)")->capture_default_str();
+  run_cmd->add_option("--mode", run_mode, "timing (fast; the same cycles) or functional (computes data; needs weights)")
+      ->check(CLI::IsMember({"functional", "timing"}))
+      ->capture_default_str();
+  run_cmd->add_option("--json", run_json, "Write the run's figures as JSON to this file");
+  run_cmd->add_flag("-q,--quiet", run_quiet, "No progress lines");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -378,6 +409,32 @@ int sc_main(int argc, char* argv[]) {
                     compiler::to_string(cfg.family), (long long)cfg.layers, (long long)cfg.hidden,
                     (long long)cfg.heads, (long long)cfg.kv_heads, (long long)cfg.vocab);
       }
+    } else if (*compile_cmd) {
+      const hw::HwConfig h = hw::load_hw_config_or_named(cr_hw);
+      const compiler::PreparedModel m = compiler::prepare_model(spec);
+      std::cout << compiler::model_summary(m) << std::flush;
+      compiler::CompileRequest req;
+      req.decode_pos = compile_pos;
+      const nlohmann::json j = compiler::compile_model(m, h, req, compile_out);
+      for (const auto& [name, p] : j["programs"].items())
+        std::cout << strf("%-12s %s/%s: %llu instructions, DRAM image to 0x%llx (listing %s, map %s)\n", name.c_str(),
+                          compile_out.c_str(), p["binary"].get<std::string>().c_str(),
+                          p["instructions"].get<unsigned long long>(), p["dram_bytes"].get<unsigned long long>(),
+                          p["listing"].get<std::string>().c_str(), p["memory_map"].get<std::string>().c_str());
+      std::cout << compile_out << "/compile.json: the manifest\n";
+    } else if (*run_cmd) {
+      const hw::HwConfig h = hw::load_hw_config_or_named(cr_hw);
+      if (!run_json.empty()) write_text(run_json, "");  // fail on an unwritable path before the long part
+      const compiler::PreparedModel m = compiler::prepare_model(spec);
+      std::cout << compiler::model_summary(m) << std::flush;
+      compiler::RunOptions ro;
+      ro.prompt = run_prompt;
+      ro.gen = run_gen;
+      ro.mode = run_mode == "timing" ? sim::Mode::Timing : sim::Mode::Functional;
+      ro.progress = run_quiet ? nullptr : &std::cerr;
+      const nlohmann::json r = compiler::run_model(m, h, ro);
+      std::cout << compiler::run_summary(r);
+      if (!run_json.empty()) write_text(run_json, r.dump(2) + "\n");
     } else if (*list_cmd) {
       for (const auto& n : hw::shipped_hw_names()) {
         const hw::HwConfig h = hw::load_hw_config_or_named(n);

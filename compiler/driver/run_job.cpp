@@ -1,0 +1,241 @@
+#include "driver/run_job.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <ostream>
+
+#include "common/error.h"
+#include "common/strf.h"
+#include "sim/run.h"
+#include "sim/stats.h"
+
+namespace clonesim::compiler {
+
+using json = nlohmann::json;
+using ull = unsigned long long;
+
+namespace {
+
+void write_all(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    const ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    off += size_t(n);
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Sum over units whose name starts with `prefix` of busy_ps, and their count.
+std::pair<double, unsigned> busy_of(const json& stats, const std::string& prefix) {
+  double busy = 0;
+  unsigned n = 0;
+  for (const json& u : stats.at("units"))
+    if (u.at("name").get<std::string>().rfind(prefix, 0) == 0) {
+      busy += u.at("busy_ps").get<double>();
+      ++n;
+    }
+  return {busy, n};
+}
+
+}  // namespace
+
+json simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, const std::vector<DramChunk>& image,
+                       const sim::Options& opt, const std::string& what) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw Error(what + ": cannot create a pipe: " + std::strerror(errno));
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw Error(what + ": cannot start the simulation process: " + std::strerror(errno));
+  }
+  if (pid == 0) {  // the child: one SystemC kernel, the statistics back as JSON
+    ::close(fds[0]);
+    int rc = 0;
+    try {
+      sim::run_program(
+          hw, program, opt,
+          [&](sim::Accelerator& acc) {
+            if (opt.mode == sim::Mode::Functional)
+              for (const DramChunk& c : image) acc.dram().write(c.addr, c.bytes.data(), c.bytes.size());
+          },
+          [&](const sim::Accelerator& acc) { write_all(fds[1], "J" + sim::to_json(acc.stats(), hw).dump()); });
+    } catch (const std::exception& e) {
+      write_all(fds[1], std::string("E") + e.what());
+      rc = 1;
+    }
+    ::close(fds[1]);
+    std::fflush(nullptr);
+    ::_exit(rc);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, size_t(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status))
+    throw Error(what + strf(": the simulation process died (signal %d, %s)", WTERMSIG(status),
+                            strsignal(WTERMSIG(status))));
+  if (!out.empty() && out[0] == 'E') throw Error(what + ": " + out.substr(1));
+  if (out.empty() || out[0] != 'J' || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error(what + ": the simulation process ended without results");
+  return json::parse(out.begin() + 1, out.end());
+}
+
+json combine_phases(const std::vector<json>& phases, const hw::HwConfig& hw) {
+  double time = 0, macs_time = 0, dram_bytes = 0, prefill = 0, decode = 0;
+  double mxu_busy = 0, vxu_busy = 0, dma_busy = 0;
+  unsigned n_mxu = 0, n_vxu = 0, n_dma = 0, decode_steps = 0;
+  uint64_t cycles = 0, sram_r = 0, sram_w = 0, instrs = 0;
+  double roof_time = 0;
+  for (const json& p : phases) {
+    const double t = p.at("time_s").get<double>();
+    time += t;
+    cycles += p.at("cycles").get<uint64_t>();
+    instrs += p.at("instructions").get<uint64_t>();
+    macs_time += p.at("mxu_util").get<double>() * t;
+    const json& dt = p.at("dram").at("total");
+    dram_bytes += dt.at("read_bytes").get<double>() + dt.at("write_bytes").get<double>();
+    auto [mb, mn] = busy_of(p, "matrix[");
+    auto [vb, vn] = busy_of(p, "vector[");
+    auto [lb, ln] = busy_of(p, "load[");
+    auto [sb, sn] = busy_of(p, "store[");
+    mxu_busy += mb * 1e-12;
+    vxu_busy += vb * 1e-12;
+    dma_busy += (lb + sb) * 1e-12;
+    n_mxu = mn;
+    n_vxu = vn;
+    n_dma = ln + sn;
+    for (const json& tile : p.at("sram"))
+      for (const char* space : {"scratchpad", "accumulator"}) {
+        const uint64_t line = space[0] == 's' ? hw.scratchpad.line_bytes() : hw.accumulator.line_bytes();
+        for (const json& b : tile.at(space)) {
+          sram_r += b.at("reads").get<uint64_t>() * line;
+          sram_w += b.at("writes").get<uint64_t>() * line;
+        }
+      }
+    const std::string ph = p.at("phase").get<std::string>();
+    if (ph == "prefill") prefill += t;
+    if (ph == "decode") {
+      decode += t;
+      ++decode_steps;
+      roof_time += p.value("roofline_s", 0.0);
+    }
+  }
+  json j;
+  j["time_s"] = time;
+  j["cycles"] = cycles;
+  j["instructions"] = instrs;
+  j["mxu_util"] = time > 0 ? macs_time / time : 0.0;
+  j["mxu_busy"] = time > 0 && n_mxu ? mxu_busy / (time * n_mxu) : 0.0;
+  j["vxu_util"] = time > 0 && n_vxu ? vxu_busy / (time * n_vxu) : 0.0;
+  j["dma_util"] = time > 0 && n_dma ? dma_busy / (time * n_dma) : 0.0;
+  j["dram_bytes"] = dram_bytes;
+  j["dram_bw_gbps"] = time > 0 ? dram_bytes / time / 1e9 : 0.0;
+  j["dram_bw_util"] = time > 0 ? dram_bytes / time / 1e9 / hw.dram.peak_gbps() : 0.0;
+  j["sram_read_bytes"] = sram_r;
+  j["sram_write_bytes"] = sram_w;
+  j["prefill_s"] = prefill;
+  j["decode_s"] = decode;
+  j["decode_steps"] = decode_steps;
+  j["decode_dram_roofline"] = decode > 0 ? roof_time / decode : 0.0;
+  return j;
+}
+
+json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions& opt) {
+  if (opt.gen < 1) throw Error("--gen must be at least 1 (the first token comes from the prefill)");
+  if (opt.prompt < 1) throw Error("--prompt must be at least 1 token");
+  if (int64_t(opt.prompt + opt.gen - 1) > m.cfg.max_positions)
+    throw Error(strf("--prompt %llu + --gen %llu: %llu positions, beyond %s's max_positions %lld", (ull)opt.prompt,
+                     (ull)opt.gen, (ull)(opt.prompt + opt.gen - 1), m.cfg.name.c_str(),
+                     (long long)m.cfg.max_positions));
+  if (opt.mode == sim::Mode::Functional && m.qm.shapes_only)
+    throw Error("--mode functional needs weights (--weights random[:SEED] or a safetensors file)");
+  sim::Options so;
+  so.mode = opt.mode;
+  std::vector<json> phases;
+  // Decode bytes that bound a token from below: every weight the step streams
+  // (the embedding table only when the LM head shares it) and the KV cache.
+  const int64_t stream_bytes =
+      m.stats.weight_bytes - (m.cfg.tied_embeddings ? 0 : m.stats.embedding_bytes);
+  const double peak = hw.dram.peak_gbps() * 1e9;
+  const uint64_t steps = opt.gen - 1;
+  for (uint64_t i = 0; i < steps; ++i) {
+    const uint64_t pos = opt.prompt + i;
+    const auto t0 = std::chrono::steady_clock::now();
+    const DecodeProgram d = build_decode_program(m.qm, hw, {DecodeStep{pos, 0}});
+    const double tc = seconds_since(t0);
+    json s = simulate_in_child(hw, d.program, d.image, so, strf("decode step at position %llu", (ull)pos));
+    s["phase"] = "decode";
+    s["position"] = pos;
+    s["roofline_s"] = double(stream_bytes + m.stats.kv_bytes_per_token * int64_t(pos + 1)) / peak;
+    s["compile_wall_s"] = tc;
+    s["sim_wall_s"] = seconds_since(t0) - tc;
+    if (opt.progress)
+      *opt.progress << strf("[decode %llu/%llu] position %llu: %.3f ms simulated (%.1f%% of the DRAM roofline); "
+                            "compile %.2f s, simulate %.2f s\n",
+                            (ull)(i + 1), (ull)steps, (ull)pos, s["time_s"].get<double>() * 1e3,
+                            100.0 * s["roofline_s"].get<double>() / s["time_s"].get<double>(), tc,
+                            s["sim_wall_s"].get<double>())
+                    << std::flush;
+    phases.push_back(std::move(s));
+  }
+  json j = combine_phases(phases, hw);
+  for (json& p : phases)
+    for (const char* k : {"sram", "domains"}) p.erase(k);  // in the totals; per bank they would swamp the report
+  j["model"] = model_json(m);
+  j["design_point"] = hw.name;
+  j["mode"] = opt.mode == sim::Mode::Timing ? "timing" : "functional";
+  j["prompt"] = opt.prompt;
+  j["gen"] = opt.gen;
+  const double tpot = steps ? j["decode_s"].get<double>() / double(steps) : 0.0;
+  const double ttft = j["prefill_s"].get<double>();
+  j["ttft_s"] = ttft;
+  j["tpot_s"] = tpot;
+  j["tokens_per_s"] = ttft + tpot * double(steps) > 0 ? double(opt.gen) / (ttft + tpot * double(steps)) : 0.0;
+  j["decode_tokens_per_s"] = tpot > 0 ? 1.0 / tpot : 0.0;
+  j["phases"] = phases;
+  return j;
+}
+
+std::string run_summary(const json& r) {
+  std::string o;
+  o += strf("run          %s on %s, prompt %llu, gen %llu (%s)\n", r["model"]["name"].get<std::string>().c_str(),
+            r["design_point"].get<std::string>().c_str(), r["prompt"].get<ull>(), r["gen"].get<ull>(),
+            r["mode"].get<std::string>().c_str());
+  o += strf("TTFT         %.3f ms\n", r["ttft_s"].get<double>() * 1e3);
+  o += strf("TPOT         %.3f ms  (%.1f tokens/s in decode, %.1f%% of the DRAM roofline)\n",
+            r["tpot_s"].get<double>() * 1e3, r["decode_tokens_per_s"].get<double>(),
+            100.0 * r["decode_dram_roofline"].get<double>());
+  o += strf("tokens/s     %.2f (prompt and generation, end to end)\n", r["tokens_per_s"].get<double>());
+  o += strf("cycles       %llu (%.3f ms simulated, %llu instructions)\n", r["cycles"].get<ull>(),
+            r["time_s"].get<double>() * 1e3, r["instructions"].get<ull>());
+  o += strf("utilisation  MXU %.1f%% (MACs of peak), VXU %.1f%%, DMA %.1f%% (busy)\n",
+            100.0 * r["mxu_util"].get<double>(), 100.0 * r["vxu_util"].get<double>(),
+            100.0 * r["dma_util"].get<double>());
+  o += strf("DRAM         %.3f GB moved, %.2f GB/s = %.1f%% of peak\n", r["dram_bytes"].get<double>() / 1e9,
+            r["dram_bw_gbps"].get<double>(), 100.0 * r["dram_bw_util"].get<double>());
+  o += strf("SRAM         %.3f GB read, %.3f GB written\n", r["sram_read_bytes"].get<double>() / 1e9,
+            r["sram_write_bytes"].get<double>() / 1e9);
+  return o;
+}
+
+}  // namespace clonesim::compiler

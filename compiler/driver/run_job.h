@@ -1,0 +1,50 @@
+// `clonesim run`: compile a model for a design point and simulate a prompt's
+// prefill and the decode steps of a generation on the SystemC model, then
+// report latency (TTFT, TPOT, tokens/s), cycles, unit utilisation, DRAM
+// bandwidth and SRAM traffic (docs/compiler.md, "Compiling and running a
+// model").  Every program runs in a child process of its own (the SystemC
+// kernel can be elaborated once per process), so one `run` simulates any
+// number of programs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "driver/compile_job.h"
+#include "hw/hw_config.h"
+#include "sim/accelerator.h"
+
+namespace clonesim::compiler {
+
+// Simulates `program` on `hw` in a child process, with `image` written to
+// DRAM first (functional mode), and returns sim::to_json of its statistics.
+// Throws clonesim::Error "WHAT: ..." when the run fails or the child dies.
+nlohmann::json simulate_in_child(const hw::HwConfig& hw, const isa::Program& program,
+                                 const std::vector<DramChunk>& image, const sim::Options& opt,
+                                 const std::string& what);
+
+struct RunOptions {
+  uint64_t prompt = 128;                // prompt tokens (prefill)
+  uint64_t gen = 8;                     // generated tokens: the first from the prefill, then gen - 1 decode steps
+  sim::Mode mode = sim::Mode::Timing;   // functional needs weights
+  std::ostream* progress = nullptr;     // one line per simulated program
+};
+
+// One run: per phase (each program simulated) and the totals.  Keys of the
+// result: ttft_s, tpot_s, tokens_per_s, decode_tokens_per_s, cycles, time_s,
+// mxu_util, vxu_util, dma_util, dram_bw_util, dram_bytes, sram_read_bytes,
+// sram_write_bytes, decode_dram_roofline, model, design_point, phases[].
+nlohmann::json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions& opt);
+
+// Totals of phases (sim::to_json results with their "phase" set) as run_model reports them.
+nlohmann::json combine_phases(const std::vector<nlohmann::json>& phases, const hw::HwConfig& hw);
+
+// The human table of a run.
+std::string run_summary(const nlohmann::json& run);
+
+}  // namespace clonesim::compiler
