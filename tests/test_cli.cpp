@@ -236,3 +236,41 @@ TEST_CASE("bad technology files and names give one line", "[cli][area][errors]")
   CHECK(lines(o.err) == 1);
   CHECK_THAT(o.err, Catch::Contains("tech-28nm, tech-45nm"));
 }
+
+TEST_CASE("compile prints the model's size and writes the program files", "[cli]") {
+  const std::string dir = tmp_path("compile");
+  const Out o = run("compile --model tiny --quant W4A8-g32 --hw edge-small --pos 3 -o " + dir);
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK_THAT(o.out, Catch::Contains("parameters   106.8 K (106816)"));
+  CHECK_THAT(o.out, Catch::Contains("weights      random, seed 1"));
+  const nlohmann::json m = nlohmann::json::parse(read_file(dir + "/compile.json"));
+  CHECK(m["programs"]["decode"]["position"] == 3);
+  CHECK(m["model"]["weight_bytes"] == 67200);  // model_stats of tiny W4A8-g32 (more scales than g128: 60032)
+  CHECK_THAT(read_file(dir + "/decode.s"), Catch::Contains("halt"));
+  // a config that does not fit: one line naming model, design point, kernel and buffer
+  const Out big = run("compile --model llama-2-7b --hw edge-small -o " + dir);
+  CHECK(big.code != 0);
+  CHECK(lines(big.err) == 1);
+  CHECK_THAT(big.err, Catch::StartsWith("clonesim: error: decode program for llama-2-7b on edge-small: "));
+}
+
+TEST_CASE("run reports latency and utilisation as JSON; a failed run keeps the old report", "[cli]") {
+  const std::string json = tmp_path("run.json");
+  const Out o = run("run --model tiny --hw edge-small --prompt 5 --gen 3 --mode functional -q --json " + json);
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK_THAT(o.out, Catch::Contains("TPOT"));
+  const nlohmann::json j = nlohmann::json::parse(read_file(json));
+  for (const char* k : {"ttft_s", "tpot_s", "tokens_per_s", "cycles", "mxu_util", "dram_bw_util"}) CHECK(j.contains(k));
+  CHECK(j["golden_check"] == "bit-exact: logits and KV cache of 2 decode step(s)");
+  CHECK(j["tpot_s"].get<double>() > 0);
+  const std::string before = read_file(json);
+  const Out bad = run("run --model tiny --hw edge-small --prompt 200 --gen 3 -q --json " + json);
+  CHECK(bad.code != 0);
+  CHECK(lines(bad.err) == 1);
+  CHECK(bad.err == "clonesim: error: --prompt 200 + --gen 3: 202 positions, beyond tiny's max_positions 128\n");
+  CHECK(read_file(json) == before);
+  const Out w = run("run --model tiny --weights random:abc -q");
+  CHECK(w.err == "clonesim: error: --weights random:abc: expected random:SEED with SEED a non-negative integer\n");
+}

@@ -424,7 +424,7 @@ int sc_main(int argc, char* argv[]) {
       std::cout << compile_out << "/compile.json: the manifest\n";
     } else if (*run_cmd) {
       const hw::HwConfig h = hw::load_hw_config_or_named(cr_hw);
-      if (!run_json.empty()) write_text(run_json, "");  // fail on an unwritable path before the long part
+      if (!run_json.empty()) check_writable(run_json);  // fail before the long part, keep an old report
       const compiler::PreparedModel m = compiler::prepare_model(spec);
       std::cout << compiler::model_summary(m) << std::flush;
       compiler::RunOptions ro;

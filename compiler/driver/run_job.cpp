@@ -3,7 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -11,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/strf.h"
+#include "golden/golden_model.h"
 #include "sim/run.h"
 #include "sim/stats.h"
 
@@ -47,10 +50,30 @@ std::pair<double, unsigned> busy_of(const json& stats, const std::string& prefix
   return {busy, n};
 }
 
+std::vector<int32_t> int32s(const std::vector<uint8_t>& b) {
+  std::vector<int32_t> v(b.size() / 4);
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = int32_t(uint32_t(b[4 * i]) | uint32_t(b[4 * i + 1]) << 8 | uint32_t(b[4 * i + 2]) << 16 |
+                   uint32_t(b[4 * i + 3]) << 24);
+  return v;
+}
+
+// The greedy choice: the first largest logit.
+int64_t argmax(const std::vector<int32_t>& v) {
+  return int64_t(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+// The prompt of a run: seeded tokens (golden::calibration_tokens' generator).
+constexpr uint64_t kPromptSeed = 7;
+
 }  // namespace
 
-json simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, const std::vector<DramChunk>& image,
-                       const sim::Options& opt, const std::string& what) {
+ChildRun simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, const std::vector<DramChunk>& image,
+                           const sim::Options& opt, const std::string& what,
+                           const std::vector<std::pair<uint64_t, uint64_t>>& dumps) {
+  uint64_t dump_bytes = 0;
+  for (const auto& d : dumps) dump_bytes += d.second;
+  if (dump_bytes && opt.mode != sim::Mode::Functional) throw Error(what + ": DRAM read-back needs functional mode");
   int fds[2];
   if (::pipe(fds) != 0) throw Error(what + ": cannot create a pipe: " + std::strerror(errno));
   const pid_t pid = ::fork();
@@ -69,7 +92,19 @@ json simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, cons
             if (opt.mode == sim::Mode::Functional)
               for (const DramChunk& c : image) acc.dram().write(c.addr, c.bytes.data(), c.bytes.size());
           },
-          [&](const sim::Accelerator& acc) { write_all(fds[1], "J" + sim::to_json(acc.stats(), hw).dump()); });
+          [&](const sim::Accelerator& acc) {
+            // 'J', the JSON's length (8 bytes, little-endian), the JSON, then the dumps back to back
+            const std::string js = sim::to_json(acc.stats(), hw).dump();
+            std::string msg = "J";
+            for (int k = 0; k < 8; ++k) msg += char(uint64_t(js.size()) >> (8 * k));
+            msg += js;
+            for (const auto& [addr, n] : dumps) {
+              std::string b(n, '\0');
+              acc.dram().read(addr, reinterpret_cast<uint8_t*>(b.data()), n);
+              msg += b;
+            }
+            write_all(fds[1], msg);
+          });
     } catch (const std::exception& e) {
       write_all(fds[1], std::string("E") + e.what());
       rc = 1;
@@ -95,9 +130,19 @@ json simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, cons
     throw Error(what + strf(": the simulation process died (signal %d, %s)", WTERMSIG(status),
                             strsignal(WTERMSIG(status))));
   if (!out.empty() && out[0] == 'E') throw Error(what + ": " + out.substr(1));
-  if (out.empty() || out[0] != 'J' || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  uint64_t jn = 0;
+  for (int k = 0; k < 8 && out.size() >= 9; ++k) jn |= uint64_t(uint8_t(out[size_t(1 + k)])) << (8 * k);
+  if (out.empty() || out[0] != 'J' || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      out.size() != 9 + jn + dump_bytes)
     throw Error(what + ": the simulation process ended without results");
-  return json::parse(out.begin() + 1, out.end());
+  ChildRun r;
+  r.stats = json::parse(out.begin() + 9, out.begin() + long(9 + jn));
+  size_t off = size_t(9 + jn);
+  for (const auto& d : dumps) {
+    r.dumps.emplace_back(out.begin() + long(off), out.begin() + long(off + d.second));
+    off += size_t(d.second);
+  }
+  return r;
 }
 
 json combine_phases(const std::vector<json>& phases, const hw::HwConfig& hw) {
@@ -178,12 +223,53 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
       m.stats.weight_bytes - (m.cfg.tied_embeddings ? 0 : m.stats.embedding_bytes);
   const double peak = hw.dram.peak_gbps() * 1e9;
   const uint64_t steps = opt.gen - 1;
+  // Functional runs generate greedily and check every step against the golden
+  // interpreter: the logits and the whole KV cache, bit for bit.
+  const bool functional = opt.mode == sim::Mode::Functional;
+  std::unique_ptr<golden::GoldenModel> g;
+  std::vector<int64_t> tokens = golden::calibration_tokens(m.cfg, kPromptSeed, int64_t(opt.prompt));
+  int64_t next = 0;
+  if (functional) {
+    g = std::make_unique<golden::GoldenModel>(m.qm);
+    next = argmax(g->prefill(tokens));
+  }
   for (uint64_t i = 0; i < steps; ++i) {
     const uint64_t pos = opt.prompt + i;
     const auto t0 = std::chrono::steady_clock::now();
-    const DecodeProgram d = build_decode_program(m.qm, hw, {DecodeStep{pos, 0}});
+    const DecodeProgram d = build_decode_program(m.qm, hw, {DecodeStep{pos, next}});
     const double tc = seconds_since(t0);
-    json s = simulate_in_child(hw, d.program, d.image, so, strf("decode step at position %llu", (ull)pos));
+    const std::string what = strf("decode step at position %llu", (ull)pos);
+    std::vector<DramChunk> image = d.image;
+    std::vector<std::pair<uint64_t, uint64_t>> dumps;
+    if (functional) {
+      for (size_t l = 0; l < d.layers.size(); ++l)
+        for (DramChunk& c : kv_cache_image(hw, d, l, g->k_cache(l), g->v_cache(l), pos)) image.push_back(std::move(c));
+      dumps.push_back({d.logits.at(0), 4 * uint64_t(m.cfg.vocab)});
+      for (size_t l = 0; l < d.layers.size(); ++l) {
+        dumps.push_back({d.layers[l].k_cache, k_cache_bytes(d.layers[l].attn)});
+        dumps.push_back({d.layers[l].v_cache, v_cache_bytes(d.layers[l].attn)});
+      }
+    }
+    ChildRun cr = simulate_in_child(hw, d.program, image, so, what, dumps);
+    json s = std::move(cr.stats);
+    if (functional) {
+      const std::vector<int32_t> want = g->decode(next);
+      const std::vector<int32_t> got = int32s(cr.dumps[0]);
+      for (size_t k = 0; k < want.size(); ++k)
+        if (got[k] != want[k])
+          throw Error(what + strf(": logit %zu is %d on the simulator, %d in the golden interpreter", k, got[k],
+                                  want[k]));
+      for (size_t l = 0; l < d.layers.size(); ++l) {
+        const std::vector<DramChunk> kv = kv_cache_image(hw, d, l, g->k_cache(l), g->v_cache(l), pos + 1);
+        for (size_t c = 0; c < 2; ++c)
+          if (cr.dumps[1 + 2 * l + c] != kv[c].bytes)
+            throw Error(what + ": " + kv[c].name + " differs from the golden interpreter's");
+      }
+      s["token_in"] = next;
+      next = argmax(got);
+      s["token_out"] = next;
+      s["golden_check"] = "bit-exact";
+    }
     s["phase"] = "decode";
     s["position"] = pos;
     s["roofline_s"] = double(stream_bytes + m.stats.kv_bytes_per_token * int64_t(pos + 1)) / peak;
@@ -191,10 +277,10 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
     s["sim_wall_s"] = seconds_since(t0) - tc;
     if (opt.progress)
       *opt.progress << strf("[decode %llu/%llu] position %llu: %.3f ms simulated (%.1f%% of the DRAM roofline); "
-                            "compile %.2f s, simulate %.2f s\n",
+                            "compile %.2f s, simulate %.2f s%s\n",
                             (ull)(i + 1), (ull)steps, (ull)pos, s["time_s"].get<double>() * 1e3,
                             100.0 * s["roofline_s"].get<double>() / s["time_s"].get<double>(), tc,
-                            s["sim_wall_s"].get<double>())
+                            s["sim_wall_s"].get<double>(), functional ? "; bit-exact against the golden model" : "")
                     << std::flush;
     phases.push_back(std::move(s));
   }
@@ -205,6 +291,7 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
   j["design_point"] = hw.name;
   j["mode"] = opt.mode == sim::Mode::Timing ? "timing" : "functional";
   j["prompt"] = opt.prompt;
+  if (functional) j["golden_check"] = strf("bit-exact: logits and KV cache of %llu decode step(s)", (ull)steps);
   j["gen"] = opt.gen;
   const double tpot = steps ? j["decode_s"].get<double>() / double(steps) : 0.0;
   const double ttft = j["prefill_s"].get<double>();

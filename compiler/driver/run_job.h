@@ -21,12 +21,19 @@
 
 namespace clonesim::compiler {
 
+// What a simulation in a child process returns.
+struct ChildRun {
+  nlohmann::json stats;                    // sim::to_json of its statistics
+  std::vector<std::vector<uint8_t>> dumps; // the DRAM ranges asked for, after the run
+};
+
 // Simulates `program` on `hw` in a child process, with `image` written to
-// DRAM first (functional mode), and returns sim::to_json of its statistics.
-// Throws clonesim::Error "WHAT: ..." when the run fails or the child dies.
-nlohmann::json simulate_in_child(const hw::HwConfig& hw, const isa::Program& program,
-                                 const std::vector<DramChunk>& image, const sim::Options& opt,
-                                 const std::string& what);
+// DRAM first (functional mode), and reads back the DRAM ranges `dumps`
+// (address, bytes; functional mode).  Throws clonesim::Error "WHAT: ..." when
+// the run fails or the child dies.
+ChildRun simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, const std::vector<DramChunk>& image,
+                           const sim::Options& opt, const std::string& what,
+                           const std::vector<std::pair<uint64_t, uint64_t>>& dumps = {});
 
 struct RunOptions {
   uint64_t prompt = 128;                // prompt tokens (prefill)
