@@ -8,6 +8,7 @@
 #include <memory>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <ostream>
 
@@ -76,6 +77,7 @@ ChildRun simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, 
   if (dump_bytes && opt.mode != sim::Mode::Functional) throw Error(what + ": DRAM read-back needs functional mode");
   int fds[2];
   if (::pipe(fds) != 0) throw Error(what + ": cannot create a pipe: " + std::strerror(errno));
+  std::fflush(nullptr);  // the child must not repeat what the parent has buffered
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
