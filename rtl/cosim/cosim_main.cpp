@@ -10,6 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <random>
@@ -21,6 +22,8 @@
 #if VM_TRACE
 #include <verilated_vcd_sc.h>
 #endif
+
+#include <nlohmann/json.hpp>
 
 #include "Vcs_top.h"
 #include "common/error.h"
@@ -305,11 +308,43 @@ void random_fill(sim::SparseMemory& a, sim::SparseMemory& b, uint64_t addr, uint
   b.write(addr, bytes.data(), len);
 }
 
+// A program written by `clonesim compile` (DIR/compile.json names it):
+// NAME.bin, and its DRAM image (NAME.dram.bin, the manifest's chunk index).
+struct DramChunkFile {
+  uint64_t addr;
+  std::vector<uint8_t> bytes;
+};
+std::vector<DramChunkFile> compiled_image(const std::string& dir, const std::string& name) {
+  const std::string mpath = dir + "/compile.json";
+  std::ifstream mf(mpath);
+  if (!mf) throw Error(mpath + ": cannot open (is " + dir + " a directory clonesim compile wrote?)");
+  nlohmann::json m;
+  try {
+    m = nlohmann::json::parse(mf);
+  } catch (const std::exception& e) {
+    throw Error(mpath + ": not JSON: " + e.what());
+  }
+  if (!m.contains("programs") || !m["programs"].contains(name))
+    throw Error(mpath + ": no program named " + name);
+  const std::string ipath = dir + "/" + m["programs"][name]["dram_image"].get<std::string>();
+  std::ifstream f(ipath, std::ios::binary);
+  std::vector<uint8_t> all{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  std::vector<DramChunkFile> out;
+  for (const auto& c : m["programs"][name]["image"]) {
+    const uint64_t off = c["offset"], n = c["bytes"];
+    if (off + n > all.size())
+      throw Error(ipath + ": chunk " + c["name"].get<std::string>() + " at offset " + std::to_string(off) +
+                  " is beyond the file's " + std::to_string(all.size()) + " bytes");
+    out.push_back({c["dram"].get<uint64_t>(), std::vector<uint8_t>(all.begin() + long(off), all.begin() + long(off + n))});
+  }
+  return out;
+}
+
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
   Verilated::commandArgs(argc, argv);
-  std::string program_path, vcd_path, generate_kind, only, dump_path;
+  std::string program_path, vcd_path, generate_kind, only, dump_path, compiled;
   std::array<int64_t, 8> ctx{};
   std::vector<std::array<uint64_t, 3>> fills;
   bool quiet = false, verbose = false;
@@ -322,6 +357,7 @@ int sc_main(int argc, char* argv[]) {
     if (a == "--vcd") vcd_path = next();
     else if (a == "--generate") generate_kind = next();
     else if (a == "--only") only = next();
+    else if (a == "--compiled") compiled = next();
     else if (a == "--dump-program") dump_path = next();
     else if (a == "--ctx") {
       const std::string v = next();
@@ -342,9 +378,18 @@ int sc_main(int argc, char* argv[]) {
     else if (!a.empty() && a[0] != '+') program_path = a;
   }
   try {
+    std::vector<DramChunkFile> image;
+    if (!compiled.empty()) {
+      const auto colon = compiled.rfind(':');
+      if (colon == std::string::npos || !program_path.empty() || !generate_kind.empty())
+        throw Error("--compiled " + compiled + ": expected DIR:NAME (a program clonesim compile wrote), alone");
+      const std::string dir = compiled.substr(0, colon), name = compiled.substr(colon + 1);
+      image = compiled_image(dir, name);
+      program_path = dir + "/" + name + ".bin";
+    }
     if (program_path.empty() == generate_kind.empty())
-      throw Error("usage: cosim (PROGRAM | --generate transformer|dram|banks|random:SEED) [--ctx cN=V] "
-                  "[--dram-random A:L[:S]] [--vcd FILE] [-q]");
+      throw Error("usage: cosim (PROGRAM | --compiled DIR:NAME | --generate transformer|dram|banks|random:SEED) "
+                  "[--ctx cN=V] [--dram-random A:L[:S]] [--vcd FILE] [-q]");
     const hw::HwConfig hw = hw::load_hw_config_or_named(CLONESIM_COSIM_HW);
     if (!generate_kind.empty()) {
       program_path = generate_kind;
@@ -373,6 +418,7 @@ int sc_main(int argc, char* argv[]) {
       // speed of the SystemC model alone (benchmark)
       sim::Accelerator model("model", hw, prog, opt);
       for (const auto& f : fills) random_fill(model.dram(), model.dram(), f[0], f[1], f[2]);
+      for (const auto& c : image) model.dram().write(c.addr, c.bytes.data(), c.bytes.size());
       sc_core::sc_start();
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (!model.error().empty()) throw Error("model: " + model.error());
@@ -389,6 +435,10 @@ int sc_main(int argc, char* argv[]) {
     harness.readback = only != "rtl";
     for (const auto& f : fills)
       random_fill(model_p ? model_p->dram() : harness.dram_data, harness.dram_data, f[0], f[1], f[2]);
+    for (const auto& c : image) {
+      harness.dram_data.write(c.addr, c.bytes.data(), c.bytes.size());
+      if (model_p) model_p->dram().write(c.addr, c.bytes.data(), c.bytes.size());
+    }
 #if VM_TRACE
     VerilatedVcdSc* tfp = nullptr;
     if (!vcd_path.empty()) {
