@@ -124,7 +124,8 @@ struct GStep {
   uint64_t p0 = 0, p1 = 0;               // pieces [p0, p1)
   uint64_t w_off = 0, w_bytes = 0;       // in the tile's weight image
   uint64_t t_off = 0, t_bytes = 0;       // in the tile's table image
-  std::vector<int64_t> unit_tab;         // per (piece - p0) * 2 + slot: offset in the step's table, -1: none
+  std::vector<int64_t> unit_tab;         // per (piece - p0) * 2 + slot: offset in the slot's part, -1: none
+  uint64_t t_part[2] = {0, 0};           // the step's table: slot 0's entries, then slot 1's (each its own load)
 };
 
 struct GPair {
@@ -274,7 +275,7 @@ class Gen {
         const uint64_t gc = std::max<uint64_t>(1, wb_target / std::max<uint64_t>(1, pair_bytes(piece)));
         const uint64_t pieces = (j.K + piece - 1) / piece;
         const uint64_t g = std::min(gc, pieces);
-        const uint64_t tab = g * table_bytes_per_piece(j, nc);
+        const uint64_t tab = g * table_bytes_per_piece(j, nc) / 2;  // one slot's part
         if (tab > acc_bank) continue;
         try {
           SramArena tsp(hw_.scratchpad, "scratchpad"), tacc(hw_.accumulator, "accumulator");
@@ -347,26 +348,25 @@ class Gen {
           s.p1 = std::min(j.pieces, p0 + j.gc);
           s.w_off = tw;
           s.t_off = tt;
+          s.unit_tab.assign(2 * (s.p1 - s.p0), -1);
           for (uint64_t q = s.p0; q < s.p1; ++q)
-            for (int sl = 0; sl < 2; ++sl) {
-              if (sl >= p.ns) {
-                s.unit_tab.push_back(-1);
-                continue;
-              }
+            for (int sl = 0; sl < p.ns; ++sl)
+              s.w_bytes += weight_image_bytes(j.piece_rows(q), p.s[sl].n, R, C, j.lins[size_t(p.s[sl].lin)].int4);
+          for (int sl = 0; sl < p.ns; ++sl)
+            for (uint64_t q = s.p0; q < s.p1; ++q) {
               const GLin& l = j.lins[size_t(p.s[sl].lin)];
-              s.w_bytes += weight_image_bytes(j.piece_rows(q), p.s[sl].n, R, C, l.int4);
               const bool last = q + 1 == j.pieces;
               if (gw || last) {
-                s.unit_tab.push_back(int64_t(s.t_bytes));
-                s.t_bytes += 8 * p.s[sl].n + (last && l.form.bias ? 4 * p.s[sl].n : 0);
-              } else {
-                s.unit_tab.push_back(-1);
+                s.unit_tab[size_t((q - s.p0) * 2 + uint64_t(sl))] = int64_t(s.t_part[sl]);
+                const uint64_t b = 8 * p.s[sl].n + (last && l.form.bias ? 4 * p.s[sl].n : 0);
+                s.t_part[sl] += b;
+                s.t_bytes += b;
               }
             }
           tw += s.w_bytes;
           tt += s.t_bytes;
           j.wbuf = std::max(j.wbuf, s.w_bytes);
-          j.tbuf = std::max(j.tbuf, s.t_bytes);
+          j.tbuf = std::max(j.tbuf, std::max(s.t_part[0], s.t_part[1]));
           p.steps.push_back(s);
         }
       }
@@ -854,7 +854,7 @@ class Gen {
   }
 
   struct GemmBufs {
-    uint64_t X = 0, W[2] = {0, 0}, R[2] = {0, 0}, T[2] = {0, 0}, TAB[2] = {0, 0}, OB[2] = {0, 0}, Y[2] = {0, 0};
+    uint64_t X = 0, W[2] = {0, 0}, R[2] = {0, 0}, T[2] = {0, 0}, TAB[2][2] = {{0, 0}, {0, 0}}, OB[2] = {0, 0}, Y[2] = {0, 0};
     uint64_t Ea = 0, lut = 0, scratch = 0;
   };
   // The SRAM of a GEMM phase (the planner tries it on fresh arenas to choose
@@ -891,7 +891,8 @@ class Gen {
       };
       g.R[i] = put(4 * mn, j.name + strf(": matmul results %d", i));
       if (j.needs_T()) g.T[i] = put(4 * mn, j.name + strf(": T of column slot %d", i));
-      g.TAB[i] = put(std::max<uint64_t>(tbuf, 4), j.name + strf(": tables %d", i));
+      for (int par = 0; par < 2; ++par)
+        g.TAB[par][i] = put(std::max<uint64_t>(tbuf, 4), j.name + strf(": tables %d of the units in this bank", par));
     }
     const bool out_acc = j.kind == OutKind::Residual || j.kind == OutKind::Logits;
     for (int i = 0; i < 2; ++i)
@@ -915,7 +916,7 @@ class Gen {
     SramArena sp(hw_.scratchpad, "scratchpad"), acc(hw_.accumulator, "accumulator");
     const GemmBufs gb = place_gemm(j, j.mb, j.nc, j.wbuf, j.tbuf, sp, acc);
     const uint64_t X = gb.X, W[2] = {gb.W[0], gb.W[1]}, Rb[2] = {gb.R[0], gb.R[1]}, Tb[2] = {gb.T[0], gb.T[1]};
-    const uint64_t TAB[2] = {gb.TAB[0], gb.TAB[1]}, OB[2] = {gb.OB[0], gb.OB[1]}, Y[2] = {gb.Y[0], gb.Y[1]};
+    const uint64_t OB[2] = {gb.OB[0], gb.OB[1]}, Y[2] = {gb.Y[0], gb.Y[1]};
     const uint64_t Ea = gb.Ea, lut = gb.lut, scratch = gb.scratch, slot = lane_slot();
     const bool out_acc = j.kind == OutKind::Residual || j.kind == OutKind::Logits;
     const uint64_t esz = out_acc ? 4 : 1;
@@ -988,11 +989,18 @@ class Gen {
         st.add(key, t, load(t, j.w_dram + j.w_off[t] + stp.w_off, W[gs % 2], SP, stp.w_bytes).wait(gs >= 2 ? sWf : 0).signal(sW),
                what + " weights");
         if (stp.t_bytes) {
-          // the table step number of this step
+          // the table step number of this step; each slot's part goes to the bank of its units' results
           const uint64_t my_ts = ts_of_step_[gs];
-          st.add(key, t, load(t, j.tab_dram + j.t_off[t] + stp.t_off, TAB[my_ts % 2], ACC, stp.t_bytes)
-                             .wait(my_ts >= 2 ? sTf : 0).signal(sT),
-                 "tables");
+          const int parts = stp.t_part[1] ? 2 : 1;
+          for (int sl = 0; sl < parts; ++sl) {
+            if (!stp.t_part[sl]) continue;
+            const uint32_t bank = uint32_t((unit_at_step_[gs] + uint64_t(sl)) % 2);
+            Ins ld = load(t, j.tab_dram + j.t_off[t] + stp.t_off + (sl ? stp.t_part[0] : 0), gb.TAB[my_ts % 2][bank],
+                          ACC, stp.t_part[sl]);
+            if (sl == 0 || !stp.t_part[0]) ld.wait(my_ts >= 2 ? sTf : 0);
+            if (sl + 1 == parts) ld.signal(sT);
+            st.add(key, t, ld, "tables");
+          }
         }
       };
       // precompute the table-step index of every step, and the flat step list
@@ -1000,13 +1008,16 @@ class Gen {
       std::vector<FlatStep> flat;
       ts_of_step_.clear();
       {
-        uint64_t tcount = 0;
+        uint64_t tcount = 0, ucount = 0;
+        unit_at_step_.clear();
         for (uint64_t rb = 0; rb < nrb; ++rb)
           for (const GPair& p : ps_t)
             for (const GStep& x : p.steps) {
               flat.push_back({rb, &p, &x});
               ts_of_step_.push_back(tcount);
               tcount += x.t_bytes > 0;
+              unit_at_step_.push_back(ucount);
+              ucount += j.group_wise() ? (x.p1 - x.p0) * uint64_t(p.ns) : (x.p1 == j.pieces ? uint64_t(p.ns) : 0);
             }
       }
       const auto step_name = [&](const FlatStep& f) {
@@ -1016,6 +1027,7 @@ class Gen {
       // step 0's loads ahead of everything
       step_loads(0, *flat[0].s, -RB + 5, step_name(flat[0]));
       uint64_t cur_rb = ~uint64_t(0);
+      uint64_t block_unit[2] = {0, 0};  // the first unit of the block in each slot: its T buffer's bank
       // per unit bookkeeping for per-channel accumulation
       for (uint64_t fs = 0; fs < flat.size(); ++fs) {
         const FlatStep& f = flat[fs];
@@ -1072,9 +1084,11 @@ class Gen {
             if (!unit_last_mm) continue;
             const int64_t vkey = key + 6;
             const int64_t toff = stp.unit_tab[size_t((q - stp.p0) * 2 + uint64_t(sl))];
-            const uint64_t tab = TAB[ts_of_step_[fs] % 2] + uint64_t(std::max<int64_t>(0, toff));
+            const uint32_t tbank = uint32_t((unit_at_step_[fs] + uint64_t(sl)) % 2);
+            const uint64_t tab = gb.TAB[ts_of_step_[fs] % 2][tbank] + uint64_t(std::max<int64_t>(0, toff));
             const uint64_t n = slt.n, len = mr * n;
-            const uint64_t Rr = Rb[unit % 2], TT = Tb[sl];
+            if (q == 0) block_unit[sl] = unit;
+            const uint64_t Rr = Rb[unit % 2], TT = Tb[block_unit[sl] % 2];
             const bool last_piece = q + 1 == j.pieces;
             std::vector<std::pair<Ins, std::string>> v;
             auto vreq = [&](uint64_t dst, int ds) {
@@ -1277,8 +1291,8 @@ class Gen {
                                             x.n, R, C, j.lins[size_t(x.lin)].int4);
               w.insert(w.end(), blk.begin(), blk.end());
             }
-          for (uint64_t q = s.p0; q < s.p1; ++q)
-            for (int sl = 0; sl < p.ns; ++sl) {
+          for (int sl = 0; sl < p.ns; ++sl)
+            for (uint64_t q = s.p0; q < s.p1; ++q) {
               if (s.unit_tab[size_t((q - s.p0) * 2 + uint64_t(sl))] < 0) continue;
               const Slot& x = p.s[sl];
               const golden::QLinear& l = *j.lins[size_t(x.lin)].q;
@@ -1342,7 +1356,7 @@ class Gen {
   uint64_t N_ = 0, estimated_instructions_ = 0;
   std::vector<LayerJobs> jobs_;
   GemmJob head_;
-  std::vector<uint64_t> ts_of_step_;
+  std::vector<uint64_t> ts_of_step_, unit_at_step_;
   std::map<std::string, std::string> sram_notes_;
   uint64_t embed_ = 0, embed_mult_ = 0, final_norm_ = 0, cos_ = 0, sin_ = 0;
   std::vector<uint64_t> attn_norm_, ffn_norm_, act_, exp_;
