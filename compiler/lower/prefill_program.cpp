@@ -61,6 +61,28 @@ std::pair<uint64_t, uint64_t> row_range(uint64_t n, unsigned tiles, unsigned t) 
   return {first, base + (t < extra)};
 }
 
+// A buffer that may span banks (matmul operands and DMA transfers may; vector
+// operands may not): in one bank when it fits, else whole empty banks in a row.
+uint64_t alloc_span(SramArena& a, uint64_t bytes, const std::string& name, const std::string& space) {
+  if (bytes <= a.bank_bytes()) return a.alloc(bytes, 0, name);
+  const uint64_t need = (bytes + a.bank_bytes() - 1) / a.bank_bytes();
+  for (uint32_t b0 = 0; b0 + need <= a.banks(); ++b0) {
+    bool empty = true;
+    for (uint32_t b = b0; b < b0 + need; ++b) empty &= a.free_in_bank(b) == a.bank_bytes();
+    if (!empty) continue;
+    uint64_t left = bytes, first = 0;
+    for (uint32_t b = b0; left > 0; ++b) {
+      const uint64_t take = std::min(left, a.bank_bytes());
+      const uint64_t at = a.alloc_in_bank(b, take, 0, name);
+      if (b == b0) first = at;
+      left -= take;
+    }
+    return first;
+  }
+  throw Error(strf("%s: %s needs %llu bytes in %llu empty banks in a row; there are none (banks of %llu bytes)",
+                   space.c_str(), name.c_str(), (ull)bytes, (ull)need, (ull)a.bank_bytes()));
+}
+
 // Tile-local semaphores of one phase: phases are separated by barriers and
 // balance their own semaphores, so every phase numbers them from 1.
 struct PhaseSems {
@@ -745,8 +767,8 @@ class Gen {
     b_.section("==== " + name + ": causal attention over " + std::to_string(N) + " rows (KV heads split over the tiles)");
     SramArena sp(hw_.scratchpad, "scratchpad"), acc(hw_.accumulator, "accumulator");
     const uint64_t lb = sp.line_bytes();
-    const uint64_t kreg = sp.alloc(N * hd, 0, "attention: keys of the KV head");
-    const uint64_t vreg = sp.alloc(N * hd, 0, "attention: values of the KV head (column blocks)");
+    const uint64_t kreg = alloc_span(sp, N * hd, "attention: keys of the KV head", "scratchpad");
+    const uint64_t vreg = alloc_span(sp, N * hd, "attention: values of the KV head (column blocks)", "scratchpad");
     const uint64_t e0 = sp.alloc(N, 0, "attention: probabilities 0"), e1 = sp.alloc(N, 0, "attention: probabilities 1");
     const uint64_t d = sp.alloc(N, 0, "attention: score differences");
     const uint64_t lut = sp.alloc(512, 0, "attention: exp table");
