@@ -227,9 +227,9 @@ class Gen {
     if (qm_.recipe.weights == WeightType::Int4 && !hw_.mxu.supports(hw::WeightType::Int4))
       throw Error("int4 weights: the design point's matrix unit does not support them");
     const uint64_t hd = uint64_t(cfg_.head_dim);
-    if (hd % hw_.mxu.cols || hd % hw_.vxu.lanes || hd % 2)
-      throw Error(strf("attention: head dim %llu must be a multiple of the array width %u and the %u lanes", (ull)hd,
-                       hw_.mxu.cols, hw_.vxu.lanes));
+    if (hd % hw_.mxu.cols || hd % hw_.mxu.rows || hd % hw_.vxu.lanes || hd % 2)
+      throw Error(strf("attention: head dim %llu must be a multiple of the array's %u x %u and the %u lanes", (ull)hd,
+                       hw_.mxu.rows, hw_.mxu.cols, hw_.vxu.lanes));
   }
 
   // ---- GEMM planning -------------------------------------------------------------
@@ -510,6 +510,7 @@ class Gen {
       l.v_cache = m.alloc(p + "V cache", std::max<uint64_t>(1, v_cache_bytes(l.attn)));
       out_.layers.push_back(l);
     }
+    kt_ = m.alloc("keys of a layer, transposed (K^T per KV head, tile-major)", std::max<uint64_t>(1, kvmax * npad() * hd));
     cos_ = m.alloc("RoPE cos, positions 0..N-1 (Q14 int32, one head)", 4 * N_ * hd);
     sin_ = m.alloc("RoPE sin, positions 0..N-1 (Q14 int32, one head)", 4 * N_ * hd);
     resid_ = m.alloc("residual stream rows (int32)", 4 * N_ * H);
@@ -744,6 +745,11 @@ class Gen {
         const bool last = r + 1 == r0 + n;
         st.add(key + 2, t, store(t, qrot_ + r * qw, qr, SP, qw).wait(sOut), "q after RoPE");
         st.add(key + 2, t, store(t, lm.k_cache + r * hd, kb, SP, hd, kvh, lm.attn.max_pos * hd, hd), "append keys");
+        // the keys transposed for the attention's score matmuls: K^T (hd x positions) as a tile-major weight,
+        // element (e, pos) at (pos / C) * hd * C + e * C + pos % C: one byte per request
+        for (uint64_t j = 0; j < kvh; ++j)
+          st.add(key + 2, t, store(t, kt_ + j * npad() * hd + r / C * hd * C + r % C, kb + j * hd, SP, 1, hd, C, 1),
+                 j == 0 ? "keys, transposed" : "");
         st.add(key + 2, t, store(t, lm.v_cache + v_cache_offset(hw_, lm.attn, 0, r, 0), vb, SP, C, kvh * blocks,
                                  lm.attn.max_pos * C, C)
                                .signal(last ? kPhaseDone : sFree),
@@ -755,40 +761,52 @@ class Gen {
     note_sram("rope and KV append", sp, acc);
   }
 
-  // Causal attention: KV heads split over the tiles; per query row the
-  // decode attention's sequence (scores with the keys as activations, softmax
-  // with deferred normalisation, the value product per column block).
+  // Causal attention: KV heads split over the tiles; per query head, blocks
+  // of m query rows: the scores of the block as one matmul (the q rows as
+  // activations, the keys transposed (K^T, written by the RoPE phase) as the
+  // weight), the softmax row by row with deferred normalisation, and the
+  // value product as one matmul per column block of the array width (the
+  // block's probabilities as activations, the values in the KV cache's
+  // layout as the weight); the probabilities beyond a row's position are
+  // zero, so a row's sums cover exactly its positions 0..i, as
+  // golden::attention_row's.
   void emit_attention_phase(size_t li) {
     const golden::QLayer& Q = qm_.layers[li];
     const DecodeLayerMap& lm = out_.layers[li];
     const uint64_t hd = uint64_t(cfg_.head_dim), qh = uint64_t(Q.dims.q_heads), kvh = uint64_t(Q.dims.kv_heads);
-    const uint64_t qw = qh * hd, C = hw_.mxu.cols, blocks = hd / C, group = qh / kvh, N = N_;
+    const uint64_t qw = qh * hd, C = hw_.mxu.cols, blocks = hd / C, group = qh / kvh, N = N_, NP = npad();
     const std::string name = "layers." + std::to_string(li) + ".attention";
-    b_.section("==== " + name + ": causal attention over " + std::to_string(N) + " rows (KV heads split over the tiles)");
     SramArena sp(hw_.scratchpad, "scratchpad"), acc(hw_.accumulator, "accumulator");
-    const uint64_t lb = sp.line_bytes();
-    const uint64_t kreg = alloc_span(sp, N * hd, "attention: keys of the KV head", "scratchpad");
-    const uint64_t vreg = alloc_span(sp, N * hd, "attention: values of the KV head (column blocks)", "scratchpad");
-    const uint64_t e0 = sp.alloc(N, 0, "attention: probabilities 0"), e1 = sp.alloc(N, 0, "attention: probabilities 1");
-    const uint64_t d = sp.alloc(N, 0, "attention: score differences");
+    const uint64_t kt = alloc_span(sp, NP * hd, "attention: keys of the KV head, transposed", "scratchpad");
+    const uint64_t vreg = alloc_span(sp, NP * hd, "attention: values of the KV head (column blocks)", "scratchpad");
     const uint64_t lut = sp.alloc(512, 0, "attention: exp table");
-    // q rows and output rows in blocks
-    uint64_t ma = N;
-    while (ma > 1 && 2 * ma * hd > std::max<uint64_t>(sp.bank_bytes(), 4 * lb)) ma = (ma + 1) / 2;
-    const uint64_t qb = sp.alloc(ma * hd, 0, "attention: q rows of a head"), ob = sp.alloc(ma * hd, 0, "attention: output rows of a head");
-    const uint64_t s0 = acc.alloc(4 * N, 0, "attention: scores 0"), s1 = acc.alloc(4 * N, 0, "attention: scores 1");
-    const uint64_t o0 = acc.alloc(4 * hd, 0, "attention: value product 0"), o1 = acc.alloc(4 * hd, 0, "attention: value product 1");
     const uint64_t slot = lane_slot();
-    const uint64_t sc = acc.alloc(5 * slot, slot, "attention: max, sum, reciprocals, sink");
-    const uint64_t mx = sc, sum = sc + slot, inv[2] = {sc + 2 * slot, sc + 3 * slot}, sink = sc + 4 * slot;
-    const uint64_t S[2] = {s0, s1}, O[2] = {o0, o1}, E[2] = {e0, e1};
+    // rows per block: the scores (m x NP int32) and value products (m x hd) double-buffered in the accumulator
+    uint64_t m = std::min<uint64_t>(N, 64);
+    if (opt_.max_row_block) m = std::min(m, opt_.max_row_block);
+    while (m > 1 && (4 * m * NP > acc.bank_bytes() / 2 || 2 * (4 * m * NP + 4 * m * hd) + 2 * m * slot + 4 * slot >
+                                                              hw_.accumulator.total_bytes() * 3 / 4))
+      --m;
+    const uint64_t S[2] = {acc.alloc(4 * m * NP, 0, "attention: scores 0"), acc.alloc(4 * m * NP, 0, "attention: scores 1")};
+    const uint64_t O[2] = {acc.alloc(4 * m * hd, 0, "attention: value products 0"),
+                           acc.alloc(4 * m * hd, 0, "attention: value products 1")};
+    const uint64_t sc = acc.alloc((2 * m + 3) * slot, slot, "attention: max, sum, reciprocals, sink");
+    const uint64_t mx = sc, sum = sc + slot, sink = sc + 2 * slot;
+    const auto inv = [&](uint64_t par, uint64_t k) { return sc + (3 + par * m + k) * slot; };
+    const uint64_t E[2] = {sp.alloc(m * NP, 0, "attention: probabilities 0"), sp.alloc(m * NP, 0, "attention: probabilities 1")};
+    const uint64_t d = sp.alloc(NP, 0, "attention: score differences");
+    const uint64_t QB[2] = {sp.alloc(m * hd, 0, "attention: q rows 0"), sp.alloc(m * hd, 0, "attention: q rows 1")};
+    const uint64_t OB[2] = {sp.alloc(m * hd, 0, "attention: output rows 0"), sp.alloc(m * hd, 0, "attention: output rows 1")};
+    b_.section(strf("==== %s: causal attention over %llu rows in blocks of %llu (KV heads split over the tiles)",
+                    name.c_str(), (ull)N, (ull)m));
     PhaseSems ps;
     const unsigned sLut = ps.get("exp table"), sKV = ps.get("keys, values loaded"), sKVf = ps.get("keys, values free"),
                    sQ = ps.get("q rows loaded"), sQf = ps.get("q rows free"), sS = ps.get("scores"),
                    sSf = ps.get("scores read"), sE = ps.get("probabilities"), sEf = ps.get("probabilities read"),
-                   sO = ps.get("value product"), sOf = ps.get("value product read"), sOut = ps.get("output rows"),
+                   sO = ps.get("value products"), sOf = ps.get("value products read"), sOut = ps.get("output rows"),
                    sOutF = ps.get("output rows stored");
     const unsigned sh = Q.softmax.d_shift, rs = Q.softmax.recip_shift;
+    const uint64_t L = hw_.vxu.lanes;
     Stream st;
     unsigned workers = 0;
     for (unsigned t = 0; t < hw_.tiles; ++t) {
@@ -798,82 +816,89 @@ class Gen {
       ++workers;
       st.add(-100, t, load(t, exp_[li], lut, SP, 512).signal(sLut), strf("tile %u: exp table", t));
       st.add(-100, t, vec(Opcode::LutLoad, t, 0, SP, lut, SP, 256).set(Field::Imm, kExpLut).wait(sLut), "exp table to LUT");
-      // the row sequence of the tile: (kv head, q head, row)
-      struct Row { uint64_t j, h, i; };
-      std::vector<Row> seq;
+      struct Blk { uint64_t j, h, r0, rows; };
+      std::vector<Blk> seq;
       for (uint64_t j : mine)
         for (uint64_t h = j * group; h < (j + 1) * group; ++h)
-          for (uint64_t i = 0; i < N; ++i) seq.push_back({j, h, i});
+          for (uint64_t r0 = 0; r0 < N; r0 += m) seq.push_back({j, h, r0, std::min(m, N - r0)});
       const uint64_t total = seq.size();
-      uint64_t blocks_out = 0, blocks_total = 0;
-      for (size_t x = 0; x < mine.size(); ++x) blocks_total += group * ((N + ma - 1) / ma);
-      for (uint64_t r = 0; r < total; ++r) {
-        const Row& w = seq[r];
-        const bool head_first = w.i == 0 && w.h == w.j * group, head_last = w.i + 1 == N && w.h + 1 == (w.j + 1) * group;
-        const bool blk_first = w.i % ma == 0, blk_last = w.i + 1 == N || (w.i + 1) % ma == 0;
-        const uint64_t n = w.i + 1, par = r % 2;
-        const int64_t kS = int64_t(r) * 8 + (head_first && r > 0 ? 3 : 0);
+      for (uint64_t b = 0; b < total; ++b) {
+        const Blk& w = seq[b];
+        const bool head_first = w.r0 == 0 && w.h == w.j * group;
+        const bool head_last = w.r0 + w.rows == N && w.h + 1 == (w.j + 1) * group;
+        const uint64_t par = b % 2, n = std::min(NP, (w.r0 + w.rows + C - 1) / C * C);
+        const int64_t kS = int64_t(b) * 8 + (head_first && b > 0 ? 3 : 0);
         if (head_first) {
-          // keys and values of the KV head (loaded after the previous one's last value product)
-          const int64_t k0 = r > 0 ? int64_t(r) * 8 + 2 : -50;
-          st.add(k0, t, load(t, lm.k_cache + w.j * lm.attn.max_pos * hd, kreg, SP, N * hd).wait(r > 0 ? sKVf : 0),
-                 strf("tile %u: keys of KV head %llu, positions 0..%llu", t, (ull)w.j, (ull)(N - 1)));
-          st.add(k0, t, load(t, lm.v_cache + v_cache_offset(hw_, lm.attn, w.j, 0, 0), vreg, SP, N * C, blocks,
-                             lm.attn.max_pos * C, N * C)
+          const int64_t k0 = b > 0 ? int64_t(b) * 8 + 2 : -50;
+          st.add(k0, t, load(t, kt_ + w.j * NP * hd, kt, SP, NP * hd).wait(b > 0 ? sKVf : 0),
+                 strf("tile %u: keys of KV head %llu, transposed", t, (ull)w.j));
+          st.add(k0, t, load(t, lm.v_cache + v_cache_offset(hw_, lm.attn, w.j, 0, 0), vreg, SP, NP * C, blocks,
+                             lm.attn.max_pos * C, NP * C)
                             .signal(sKV),
                  "values (column blocks)");
-          st.add(kS, t, matmul(t, kreg, kreg, sink, 1, 1, 1, false, false, 1, 4).wait(sKV), "keys and values in place");
+          st.add(kS, t, matmul(t, kt, kt, sink, 1, 1, 1, false, false, 1, 4).wait(sKV), "keys and values in place");
         }
-        if (blk_first) {
-          const int64_t kq = r > 0 ? (int64_t(r) - 1) * 8 + 3 : -40;
-          const uint64_t rows = std::min(ma, N - w.i);
-          st.add(kq, t, load(t, qrot_ + w.i * qw + w.h * hd, qb, SP, hd, rows, qw, hd).wait(r > 0 ? sQf : 0).signal(sQ),
-                 strf("q rows %llu.. of head %llu", (ull)w.i, (ull)w.h));
+        // q rows of the block (two blocks ahead at most: the buffer of block b - 2 is free after its scores)
+        st.add(b > 0 ? (int64_t(b) - 1) * 8 + 1 : -40, t,
+               load(t, qrot_ + w.r0 * qw + w.h * hd, QB[par], SP, hd, w.rows, qw, hd).wait(b >= 2 ? sQf : 0).signal(sQ),
+               strf("head %llu: q rows %llu..%llu", (ull)w.h, (ull)w.r0, (ull)(w.r0 + w.rows - 1)));
+        Ins s = matmul(t, QB[par], kt, S[par], w.rows, hd, n, false, false, hd, 4 * NP).wait(sQ).wait(b >= 2 ? sSf : 0).signal(sS);
+        if (b + 2 < total) s.signal(sQf);
+        st.add(kS, t, s, strf("head %llu rows %llu..: scores over positions 0..%llu", (ull)w.h, (ull)w.r0, (ull)(n - 1)));
+        // softmax, row by row
+        const int64_t kV = int64_t(b) * 8 + 4;
+        for (uint64_t k = 0; k < w.rows; ++k) {
+          const uint64_t i = w.r0 + k, len = i + 1, row = S[par] + 4 * k * NP, e = E[par] + k * NP;
+          Ins a = vec(Opcode::VRedMax, t, mx, ACC, row, ACC, len);
+          if (k == 0) a.wait(sS);
+          st.add(kV, t, a, k == 0 ? "softmax, row by row" : "");
+          Ins sub = vbin(Opcode::VSub, t, d, SP, row, ACC, len, mx, ACC, isa::kBScalar).set(Field::Shift, sh);
+          if (k + 1 == w.rows && b + 2 < total) sub.signal(sSf);
+          st.add(kV, t, sub);
+          // zeros beyond the row's position (up to the block's n), then the probabilities
+          const uint64_t z0 = len / L * L;
+          Ins z = vec(Opcode::VMul, t, e + z0, SP, e + z0, SP, n - z0).set(Field::BMode, isa::kBImm).set(Field::Imm, 0);
+          if (k == 0 && b >= 2) z.wait(sEf);
+          if (z0 < n) st.add(kV, t, z);
+          else if (k == 0 && b >= 2) st.add(kV, t, vnop(t, sink + 4 * 0).wait(sEf));
+          Ins ex = vec(Opcode::VLut, t, e, SP, d, SP, len).set(Field::Imm, kExpLut);
+          st.add(kV, t, ex);
+          st.add(kV, t, vec(Opcode::VRedSum, t, sum, ACC, e, SP, len));
+          Ins rc = vec(Opcode::VRecip, t, inv(par, k), ACC, sum, ACC, 1).set(Field::Shift, rs);
+          if (k + 1 == w.rows) rc.signal(sE);
+          st.add(kV, t, rc);
         }
-        // scores: the keys of positions 0..i as activations, the query row as an hd x 1 weight
-        Ins s = matmul(t, kreg, qb + (w.i % ma) * hd, S[par], n, hd, 1, false, false, hd, 4).signal(sS);
-        s.wait(r >= 2 ? sSf : 0).wait(blk_first ? sQ : 0);
-        if (blk_last && r + 1 < total) s.signal(sQf);
-        st.add(kS, t, s, strf("head %llu row %llu: scores", (ull)w.h, (ull)w.i));
-        // softmax (vector unit)
-        st.add(int64_t(r) * 8 + 4, t, vec(Opcode::VRedMax, t, mx, ACC, S[par], ACC, n).wait(sS), "max");
-        st.add(int64_t(r) * 8 + 4, t, vbin(Opcode::VSub, t, d, SP, S[par], ACC, n, mx, ACC, isa::kBScalar)
-                                          .set(Field::Shift, sh).signal(r + 2 < total ? sSf : 0), "score - max");
-        st.add(int64_t(r) * 8 + 4, t, vec(Opcode::VLut, t, E[par], SP, d, SP, n).set(Field::Imm, kExpLut)
-                                          .wait(r >= 2 ? sEf : 0).signal(sE), "exp");
-        st.add(int64_t(r) * 8 + 4, t, vec(Opcode::VRedSum, t, sum, ACC, E[par], SP, n), "sum");
-        st.add(int64_t(r) * 8 + 4, t, vec(Opcode::VRecip, t, inv[par], ACC, sum, ACC, 1).set(Field::Shift, rs), "1 / sum");
-        // value product (after the next row's scores, so the matrix unit overlaps the softmax)
-        const int64_t kV = int64_t(r + 1) * 8 + 2;
+        // value products (after the next block's scores, so the matrix unit overlaps the softmax)
+        const int64_t kP = int64_t(b + 1) * 8 + 2;
         for (uint64_t jb = 0; jb < blocks; ++jb) {
-          Ins m = matmul(t, E[par], vreg + jb * N * C, O[par] + 4 * jb * C, 1, n, C, false, false, n, 4 * C);
-          if (jb == 0) m.wait(sE).wait(r >= 2 ? sOf : 0);
-          if (jb + 1 == blocks) m.signal(sO).signal(r + 2 < total ? sEf : 0);
-          st.add(kV, t, m, jb == 0 ? "probabilities x values" : "");
+          Ins mm = matmul(t, E[par], vreg + jb * NP * C, O[par] + 4 * jb * C, w.rows, n, C, false, false, NP, 4 * hd);
+          if (jb == 0) mm.wait(sE).wait(b >= 2 ? sOf : 0);
+          if (jb + 1 == blocks) mm.signal(sO).signal(b + 2 < total ? sEf : 0);
+          st.add(kP, t, mm, jb == 0 ? "probabilities x values" : "");
         }
-        if (head_last && r + 1 < total)
-          st.add(kV, t, matmul(t, kreg, kreg, sink, 1, 1, 1, false, false, 1, 4).signal(sKVf), "keys, values free");
-        // normalise into the output rows
-        Ins v = vbin(Opcode::VMul, t, ob + (w.i % ma) * hd, SP, O[par], ACC, hd, inv[par], ACC, isa::kBScalar)
-                    .set(Field::Shift, rs).wait(sO);
-        if (blk_first && blocks_out > 0) v.wait(sOutF);
-        if (r + 2 < total) v.signal(sOf);
-        if (blk_last) v.signal(sOut);
-        const int64_t kN = int64_t(r + 1) * 8 + 5;
-        st.add(kN, t, v, "normalise");
-        if (blk_last) {
-          const uint64_t b0 = w.i / ma * ma, rows = w.i + 1 - b0;
-          ++blocks_out;
-          st.add(kN, t, store(t, attn_ + b0 * qw + w.h * hd, ob, SP, hd, rows, qw, hd)
-                            .wait(sOut).signal(blocks_out < blocks_total ? sOutF : kPhaseDone),
-                 "output rows");
+        if (head_last && b + 1 < total)
+          st.add(kP, t, matmul(t, kt, kt, sink, 1, 1, 1, false, false, 1, 4).signal(sKVf), "keys, values free");
+        // normalise into the output rows, store
+        const int64_t kN = int64_t(b + 1) * 8 + 5;
+        for (uint64_t k = 0; k < w.rows; ++k) {
+          Ins v = vbin(Opcode::VMul, t, OB[par] + k * hd, SP, O[par] + 4 * k * hd, ACC, hd, inv(par, k), ACC, isa::kBScalar)
+                      .set(Field::Shift, rs);
+          if (k == 0) v.wait(sO).wait(b >= 2 ? sOutF : 0);
+          if (k + 1 == w.rows) v.signal(sOut).signal(b + 2 < total ? sOf : 0);
+          st.add(kN, t, v, k == 0 ? "normalise" : "");
         }
+        st.add(kN, t, store(t, attn_ + w.r0 * qw + w.h * hd, OB[par], SP, hd, w.rows, qw, hd)
+                          .wait(sOut).signal(b + 2 < total ? sOutF : (b + 1 == total ? kPhaseDone : 0)),
+               "output rows");
       }
     }
     st.flush(b_);
     barrier(workers, name);
     note_sram("attention", sp, acc);
   }
+
+  // Positions of the transposed keys: N rounded up to 16-column slices of the array.
+  uint64_t npad() const { return (N_ + hw_.mxu.cols - 1) / hw_.mxu.cols * hw_.mxu.cols; }
 
   struct GemmBufs {
     uint64_t X = 0, W[2] = {0, 0}, R[2] = {0, 0}, T[2] = {0, 0}, TAB[2][2] = {{0, 0}, {0, 0}}, OB[2] = {0, 0}, Y[2] = {0, 0};
@@ -1382,6 +1407,7 @@ class Gen {
   std::map<std::string, std::string> sram_notes_;
   uint64_t embed_ = 0, embed_mult_ = 0, final_norm_ = 0, cos_ = 0, sin_ = 0;
   std::vector<uint64_t> attn_norm_, ffn_norm_, act_, exp_;
+  uint64_t kt_ = 0;
   uint64_t resid_ = 0, xn_ = 0, q_ = 0, k_ = 0, v_ = 0, qrot_ = 0, attn_ = 0, act_rows_ = 0, xlast_ = 0;
 };
 

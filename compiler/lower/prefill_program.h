@@ -45,8 +45,8 @@ struct PrefillOptions {
   // and without a listing (a 512-token Llama-2-7B prefill has tens of
   // millions of instructions).
   uint64_t listing_limit = 2000000;
-  // Upper bound on the GEMM row block (0: as the SRAM allows).  Tests use it
-  // to run several row blocks on tiny prompts.
+  // Upper bound on the GEMM row block and the attention's query-row block
+  // (0: as the SRAM allows).  Tests use it to run several blocks on tiny prompts.
   uint64_t max_row_block = 0;
   // Upper bound on the elements of a norm's row piece (0: the whole row when
   // it fits the accumulator).  Tests use it to run the pieces on tiny.
