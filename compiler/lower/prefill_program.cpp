@@ -306,10 +306,30 @@ class Gen {
           if (nc == u0) last_error = e.what();
           continue;
         }
-        best = nc;
-        best_gc = g;
-        best_piece = piece;
-        break;
+        // the largest n_c that fits; among those down to 3/4 of it, one that gives every tile an even
+        // number of column blocks per linear (pairs of blocks alternate the accumulator banks; a lone
+        // block's units use both)
+        const auto even = [&](uint64_t c) {
+          if (j.kind == OutKind::Gated) return true;
+          for (const GLin& l : j.lins)
+            for (uint64_t n : l.cols)
+              if (((n + c - 1) / c) % 2) return false;
+          return true;
+        };
+        if (!best) {
+          best = nc;
+          best_gc = g;
+          best_piece = piece;
+          if (even(nc)) break;
+          continue;
+        }
+        if (4 * nc < 3 * best) break;
+        if (even(nc)) {
+          best = nc;
+          best_gc = g;
+          best_piece = piece;
+          break;
+        }
       }
       if (best) {
         j.mb = mb;
@@ -942,9 +962,12 @@ class Gen {
         g.TAB[par][i] = put(std::max<uint64_t>(tbuf, 4), j.name + strf(": tables %d of the units in this bank", par));
     }
     const bool out_acc = j.kind == OutKind::Residual || j.kind == OutKind::Logits;
-    for (int i = 0; i < 2; ++i)
-      g.OB[i] = out_acc ? acc.alloc(4 * mn, 0, j.name + strf(": output block %d", i))
-                        : sp.alloc(mn, 0, j.name + strf(": output block %d", i));
+    for (int i = 0; i < 2; ++i) {
+      const uint32_t bank = uint32_t(i) % acc.banks();
+      const std::string what = j.name + strf(": output block %d", i);
+      g.OB[i] = !out_acc ? sp.alloc(mn, 0, what)
+                         : acc.free_in_bank(bank) >= 4 * mn ? acc.alloc_in_bank(bank, 4 * mn, 0, what) : acc.alloc(4 * mn, 0, what);
+    }
     if (j.kind == OutKind::Gated || j.kind == OutKind::PlainAct) {
       g.Y[0] = sp.alloc(mn, 0, j.name + ": int8 outputs 0");
       g.Y[1] = sp.alloc(mn, 0, j.name + ": int8 outputs 1");
