@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "golden/golden_model.h"
+#include "lower/decode_program.h"
 #include "lower/prefill_program.h"
 #include "model/model.h"
 #include "sim/stats.h"
@@ -138,6 +139,25 @@ Result run_prefill(const hw::HwConfig& hw, const Model& m, const std::string& wh
     INFO("layer " << l);
     CHECK(k == g.k_cache(l));
     CHECK(v == g.v_cache(l));
+  }
+  // The hand-over to decode: the decode program at position n lays out its KV
+  // cache as the prefill did (the same shape per layer), and the prefill's
+  // whole cache regions are byte for byte the image a decode run starts from
+  // (kv_cache_image of GoldenModel's cache, as tests/test_decode_program.cpp feeds it).
+  if (int64_t(n) < m.qm.position_limit) {
+    const DecodeProgram dp = build_decode_program(m.qm, hw, uint64_t(n));
+    for (size_t l = 0; l < m.qm.layers.size(); ++l) {
+      const DecodeAttentionShape &da = dp.layers[l].attn, &pa = p.layers[l].attn;
+      CHECK((da.q_heads == pa.q_heads && da.kv_heads == pa.kv_heads && da.hd == pa.hd && da.max_pos == pa.max_pos));
+      const auto img = kv_cache_image(hw, dp, l, g.k_cache(l), g.v_cache(l), uint64_t(n));
+      REQUIRE(img.size() == 2);
+      for (int c = 0; c < 2; ++c) {
+        std::vector<uint8_t> got(img[size_t(c)].bytes.size());
+        a.dram().read(c == 0 ? p.layers[l].k_cache : p.layers[l].v_cache, got.data(), got.size());
+        INFO("layer " << l << (c == 0 ? " K" : " V") << " cache region");
+        CHECK(got == img[size_t(c)].bytes);
+      }
+    }
   }
   const Result r{a.stats().cycles, p.program.code.size()};
   std::printf("prefill %s, %s, %d tokens: %zu instructions, %llu cycles\n", hw.name.c_str(), what.c_str(), n,
@@ -301,4 +321,15 @@ TEST_CASE("prefill program: shapes-only Llama-2-7B W4A8-g128, 32 tokens, one lay
 
 TEST_CASE("prefill program: Llama-2-7B W4A8-g128, 512 tokens, two layers (report)", "[.report]") { llama_timing(512, 2); }
 
-TEST_CASE("prefill program: Llama-2-7B W4A8-g128, 128 tokens, all layers (report)", "[.report]") { llama_timing(128, 0); }
+TEST_CASE("prefill program: Llama-2-7B W4A8-g128, 64 tokens, all 32 layers (report)", "[.report]") { llama_timing(64, 0); }
+
+TEST_CASE("prefill program: a scratchpad of 8 KiB, per-channel K in chunks chained with accum (W8A8)", "[prefill][sim]") {
+  hw::HwConfig hw = test::design("clone-28nm");
+  hw.name = "clone-28nm-8k-sp";
+  hw.scratchpad.depth = 16;  // 8 banks of 1 KiB: weight buffers of 1 KiB, K of 64 and 128 in chunks of 16 (blocks of 32 columns)
+  const Model m = make(tiny(), "W8A8");
+  const PrefillProgram p = build_prefill_program(m.qm, hw, prompt(tiny(), 6));
+  INFO(p.plan);
+  CHECK(p.plan.find("K chunks of 16 rows") != std::string::npos);
+  run_prefill(hw, m, "tiny W8A8, K in chunks", 6);
+}
