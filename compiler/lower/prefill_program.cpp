@@ -269,7 +269,6 @@ class Gen {
     const uint64_t sp_total = hw_.scratchpad.total_bytes(), acc_total = hw_.accumulator.total_bytes();
     const uint64_t sp_bank = hw_.scratchpad.bank_bytes(), acc_bank = hw_.accumulator.bank_bytes();
     const bool gw = j.group_wise(), int4 = j.lins.front().int4;
-    const unsigned bits = int4 ? 4 : 8;
     uint64_t most_cols = 0;
     for (const GLin& l : j.lins) most_cols = std::max(most_cols, *std::max_element(l.cols.begin(), l.cols.end()));
     // the weight buffer: a bank or an eighth of the scratchpad
@@ -345,7 +344,6 @@ class Gen {
                                               j.name.c_str(), (ull)u0, (ull)(per_elem * u0), (ull)acc_total)
                                        : last_error);
     }
-    (void)bits;
     // pairs of column blocks per tile
     j.pairs.assign(T, {});
     j.w_off.assign(T, 0);
@@ -1022,20 +1020,17 @@ class Gen {
       }
       ++workers;
       // counts over the whole job (for "is there a later waiter")
-      uint64_t steps_per_rb = 0, tsteps_per_rb = 0, units_per_rb = 0, outs_per_rb = 0;
+      uint64_t tsteps_per_rb = 0, units_per_rb = 0, outs_per_rb = 0;
       for (const GPair& p : ps_t) {
-        steps_per_rb += p.steps.size();
         for (const GStep& s : p.steps) tsteps_per_rb += s.t_bytes > 0;
         units_per_rb += j.group_wise() ? uint64_t(p.ns) * j.pieces : uint64_t(p.ns);
         outs_per_rb += j.kind == OutKind::Gated ? 1 : uint64_t(p.ns);
       }
-      const uint64_t S_tot = steps_per_rb * nrb, TS_tot = tsteps_per_rb * nrb, U_tot = units_per_rb * nrb,
+      const uint64_t TS_tot = tsteps_per_rb * nrb, U_tot = units_per_rb * nrb,
                      O_tot = outs_per_rb * nrb;
-      uint64_t s = 0, ts = 0, u = 0, o = 0;  // running: step, table step, unit, output
+      uint64_t u = 0, o = 0;  // running: unit, output
       // key of matmul number m within its row block
       uint64_t m_local = 0;
-      std::vector<uint64_t> first_mm_of_step;  // keys of the first matmul of every step (global step index)
-      std::vector<int64_t> store_key(O_tot, 0);
       // residual loads for the first two outputs
       auto resid_load = [&](uint64_t oo, int64_t key, uint64_t row0, uint64_t mr, const Slot& sl) {
         st.add(key, t, load(t, j.out_dram + row0 * j.out_pitch + 4 * sl.c, OB[oo % 2], ACC, 4 * sl.n, mr, j.out_pitch, 4 * sl.n)
@@ -1115,7 +1110,6 @@ class Gen {
         const bool first_of_rb = fs == 0 || flat[fs - 1].rb != f.rb;
         const bool last_of_rb = fs + 1 == flat.size() || flat[fs + 1].rb != f.rb;
         bool table_waited = false;
-        int64_t last_table_reader = -1;  // index into pending vector list
         for (uint64_t q = stp.p0; q < stp.p1; ++q)
           for (int sl = 0; sl < p.ns; ++sl) {
             const Slot& slt = p.s[sl];
@@ -1195,7 +1189,6 @@ class Gen {
               for (unsigned x : w) first.wait(x);
               Ins& lastv = v.back().first;
               if (unit + 2 < U_tot) lastv.signal(sRf);
-              if (toff >= 0) last_table_reader = 1;  // the step's table is read by this unit
             }
             // is this the last table reader of the step?  (the last unit with a table in the step)
             bool last_reader = false;
@@ -1206,7 +1199,6 @@ class Gen {
                   if (stp.unit_tab[size_t((qq - stp.p0) * 2 + uint64_t(ss))] >= 0) last_reader = false;
               if (last_reader && ts_of_step_[fs] + 2 < TS_tot) v.back().first.signal(sTf);
             }
-            (void)last_table_reader;
             // finishing the block
             if (last_piece) {
               auto out_store = [&](uint64_t oo, uint64_t buf, int space, const Slot& os, uint64_t pitch, uint64_t dram) {
@@ -1280,13 +1272,7 @@ class Gen {
         if (last_of_rb && f.rb + 1 < nrb)
           st.add(base + 4 * int64_t(m_local) - 3, t, matmul(t, X, X, scratch, 1, 1, 1, false, false, 1, 4).signal(sXf),
                  "input rows free");
-        ++s;
-        (void)first_mm_of_step;
-        (void)store_key;
       }
-      (void)s;
-      (void)ts;
-      (void)S_tot;
     }
     st.flush(b_);
     barrier(workers, j.name);
