@@ -1281,7 +1281,7 @@ class Gen {
 
   void note_sram(const std::string& kind, const SramArena& sp, const SramArena& acc) {
     // the first layer's (and the LM head's): later layers repeat them
-    if (sram_notes_.count(kind) || kind.find("layers.") != std::string::npos && kind.find("layers.0.") == std::string::npos)
+    if (sram_notes_.count(kind) || (kind.find("layers.") != std::string::npos && kind.find("layers.0.") == std::string::npos))
       return;
     sram_notes_[kind] = "scratchpad:\n" + sp.to_string() + "accumulator:\n" + acc.to_string();
   }
