@@ -60,14 +60,19 @@ std::vector<int64_t> prompt(const ModelConfig& cfg, int n) {
 
 ModelConfig tiny() { return load_model_or_named("tiny"); }
 
-// Every semaphore (per tile for 1..15) is signalled exactly as often as it is
-// waited on, and no wait needs a signal of a later instruction.
+// Within each phase (between barriers: control nops waiting on s16), every
+// semaphore (per tile for 1..15) is signalled exactly as often as it is
+// waited on, by one unit only (docs/compiler.md, "Semaphores: one consuming
+// unit each"), and no wait needs a signal of a later instruction.
 std::vector<std::string> check_balanced(const isa::Program& prog, const hw::HwConfig& hw) {
   std::map<std::string, std::pair<int64_t, int64_t>> sems;  // signals, waits
+  std::map<std::string, std::set<std::string>> units;        // the units that wait on it
   std::vector<std::string> problems;
+  unsigned phase = 0;
   for (size_t i = 0; i < prog.code.size(); ++i) {
     const isa::Instruction& in = prog.code[i];
     const isa::Unit u = isa::unit_of(in.op);
+    if (u == isa::Unit::Control && (in.wait[0] == 16 || in.wait[1] == 16)) ++phase;
     std::vector<unsigned> tiles;
     if (in.tile == isa::kAllTiles)
       for (unsigned t = 0; t < hw.tiles; ++t) tiles.push_back(t);
@@ -75,10 +80,22 @@ std::vector<std::string> check_balanced(const isa::Program& prog, const hw::HwCo
       tiles.push_back(in.tile);
     const bool per_copy = u == isa::Unit::Matrix || u == isa::Unit::Vector;
     for (unsigned t : tiles) {
-      auto name = [&](unsigned id) { return id < 16 ? "s" + std::to_string(id) + "@" + std::to_string(t) : "s" + std::to_string(id); };
+      std::string unit;
+      switch (u) {
+        case isa::Unit::Control: unit = "control"; break;
+        case isa::Unit::Load: unit = "load " + std::to_string(in.tile == isa::kAllTiles ? 0 : t % hw.dma.channels); break;
+        case isa::Unit::Store: unit = "store " + std::to_string(t % hw.dma.channels); break;
+        case isa::Unit::Matrix: unit = "matrix " + std::to_string(t); break;
+        case isa::Unit::Vector: unit = "vector " + std::to_string(t); break;
+      }
+      auto name = [&](unsigned id) {
+        return id < 16 ? "s" + std::to_string(id) + "@" + std::to_string(t) + " in phase " + std::to_string(phase)
+                       : "s" + std::to_string(id);
+      };
       for (int k = 0; k < 2; ++k) {
         const unsigned w = in.wait[size_t(k)];
         if (!w || (w >= 16 && !per_copy && t != tiles.front())) continue;
+        units[name(w)].insert(unit);
         auto& s = sems[name(w)];
         if (++s.second > s.first && problems.size() < 20)
           problems.push_back("instruction " + std::to_string(i) + ": waits on " + name(w) + " before it is signalled");
@@ -90,6 +107,8 @@ std::vector<std::string> check_balanced(const isa::Program& prog, const hw::HwCo
       }
     }
   }
+  for (const auto& [n, us] : units)
+    if (us.size() > 1) problems.push_back(n + ": waited on by " + std::to_string(us.size()) + " units");
   for (const auto& [n, s] : sems)
     if (s.first != s.second) problems.push_back(n + ": " + std::to_string(s.first) + " signals, " + std::to_string(s.second) + " waits");
   return problems;
