@@ -352,3 +352,5 @@ TEST_CASE("prefill program: a scratchpad of 8 KiB, per-channel K in chunks chain
   CHECK(p.plan.find("K chunks of 16 rows") != std::string::npos);
   run_prefill(hw, m, "tiny W8A8, K in chunks", 6);
 }
+
+TEST_CASE("prefill program: Llama-2-7B W4A8-g128, 512 tokens, one layer (report)", "[.report]") { llama_timing(512, 1); }
