@@ -83,10 +83,15 @@ void ProgramBuilder::emit(const Ins& ins, const std::string& comment) {
                      problem.c_str()));
   }
   prog_.code.push_back(ins.get());
-  comment_.push_back(comment);
+  if (keep_comments_) {
+    comment_.resize(prog_.code.size() - 1);
+    comment_.push_back(comment);
+  }
 }
 
-void ProgramBuilder::section(const std::string& text) { sections_.emplace_back(prog_.code.size(), text); }
+void ProgramBuilder::section(const std::string& text) {
+  if (keep_comments_) sections_.emplace_back(prog_.code.size(), text);
+}
 
 std::string ProgramBuilder::listing() const {
   std::string out = "; " + prog_.source + "\n";
@@ -95,7 +100,7 @@ std::string ProgramBuilder::listing() const {
     for (; s < sections_.size() && sections_[s].first == i; ++s) out += "\n; " + sections_[s].second + "\n";
     if (i == prog_.code.size()) break;
     out += isa::disassemble(prog_.code[i]);
-    if (!comment_[i].empty()) out += "    ; " + comment_[i];
+    if (i < comment_.size() && !comment_[i].empty()) out += "    ; " + comment_[i];
     out += '\n';
   }
   return out;

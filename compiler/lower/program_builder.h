@@ -50,6 +50,9 @@ class ProgramBuilder {
   // A comment line before the next instruction in the listing.
   void section(const std::string& text);
   size_t size() const { return prog_.code.size(); }
+  // Off: comments and sections are dropped (very large programs; the
+  // listing then has the instructions only).
+  void keep_comments(bool keep) { keep_comments_ = keep; }
   const isa::Program& program() const { return prog_; }
   // Assembly listing: re-assembles to program() (comments included).
   std::string listing() const;
@@ -58,6 +61,7 @@ class ProgramBuilder {
   isa::Program prog_;
   std::vector<std::string> comment_;                        // per instruction
   std::vector<std::pair<size_t, std::string>> sections_;    // before instruction index
+  bool keep_comments_ = true;
 };
 
 }  // namespace clonesim::compiler
