@@ -248,6 +248,12 @@ TEST_CASE("compile prints the model's size and writes the program files", "[cli]
   CHECK(m["programs"]["decode"]["position"] == 3);
   CHECK(m["model"]["weight_bytes"] == 67200);  // model_stats of tiny W4A8-g32 (more scales than g128: 60032)
   CHECK_THAT(read_file(dir + "/decode.s"), Catch::Contains("halt"));
+  CHECK_FALSE(m["programs"].contains("prefill"));
+  const Out pf = run("compile --model tiny --hw edge-small --prompt 6 -o " + dir);
+  REQUIRE(pf.code == 0);
+  const nlohmann::json m2 = nlohmann::json::parse(read_file(dir + "/compile.json"));
+  CHECK(m2["programs"]["prefill"]["tokens"].size() == 6);
+  CHECK_THAT(pf.out, Catch::Contains("prefill      " + dir + "/prefill.bin: "));
   // a config that does not fit: one line naming model, design point, kernel and buffer
   const Out big = run("compile --model llama-2-7b --hw edge-small -o " + dir);
   CHECK(big.code != 0);
@@ -263,7 +269,8 @@ TEST_CASE("run reports latency and utilisation as JSON; a failed run keeps the o
   CHECK_THAT(o.out, Catch::Contains("TPOT"));
   const nlohmann::json j = nlohmann::json::parse(read_file(json));
   for (const char* k : {"ttft_s", "tpot_s", "tokens_per_s", "cycles", "mxu_util", "dram_bw_util"}) CHECK(j.contains(k));
-  CHECK(j["golden_check"] == "bit-exact: logits and KV cache of 2 decode step(s)");
+  CHECK(j["golden_check"] == "bit-exact: logits and KV cache of the prefill and 2 decode step(s)");
+  CHECK(j["ttft_s"].get<double>() > 0);
   CHECK(j["tpot_s"].get<double>() > 0);
   const std::string before = read_file(json);
   const Out bad = run("run --model tiny --hw edge-small --prompt 200 --gen 3 -q --json " + json);

@@ -229,19 +229,27 @@ TEST_CASE("run_model: a functional tiny run is bit-exact against the golden inte
     o.gen = 4;
     o.mode = sim::Mode::Functional;
     const json f = run_model(m, hw, o);
-    CHECK(f["golden_check"] == "bit-exact: logits and KV cache of 3 decode step(s)");
-    REQUIRE(f["phases"].size() == 3);
-    uint64_t cycles = 0;
+    CHECK(f["golden_check"] == "bit-exact: logits and KV cache of the prefill and 3 decode step(s)");
+    REQUIRE(f["phases"].size() == 4);
+    CHECK(f["phases"][0]["phase"] == "prefill");
+    CHECK(f["phases"][0]["tokens"] == 6);
+    CHECK(f["phases"][0]["golden_check"] == "bit-exact");
+    CHECK(f["ttft_s"] == f["phases"][0]["time_s"]);
+    CHECK(f["phases"][1]["token_in"] == f["phases"][0]["token_out"]);
+    uint64_t cycles = f["phases"][0]["cycles"];
     double time = 0;
-    for (size_t i = 0; i < 3; ++i) {
-      CHECK(f["phases"][i]["position"] == 6 + i);
+    for (size_t i = 1; i < 4; ++i) {
+      CHECK(f["phases"][i]["phase"] == "decode");
+      CHECK(f["phases"][i]["position"] == 5 + i);
       CHECK(f["phases"][i]["golden_check"] == "bit-exact");
-      if (i) CHECK(f["phases"][i]["token_in"] == f["phases"][i - 1]["token_out"]);
+      if (i > 1) CHECK(f["phases"][i]["token_in"] == f["phases"][i - 1]["token_out"]);
       cycles += f["phases"][i]["cycles"].get<uint64_t>();
       time += f["phases"][i]["time_s"].get<double>();
     }
     CHECK(f["cycles"] == cycles);
     CHECK(f["tpot_s"].get<double>() == Approx(time / 3).epsilon(1e-12));
+    CHECK(f["tokens_per_s"].get<double>() ==
+          Approx(4 / (f["ttft_s"].get<double>() + time)).epsilon(1e-12));
     for (const char* k : {"ttft_s", "tpot_s", "tokens_per_s", "cycles", "mxu_util", "dram_bw_util", "vxu_util",
                           "dma_util", "sram_read_bytes", "decode_dram_roofline"})
       CHECK(f.contains(k));
@@ -249,9 +257,9 @@ TEST_CASE("run_model: a functional tiny run is bit-exact against the golden inte
     // row's address is data the timing sees): the same cycles
     sim::Options to;
     to.mode = sim::Mode::Timing;
-    for (size_t i = 0; i < 3; ++i) {
+    for (size_t i = 1; i < 4; ++i) {
       const DecodeProgram d =
-          build_decode_program(m.qm, hw, {DecodeStep{6 + i, f["phases"][i]["token_in"].get<int64_t>()}});
+          build_decode_program(m.qm, hw, {DecodeStep{5 + i, f["phases"][i]["token_in"].get<int64_t>()}});
       CHECK(simulate_in_child(hw, d.program, {}, to, "timing").stats["cycles"] == f["phases"][i]["cycles"]);
     }
   }

@@ -249,7 +249,7 @@ int sc_main(int argc, char* argv[]) {
   // ---- compile / run
   compiler::ModelSpec spec;
   std::string cr_hw = hw::default_hw_name(), compile_out, run_json, run_mode = "timing";
-  uint64_t compile_pos = 0, run_prompt = compiler::RunOptions{}.prompt, run_gen = compiler::RunOptions{}.gen;
+  uint64_t compile_pos = 0, compile_prompt = 0, run_prompt = compiler::RunOptions{}.prompt, run_gen = compiler::RunOptions{}.gen;
   bool run_quiet = false;
   auto* compile_cmd = app.add_subcommand("compile", "Compile a model for a design point: binary, listing, memory map");
   auto* run_cmd = app.add_subcommand(
@@ -267,6 +267,8 @@ int sc_main(int argc, char* argv[]) {
   }
   compile_cmd->add_option("-o,--output", compile_out, "Output directory")->required();
   compile_cmd->add_option("--pos", compile_pos, "KV position of the decode step")->capture_default_str();
+  compile_cmd->add_option("--prompt", compile_prompt, "Also compile the prefill of a seeded prompt of N tokens (0: none)")
+      ->capture_default_str();
   run_cmd->add_option("--prompt", run_prompt, "Prompt tokens")->capture_default_str();
   run_cmd->add_option("--gen", run_gen, "Tokens to generate (the first comes from the prefill)")->capture_default_str();
   run_cmd->add_option("--mode", run_mode, "timing (fast; the same cycles) or functional (computes data; needs weights)")
@@ -415,6 +417,7 @@ int sc_main(int argc, char* argv[]) {
       std::cout << compiler::model_summary(m) << std::flush;
       compiler::CompileRequest req;
       req.decode_pos = compile_pos;
+      req.prompt = compile_prompt;
       const nlohmann::json j = compiler::compile_model(m, h, req, compile_out);
       for (const auto& [name, p] : j["programs"].items())
         std::cout << strf("%-12s %s/%s: %llu instructions, DRAM image to 0x%llx (listing %s, map %s)\n", name.c_str(),

@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/strf.h"
+#include "lower/prefill_program.h"
 #include "model/model.h"
 #include "weights/model_weights.h"
 #include "weights/quantize.h"
@@ -143,6 +144,17 @@ nlohmann::json compile_model(const PreparedModel& m, const hw::HwConfig& hw, con
   dj["token_register"] = strf("c%u", d.token_reg);
   dj["logits"] = d.logits.at(0);
   j["programs"]["decode"] = dj;
+  if (req.prompt > 0) {
+    const std::vector<int64_t> tokens = golden::calibration_tokens(m.cfg, kPromptSeed, int64_t(req.prompt));
+    if (tokens.size() != req.prompt)
+      throw Error(strf("--prompt %llu: beyond %s's max_positions %lld", (ull)req.prompt, m.cfg.name.c_str(),
+                       (long long)m.cfg.max_positions));
+    const PrefillProgram p = build_prefill_program(m.qm, hw, tokens);
+    nlohmann::json pj = write_program_files(dir, {"prefill", &p.program, &p.listing, &p.plan, &p.map, &p.image});
+    pj["tokens"] = tokens;
+    pj["logits"] = p.logits;
+    j["programs"]["prefill"] = pj;
+  }
   write_text_file((fs::path(dir) / "compile.json").string(), j.dump(2) + "\n");
   return j;
 }

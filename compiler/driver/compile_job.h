@@ -23,6 +23,8 @@ namespace clonesim::compiler {
 // The default model of `clonesim run` / `compile` with no arguments.
 constexpr const char* kDefaultModel = "llama-2-7b";
 constexpr const char* kDefaultRecipe = "W4A8-g128";
+// The prompt of `run` and of a compiled prefill: seeded tokens (golden::calibration_tokens' generator).
+constexpr uint64_t kPromptSeed = 7;
 // `--weights auto`: random weights up to this many parameters, shapes only above.
 constexpr int64_t kAutoWeightsMaxParams = 200'000'000;
 

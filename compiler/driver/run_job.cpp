@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/strf.h"
 #include "golden/golden_model.h"
+#include "lower/prefill_program.h"
 #include "sim/run.h"
 #include "sim/stats.h"
 
@@ -64,8 +65,23 @@ int64_t argmax(const std::vector<int32_t>& v) {
   return int64_t(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
-// The prompt of a run: seeded tokens (golden::calibration_tokens' generator).
-constexpr uint64_t kPromptSeed = 7;
+
+void check_logits(const std::string& what, const std::vector<int32_t>& got, const std::vector<int32_t>& want) {
+  for (size_t k = 0; k < want.size(); ++k)
+    if (got.at(k) != want[k])
+      throw Error(what + strf(": logit %zu is %d on the simulator, %d in the golden interpreter", k, got[k], want[k]));
+}
+
+// dumps[1 + 2l], dumps[2 + 2l]: layer l's K and V regions after the run.
+void check_kv(const std::string& what, const hw::HwConfig& hw, const std::vector<DecodeLayerMap>& layers,
+              const golden::GoldenModel& g, uint64_t positions, const std::vector<std::vector<uint8_t>>& dumps) {
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const std::vector<DramChunk> kv = kv_cache_image(hw, layers, l, g.k_cache(l), g.v_cache(l), positions);
+    for (size_t c = 0; c < 2; ++c)
+      if (dumps.at(1 + 2 * l + c) != kv[c].bytes)
+        throw Error(what + ": " + kv[c].name + " differs from the golden interpreter's");
+  }
+}
 
 }  // namespace
 
@@ -229,11 +245,46 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
   // interpreter: the logits and the whole KV cache, bit for bit.
   const bool functional = opt.mode == sim::Mode::Functional;
   std::unique_ptr<golden::GoldenModel> g;
-  std::vector<int64_t> tokens = golden::calibration_tokens(m.cfg, kPromptSeed, int64_t(opt.prompt));
+  const std::vector<int64_t> tokens = golden::calibration_tokens(m.cfg, kPromptSeed, int64_t(opt.prompt));
+  if (functional) g = std::make_unique<golden::GoldenModel>(m.qm);
   int64_t next = 0;
-  if (functional) {
-    g = std::make_unique<golden::GoldenModel>(m.qm);
-    next = argmax(g->prefill(tokens));
+  {  // the prefill: the prompt at positions 0..N-1, and the first generated token
+    const std::string what = strf("prefill of %llu tokens", (ull)opt.prompt);
+    if (opt.progress) *opt.progress << "[prefill] " << what << ": compiling\n" << std::flush;
+    const auto t0 = std::chrono::steady_clock::now();
+    const PrefillProgram pf = build_prefill_program(m.qm, hw, tokens);
+    const double tc = seconds_since(t0);
+    if (opt.progress)
+      *opt.progress << strf("[prefill] %zu instructions in %.2f s; simulating\n", pf.program.code.size(), tc)
+                    << std::flush;
+    std::vector<std::pair<uint64_t, uint64_t>> dumps;
+    if (functional) {
+      dumps.push_back({pf.logits, 4 * uint64_t(m.cfg.vocab)});
+      for (const DecodeLayerMap& l : pf.layers) {
+        dumps.push_back({l.k_cache, k_cache_bytes(l.attn)});
+        dumps.push_back({l.v_cache, v_cache_bytes(l.attn)});
+      }
+    }
+    ChildRun cr = simulate_in_child(hw, pf.program, pf.image, so, what, dumps);
+    json s = std::move(cr.stats);
+    if (functional) {
+      const std::vector<int32_t> got = int32s(cr.dumps[0]);
+      check_logits(what, got, g->prefill(tokens));
+      check_kv(what, hw, pf.layers, *g, opt.prompt, cr.dumps);
+      next = argmax(got);
+      s["token_out"] = next;
+      s["golden_check"] = "bit-exact";
+    }
+    s["phase"] = "prefill";
+    s["tokens"] = opt.prompt;
+    s["compile_wall_s"] = tc;
+    s["sim_wall_s"] = seconds_since(t0) - tc;
+    if (opt.progress)
+      *opt.progress << strf("[prefill] %llu tokens: %.3f ms simulated, MXU %.1f%%; simulate %.2f s%s\n",
+                            (ull)opt.prompt, s["time_s"].get<double>() * 1e3, 100.0 * s["mxu_util"].get<double>(),
+                            s["sim_wall_s"].get<double>(), functional ? "; bit-exact against the golden model" : "")
+                    << std::flush;
+    phases.push_back(std::move(s));
   }
   for (uint64_t i = 0; i < steps; ++i) {
     const uint64_t pos = opt.prompt + i;
@@ -255,18 +306,9 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
     ChildRun cr = simulate_in_child(hw, d.program, image, so, what, dumps);
     json s = std::move(cr.stats);
     if (functional) {
-      const std::vector<int32_t> want = g->decode(next);
       const std::vector<int32_t> got = int32s(cr.dumps[0]);
-      for (size_t k = 0; k < want.size(); ++k)
-        if (got[k] != want[k])
-          throw Error(what + strf(": logit %zu is %d on the simulator, %d in the golden interpreter", k, got[k],
-                                  want[k]));
-      for (size_t l = 0; l < d.layers.size(); ++l) {
-        const std::vector<DramChunk> kv = kv_cache_image(hw, d, l, g->k_cache(l), g->v_cache(l), pos + 1);
-        for (size_t c = 0; c < 2; ++c)
-          if (cr.dumps[1 + 2 * l + c] != kv[c].bytes)
-            throw Error(what + ": " + kv[c].name + " differs from the golden interpreter's");
-      }
+      check_logits(what, got, g->decode(next));
+      check_kv(what, hw, d.layers, *g, pos + 1, cr.dumps);
       s["token_in"] = next;
       next = argmax(got);
       s["token_out"] = next;
@@ -293,7 +335,8 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
   j["design_point"] = hw.name;
   j["mode"] = opt.mode == sim::Mode::Timing ? "timing" : "functional";
   j["prompt"] = opt.prompt;
-  if (functional) j["golden_check"] = strf("bit-exact: logits and KV cache of %llu decode step(s)", (ull)steps);
+  if (functional)
+    j["golden_check"] = strf("bit-exact: logits and KV cache of the prefill and %llu decode step(s)", (ull)steps);
   j["gen"] = opt.gen;
   const double tpot = steps ? j["decode_s"].get<double>() / double(steps) : 0.0;
   const double ttft = j["prefill_s"].get<double>();

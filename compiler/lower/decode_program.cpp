@@ -608,7 +608,12 @@ DecodeProgram build_decode_program(const golden::QuantModel& qm, const hw::HwCon
 
 std::vector<DramChunk> kv_cache_image(const hw::HwConfig& hw, const DecodeProgram& p, size_t layer,
                                       const std::vector<int8_t>& k, const std::vector<int8_t>& v, uint64_t positions) {
-  const DecodeLayerMap& l = p.layers.at(layer);
+  return kv_cache_image(hw, p.layers, layer, k, v, positions);
+}
+
+std::vector<DramChunk> kv_cache_image(const hw::HwConfig& hw, const std::vector<DecodeLayerMap>& layers, size_t layer,
+                                      const std::vector<int8_t>& k, const std::vector<int8_t>& v, uint64_t positions) {
+  const DecodeLayerMap& l = layers.at(layer);
   const uint64_t kvh = l.attn.kv_heads, hd = l.attn.hd;
   if (k.size() < positions * kvh * hd || v.size() < positions * kvh * hd)
     throw Error(strf("KV cache of layer %zu: fewer than %llu positions given", layer, (ull)positions));
