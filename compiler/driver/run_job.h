@@ -36,8 +36,8 @@ ChildRun simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, 
                            const std::vector<std::pair<uint64_t, uint64_t>>& dumps = {});
 
 struct RunOptions {
-  uint64_t prompt = 128;                // prompt tokens (prefill)
-  uint64_t gen = 8;                     // generated tokens: the first from the prefill, then gen - 1 decode steps
+  uint64_t prompt = 16;                 // prompt tokens (prefill)
+  uint64_t gen = 4;                     // generated tokens: the first from the prefill, then gen - 1 decode steps
   sim::Mode mode = sim::Mode::Timing;   // functional needs weights
   std::ostream* progress = nullptr;     // one line per simulated program
 };
