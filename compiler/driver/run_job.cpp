@@ -223,6 +223,11 @@ json combine_phases(const std::vector<json>& phases, const hw::HwConfig& hw) {
   return j;
 }
 
+uint64_t decode_roofline_bytes(const PreparedModel& m, uint64_t pos) {
+  const int64_t stream = m.stats.weight_bytes - (m.cfg.tied_embeddings ? 0 : m.stats.embedding_bytes);
+  return uint64_t(stream + m.stats.kv_bytes_per_token * int64_t(pos + 1));
+}
+
 json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions& opt) {
   if (opt.gen < 1) throw Error("--gen must be at least 1 (the first token comes from the prefill)");
   if (opt.prompt < 1) throw Error("--prompt must be at least 1 token");
@@ -235,10 +240,6 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
   sim::Options so;
   so.mode = opt.mode;
   std::vector<json> phases;
-  // Decode bytes that bound a token from below: every weight the step streams
-  // (the embedding table only when the LM head shares it) and the KV cache.
-  const int64_t stream_bytes =
-      m.stats.weight_bytes - (m.cfg.tied_embeddings ? 0 : m.stats.embedding_bytes);
   const double peak = hw.dram.peak_gbps() * 1e9;
   const uint64_t steps = opt.gen - 1;
   // Functional runs generate greedily and check every step against the golden
@@ -316,7 +317,7 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
     }
     s["phase"] = "decode";
     s["position"] = pos;
-    s["roofline_s"] = double(stream_bytes + m.stats.kv_bytes_per_token * int64_t(pos + 1)) / peak;
+    s["roofline_s"] = double(decode_roofline_bytes(m, pos)) / peak;
     s["compile_wall_s"] = tc;
     s["sim_wall_s"] = seconds_since(t0) - tc;
     if (opt.progress)

@@ -48,6 +48,12 @@ struct RunOptions {
 // sram_write_bytes, decode_dram_roofline, model, design_point, phases[].
 nlohmann::json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions& opt);
 
+// Bytes a decode step at KV position `pos` must read from DRAM: every streamed
+// weight byte with its scales (the embedding table only when the LM head
+// shares it) and the KV cache of positions 0..pos.  Over peak bandwidth it is
+// the step's DRAM roofline time.
+uint64_t decode_roofline_bytes(const PreparedModel& m, uint64_t pos);
+
 // Totals of phases (sim::to_json results with their "phase" set) as run_model reports them.
 nlohmann::json combine_phases(const std::vector<nlohmann::json>& phases, const hw::HwConfig& hw);
 
