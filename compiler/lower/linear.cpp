@@ -244,9 +244,9 @@ void emit_step_vector(ProgramBuilder& b, const DecodeLinearPlan& p, const Decode
                            .set(Field::B, int64_t(abuf)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector));
     notes.push_back(strf("K chunk %llu: partial sums", (ull)s.group));
   } else {
-    if (!f.wide && !f.plain() && ws.tw == 0)
-      throw Error("decode linear: the weight stream has no T scratch for a narrowed layer");
-    const uint64_t T = f.wide ? io.y_acc + 4 * s.c : ws.tw;
+    if ((!f.wide || io.add_acc) && !f.plain() && ws.tw == 0)
+      throw Error("decode linear: the weight stream has no T scratch for a narrowed or residual-adding layer");
+    const uint64_t T = f.wide && !io.add_acc ? io.y_acc + 4 * s.c : ws.tw;
     uint64_t bias_at = 0;
     uint64_t src = abuf;
     if (f.group == 0 && s.groups > 1) {  // the last K chunk: the sum of all
@@ -293,6 +293,10 @@ void emit_step_vector(ProgramBuilder& b, const DecodeLinearPlan& p, const Decode
       if (!f.wide) {
         ops.push_back(vec(Opcode::VMov, t, io.y_sp + s.c, SP, T, ACC, n).set(Field::Shift, f.b));
         notes.push_back(strf("narrow: y = T >> %u", f.b));
+      } else if (io.add_acc) {  // golden::residual_add on the block's columns
+        ops.push_back(vec(Opcode::VAdd, t, io.add_acc + 4 * s.c, ACC, io.add_acc + 4 * s.c, ACC, n)
+                          .set(Field::B, int64_t(T)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector));
+        notes.push_back("residual += T");
       }
     }
   }
@@ -381,12 +385,29 @@ void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig&, const DecodeLine
     if (p.cols[t])
       stores.push_back(store(t, io.y_dram + eb * p.col0[t], p.form.wide ? io.y_acc : io.y_sp, p.form.wide ? ACC : SP,
                              eb * p.cols[t]));
-  emit_joined_stores(b, std::move(stores), io.tile_done, io.chain, io.done, name + " output");
+  emit_joined_stores(b, std::move(stores), io.tile_done, io.chain, io.done, name + " output", io.join_by_controller);
+}
+
+Ins stream_table_load(const WeightStream& ws, unsigned tile, uint64_t g, uint64_t dram, uint64_t bytes) {
+  if (bytes > ws.table_bytes)
+    throw Error(strf("a table step of %llu bytes exceeds the weight stream's table buffers (%llu)", (ull)bytes,
+                     (ull)ws.table_bytes));
+  return load(tile, dram, ws.tbuf[g % 2], ACC, bytes).wait(g >= 2 ? ws.sAf : 0).wait(g >= 2 ? ws.sTf : 0)
+      .signal(ws.sT);
+}
+
+void emit_stream_vector(ProgramBuilder& b, const WeightStream& ws, std::vector<Ins> ops,
+                        const std::vector<std::string>& notes) {
+  if (ops.empty()) throw Error("a table step without vector instructions");
+  ops.front().wait(ws.sT);
+  ops.back().signal(ws.sAf).signal(ws.sTf);
+  for (size_t i = 0; i < ops.size(); ++i) b.emit(ops[i], i < notes.size() ? notes[i] : "");
 }
 
 void emit_joined_stores(ProgramBuilder& b, std::vector<Ins> stores, unsigned tile_done, unsigned chain, unsigned done,
-                        const std::string& name) {
+                        const std::string& name, bool by_controller) {
   const size_t used = stores.size();
+  const bool nops = used > 2 || (by_controller && used > 1);
   if (done == 0) {  // nobody waits: in-order queues keep them ahead of later stores of the same tiles
     for (Ins& st : stores) b.emit(st.wait(tile_done), strf("%s tile %u", name.c_str(), unsigned(st.get().tile)));
     return;
@@ -396,7 +417,7 @@ void emit_joined_stores(ProgramBuilder& b, std::vector<Ins> stores, unsigned til
     Ins& st = stores[i];
     st.wait(tile_done);
     const bool last = i + 1 == used;
-    if (used <= 2) {
+    if (!nops) {
       st.wait(prev).signal(last ? done : chain);
       prev = chain;
     } else {
@@ -404,7 +425,7 @@ void emit_joined_stores(ProgramBuilder& b, std::vector<Ins> stores, unsigned til
     }
     b.emit(st, strf("%s tile %u", name.c_str(), unsigned(st.get().tile)));
   }
-  if (used > 2)
+  if (nops)
     for (size_t i = 0; i < used; ++i)
       b.emit(Ins(Opcode::Nop).wait(chain).signal(i + 1 == used ? done : 0), "join the tiles' outputs");
 }

@@ -140,11 +140,15 @@ struct DecodeLinearIO {
   uint64_t y_dram = 0;                // the N outputs (int8, or int32 T when wide)
   uint64_t y_sp = 0;                  // int8 outputs of the tile (most_cols bytes)
   uint64_t y_acc = 0;                 // wide: T of the tile (4 * most_cols bytes)
+  uint64_t add_acc = 0;               // wide, not 0: each block's T (in the stream's T scratch) is added
+                                      // into these int32 instead (golden::residual_add, vadd; the tile's
+                                      // columns of the residual stream), so no T of the tile is kept
   unsigned x_ready = 0;               // tile-local semaphore signalled once per used tile when x is in place (0: none)
   unsigned tile_done = 0;             // tile-local semaphore for the tile's output store (consumed here)
   unsigned chain = 0;                 // global semaphore chaining the tiles' stores (consumed here)
   unsigned done = 0;                  // global semaphore signalled once when all of y is in DRAM (0: none)
   size_t prefetched = 0;              // steps per tile whose loads emit_decode_linear_prefetch emitted
+  bool join_by_controller = false;    // emit_joined_stores(..., by_controller)
 };
 
 // Emits one layer on the stream: the steps, then (io.store) per tile a
@@ -165,13 +169,28 @@ void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig& hw, const DecodeL
 size_t emit_decode_linear_prefetch(ProgramBuilder& b, const DecodeLinearPlan& p, const DecodeLinearIO& io,
                                    const WeightStream& ws, const std::string& name, size_t steps = 2);
 
+// Steps without weights.  A vector kernel that reads a table per piece of
+// columns (a norm's gamma, in pieces) rides the stream as steps of their own:
+// step g loads its table into tbuf[g % 2], waiting (g >= 2) for both frees of
+// step g - 2 (it has no weight load to take the other), and signals sT; the
+// kernel's first vector instruction of the step waits sT, its last signals
+// both frees (emit_stream_vector).  The caller numbers the steps from
+// ws.next[tile] and advances ws.next after the kernel.
+Ins stream_table_load(const WeightStream& ws, unsigned tile, uint64_t g, uint64_t dram, uint64_t bytes);
+// Emits the vector instructions of one table step: the first waits for its
+// table, the last frees the step's buffers.
+void emit_stream_vector(ProgramBuilder& b, const WeightStream& ws, std::vector<Ins> ops,
+                        const std::vector<std::string>& notes);
+
 // Stores of several tiles' outputs joined into one `done` signal.  Each store
 // waits its tile's `tile_done`.  With two stores the second also waits for
 // the first (one consumer of `chain`, so the signal cannot be taken by another
 // queue); with more, each signals `chain` and control nops (consumed in
 // program order by the one controller) count them, the last signalling
-// `done`.  done = 0: nothing is signalled at the end.
+// `done`.  done = 0: nothing is signalled at the end.  by_controller: the nops
+// count the stores whatever their number (a program whose other joins have
+// more than two stores keeps `chain`'s one consumer, the controller).
 void emit_joined_stores(ProgramBuilder& b, std::vector<Ins> stores, unsigned tile_done, unsigned chain, unsigned done,
-                        const std::string& name);
+                        const std::string& name, bool by_controller = false);
 
 }  // namespace clonesim::compiler
