@@ -498,6 +498,9 @@ TEST_CASE("decode program: TinyLlama-1.1B and Llama-2-7B W4A8-g128 build on clon
       // the attention streams the cache in blocks of 256 positions
       CHECK(p.listing.find(strf("%llu block(s) of up to 256 positions", (unsigned long long)((pos + 256) / 256))) !=
             std::string::npos);
+      const auto problems = check_semaphores(p.program, hw);
+      for (size_t i = 0; i < problems.size() && i < 10; ++i) UNSCOPED_INFO(problems[i]);
+      CHECK(problems.empty());
       std::printf("%s W4A8-g128 at position %llu: %zu instructions, built in %.2f s\n", name.c_str(),
                   (unsigned long long)pos, p.program.code.size(), secs);
     }

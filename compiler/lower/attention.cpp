@@ -1,6 +1,8 @@
 #include "lower/attention.h"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 #include <vector>
 
 #include "common/error.h"
@@ -168,17 +170,34 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
          "append values");
   // ---- the cache blocks in the order the matrix unit reads them: per KV
   // head its keys and values when a head is one block (its query heads share
-  // them), else per query head its key blocks, then its value blocks
+  // them); else per query head its key blocks and values, pipelined: the
+  // first two key blocks of head u, the value blocks of head u - 1 (whose
+  // probabilities the vector unit makes meanwhile), the rest of u's keys
   struct Blk {
     bool values;
     uint64_t kh, j, d;
   };
   std::vector<Blk> blocks;
-  for (uint64_t h = blocked ? h0 : kv0; h < (blocked ? h1 : kv1); ++h) {
-    const uint64_t kh = blocked ? h / group : h;
-    for (int vals = 0; vals < 2; ++vals)
-      for (uint64_t j = 0; j < nb; ++j)
-        if (d_of(j)) blocks.push_back({vals == 1, kh, j, d_of(j)});
+  std::map<std::tuple<bool, uint64_t, uint64_t>, size_t> index;  // (values, unit, j) -> block
+  auto add = [&](bool values, uint64_t unit, uint64_t kh, uint64_t j) {
+    if (j >= nb || d_of(j) == 0) return;
+    index[{values, unit, j}] = blocks.size();
+    blocks.push_back({values, kh, j, d_of(j)});
+  };
+  if (!blocked) {
+    for (uint64_t kh = kv0; kh < kv1; ++kh) {
+      add(false, kh - kv0, kh, 0);
+      add(true, kh - kv0, kh, 0);
+    }
+  } else {
+    const uint64_t U = h1 - h0;
+    for (uint64_t u = 0; u <= U; ++u) {
+      if (u < U) add(false, u, (h0 + u) / group, 0), add(false, u, (h0 + u) / group, 1);
+      if (u > 0)
+        for (uint64_t j = 0; j < nb; ++j) add(true, u - 1, (h0 + u - 1) / group, j);
+      if (u < U)
+        for (uint64_t j = 2; j < nb; ++j) add(false, u, (h0 + u) / group, j);
+    }
   }
   const size_t total = blocks.size();
   size_t loaded = 0;
@@ -194,10 +213,9 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
   };
   // the index of a block in `blocks`: `unit` is the KV head (one block per
   // head) or the query head (blocked) relative to the tile's first
-  uint64_t nk = 0;  // blocks per unit with rows from the cache
-  for (uint64_t j = 0; j < nb; ++j) nk += d_of(j) > 0;
   auto block_of = [&](bool values, uint64_t unit, uint64_t j) -> size_t {
-    return d_of(j) ? size_t(unit * 2 * nk + (values ? nk : 0) + j) : total;
+    const auto it = index.find({values, unit, j});
+    return it == index.end() ? total : it->second;
   };
   // after the last reader of block i, its buffer takes block i + 2
   auto after_last_reader = [&](size_t i) {
@@ -292,43 +310,38 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
     }
   } else {
     const uint64_t* P = buf.planes;
-    for (uint64_t h = h0; h < h1; ++h) {
-      // pass 1: scores block by block (the next block's matmul ahead of this
-      // block's vector work), the running max, each block to three int8
-      // digits: s = d2 2^16 + d1 2^8 + d0 with d0 = s - 2^8 rshr(s, 8),
-      // d1 likewise of rshr(s, 8), d2 = rshr(rshr(s, 8), 8); each digit lies
-      // in -128..127 while |s| <= head_dim * 2^14 (head_dim <= 496)
+    std::vector<uint64_t> r0(h1 - h0);  // each head's first score block
+    // pass 1 of block j: the running max, the scores to three int8 digits:
+    // s = d2 2^16 + d1 2^8 + d0 with d0 = s - 2^8 rshr(s, 8), d1 likewise of
+    // rshr(s, 8), d2 = rshr(rshr(s, 8), 8); each digit lies in -128..127
+    // while |s| <= head_dim * 2^14 (head_dim <= 496)
+    auto pass1 = [&](uint64_t h, uint64_t j) {
+      const uint64_t m = m_of(j), r_j = r0[h - h0] + j, ring_j = buf.ring[r_j % 2], o = j * B;
       ++b.slot;
-      b.section(strf("%s tile %u: head %llu, %llu blocks of %llu positions", name.c_str(), t, (ull)h, (ull)nb, (ull)B));
-      const uint64_t r0 = r;
-      score(h, 0, block_of(false, h - h0, 0), true, true);
-      for (uint64_t j = 0; j < nb; ++j) {
-        const uint64_t m = m_of(j), r_j = r0 + j, ring_j = buf.ring[r_j % 2];
-        ++b.slot;
-        if (j + 1 < nb) score(h, j + 1, block_of(false, h - h0, j + 1), true, true);
-        const uint64_t o = j * B;
-        if (j == 0) {
-          b.emit(vec(Opcode::VRedMax, t, mx, ACC, ring_j, ACC, m).wait(sem.sc), strf("head %llu block 0: max", (ull)h));
-        } else {
-          b.emit(vec(Opcode::VRedMax, t, bmx, ACC, ring_j, ACC, m).wait(sem.sc), strf("block %llu: max", (ull)j));
-          b.emit(vec(Opcode::VMax, t, mx, ACC, mx, ACC, 1)
-                     .set(Field::B, int64_t(bmx)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector),
-                 "running max");
-        }
-        b.emit(vec(Opcode::VMov, t, buf.x1, ACC, ring_j, ACC, m).set(Field::Shift, 8), "q1 = rshr(s, 8)");
-        b.emit(vec(Opcode::VShl, t, buf.x2, ACC, buf.x1, ACC, m).set(Field::Shift, 8), "q1 2^8");
-        b.emit(vec(Opcode::VSub, t, P[0] + o, SP, ring_j, ACC, m)
-                   .set(Field::B, int64_t(buf.x2)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector),
-               "digit 0 = s - q1 2^8");
-        b.emit(vec(Opcode::VMov, t, buf.x2, ACC, buf.x1, ACC, m).set(Field::Shift, 8), "q2 = rshr(q1, 8)");
-        b.emit(vec(Opcode::VShl, t, ring_j, ACC, buf.x2, ACC, m).set(Field::Shift, 8), "q2 2^8");
-        b.emit(vec(Opcode::VSub, t, P[1] + o, SP, buf.x1, ACC, m)
-                   .set(Field::B, int64_t(ring_j)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
-                   .signal(r_j + 2 < total_r ? sem.sc_free : 0),
-               "digit 1 = q1 - q2 2^8");
-        b.emit(vec(Opcode::VMov, t, P[2] + o, SP, buf.x2, ACC, m), "digit 2 = q2");
+      if (j == 0) {
+        b.emit(vec(Opcode::VRedMax, t, mx, ACC, ring_j, ACC, m).wait(sem.sc), strf("head %llu block 0: max", (ull)h));
+      } else {
+        b.emit(vec(Opcode::VRedMax, t, bmx, ACC, ring_j, ACC, m).wait(sem.sc),
+               strf("head %llu block %llu: max", (ull)h, (ull)j));
+        b.emit(vec(Opcode::VMax, t, mx, ACC, mx, ACC, 1)
+                   .set(Field::B, int64_t(bmx)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector),
+               "running max");
       }
-      // pass 2: every block's scores back from the digits, to LUT steps and exp
+      b.emit(vec(Opcode::VMov, t, buf.x1, ACC, ring_j, ACC, m).set(Field::Shift, 8), "q1 = rshr(s, 8)");
+      b.emit(vec(Opcode::VShl, t, buf.x2, ACC, buf.x1, ACC, m).set(Field::Shift, 8), "q1 2^8");
+      b.emit(vec(Opcode::VSub, t, P[0] + o, SP, ring_j, ACC, m)
+                 .set(Field::B, int64_t(buf.x2)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector),
+             "digit 0 = s - q1 2^8");
+      b.emit(vec(Opcode::VMov, t, buf.x2, ACC, buf.x1, ACC, m).set(Field::Shift, 8), "q2 = rshr(q1, 8)");
+      b.emit(vec(Opcode::VShl, t, ring_j, ACC, buf.x2, ACC, m).set(Field::Shift, 8), "q2 2^8");
+      b.emit(vec(Opcode::VSub, t, P[1] + o, SP, buf.x1, ACC, m)
+                 .set(Field::B, int64_t(ring_j)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
+                 .signal(r_j + 2 < total_r ? sem.sc_free : 0),
+             "digit 1 = q1 - q2 2^8");
+      b.emit(vec(Opcode::VMov, t, P[2] + o, SP, buf.x2, ACC, m), "digit 2 = q2");
+    };
+    // pass 2: every block's scores back from the digits, to LUT steps and exp
+    auto pass2 = [&](uint64_t h) {
       ++b.slot;
       for (uint64_t j = 0; j < nb; ++j) {
         const uint64_t m = m_of(j), o = j * B;
@@ -347,12 +360,41 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
                "exp");
       }
       sums();
-      // the value product, block by block into o
+    };
+    auto value_blocks = [&](uint64_t h) {
       for (uint64_t j = 0; j < nb; ++j) {
         ++b.slot;
         values(h, j, block_of(true, h - h0, j), true, true);
       }
-      normalise(h);
+    };
+    // Heads pipelined: the matrix unit runs head h's first key blocks while
+    // the vector unit rebuilds head h - 1's scores (pass 2), then h - 1's
+    // value blocks, then the rest of h's keys; the vector unit: pass 2 of
+    // h - 1, pass 1 of h's blocks 0 and 1, the normalising of h - 1, pass 1
+    // of the rest.  (Each head's matrix work that reads e or o follows the
+    // vector work that last used them: see docs/compiler.md.)
+    const uint64_t U = h1 - h0;
+    for (uint64_t u = 0; u <= U; ++u) {
+      const uint64_t h = h0 + u;
+      if (u < U) {
+        ++b.slot;
+        b.section(strf("%s tile %u: head %llu, %llu blocks of %llu positions", name.c_str(), t, (ull)h, (ull)nb,
+                       (ull)B));
+        r0[u] = r;
+        score(h, 0, block_of(false, u, 0), true, true);
+        score(h, 1, block_of(false, u, 1), true, true);
+      }
+      if (u > 0) pass2(h - 1);
+      if (u < U) pass1(h, 0);
+      if (u > 0) value_blocks(h - 1);
+      if (u < U && nb > 2) score(h, 2, block_of(false, u, 2), true, true);
+      if (u < U) pass1(h, 1);
+      if (u > 0) normalise(h - 1);
+      if (u < U)
+        for (uint64_t j = 2; j < nb; ++j) {
+          if (j + 1 < nb) score(h, j + 1, block_of(false, u, j + 1), true, true);
+          pass1(h, j);
+        }
     }
   }
   ++b.slot;
