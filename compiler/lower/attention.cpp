@@ -71,6 +71,7 @@ DecodeAttentionBuffers place_decode_attention(const hw::HwConfig& hw, const Deco
   const uint64_t xb = std::max(4 * s.hd, blocked ? 4 * blk : 0);
   b.x1 = acc.alloc(xb, 0, "attention: x cos; a block's digits");
   b.x2 = acc.alloc(xb, 0, "attention: rot(x) sin; a block's digits");
+  b.x_bytes = xb;
   b.c = b.x1;  // RoPE is over before the first digit
   b.t = b.x2;
   b.o = acc.alloc(4 * s.hd, 0, "attention: value product");

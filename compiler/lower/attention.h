@@ -59,6 +59,7 @@ struct DecodeAttentionBuffers {
   uint64_t cos = 0, sin = 0, c = 0, t = 0, o = 0, scal = 0;          // accumulator
   uint64_t ring[2] = {0, 0};          // accumulator: the scores of a block (4 * block bytes each)
   uint64_t x1 = 0, x2 = 0;            // accumulator: digit scratch (c and t of RoPE share them)
+  uint64_t x_bytes = 0;               // of x1 and x2 each
   uint64_t slot = 64;                 // bytes between the scalars at scal
   uint64_t block = 0;                 // positions per KV block
   uint64_t positions = 0;             // the most positions (pos + 1) the buffers hold

@@ -58,10 +58,12 @@ struct LayerLins {
 class Gen {
  public:
   // `shrink`: the accumulator budget level (build_decode_program tries 0, 1,
-  // ... until the buffers fit): the weight stream's blocks are at most
-  // acc / 64 / 2^shrink columns (512 on a 32 KiB accumulator), the attention's
-  // blocks at most acc / 128 / 2^(shrink - 1) positions (256: its four int32
-  // block buffers take an eighth of the accumulator).
+  // ... until the buffers fit): level 0 loads the weight stream's tables in
+  // pairs (table buffers of two steps), later levels one by one; the stream's
+  // blocks are at most acc / 64 / 2^(shrink - 1) columns (512 on a 32 KiB
+  // accumulator at levels 0 and 1), the attention's blocks at most acc / 128 /
+  // 2^(shrink - 2) positions (256: its four int32 block buffers take an
+  // eighth of the accumulator).
   Gen(const golden::QuantModel& qm, const hw::HwConfig& hw, const std::vector<DecodeStep>& steps, unsigned shrink)
       : qm_(qm), cfg_(qm.cfg), hw_(hw), steps_(steps), shrink_(shrink), sp_(hw.scratchpad, "scratchpad"),
         acc_(hw.accumulator, "accumulator"), b_("decode " + (qm.cfg.name.empty() ? std::string("model") : qm.cfg.name)) {}
@@ -125,7 +127,7 @@ class Gen {
     // the stream's blocks: at most acc / 64 / 2^shrink columns (2 results, 2
     // tables of 4 (group-wise) or 8 (per channel) bytes per column, a T
     // scratch: 20 or 28 bytes per column, under half the accumulator)
-    max_cols_ = std::max<uint64_t>(L, (hw_.accumulator.total_bytes() / 64 >> shrink_) / L * L);
+    max_cols_ = std::max<uint64_t>(L, (hw_.accumulator.total_bytes() / 64 >> cols_shift()) / L * L);
     for (size_t i = 0; i < qm_.layers.size(); ++i) {
       const golden::QLayer& Q = qm_.layers[i];
       const std::string p = "layers." + std::to_string(i) + ".";
@@ -226,7 +228,7 @@ class Gen {
     norm_piece_ = std::max(L, std::min(std::min<uint64_t>(256, std::max(cols, L)), rmost) / L * L);
     tab = std::max(tab, sliced_norm_table_bytes(ln, norm_piece_));
     // T scratch: narrowed layers and the residual adds of o and down
-    ws_ = make_weight_stream(hw_, buf, cols, sp_, acc_, sems_, tab, true, partial);
+    ws_ = make_weight_stream(hw_, buf, cols, sp_, acc_, sems_, tab, true, partial, shrink_ == 0);
     x_ready_ = sems_.local("layer input in place");
     tile_done_ = sems_.local("tile outputs complete");
     qmax_ = kvmax_ = fmax_ = 0;
@@ -253,7 +255,7 @@ class Gen {
     s.max_pos = uint64_t(qm_.position_limit);
     for (const DecodeStep& st : steps_) s.pos = std::max(s.pos, st.pos);
     {
-      const uint64_t by_acc = hw_.accumulator.total_bytes() / 128 >> (shrink_ ? shrink_ - 1 : 0);
+      const uint64_t by_acc = hw_.accumulator.total_bytes() / 128 >> (shrink_ >= 2 ? shrink_ - 2 : 0);
       const uint64_t by_sp = std::min(sp_.bank_bytes(), hw_.scratchpad.total_bytes() / 8) / hd;
       s.block = std::max(L, std::min(by_acc, by_sp) / L * L);
     }
@@ -270,9 +272,19 @@ class Gen {
     prod_ = sp_.alloc(fcols, 0, "FFN activation of the tile's columns");
     lut_sp_ = sp_.alloc(512, 0, "FFN activation table");
     // accumulator
-    snb_ = place_sliced_norm(hw_, H, ln, norm_piece_, U_, acc_, ln ? "layernorm" : "rmsnorm");
+    // The norm's two pieces and the FFN's act(gate) live in the attention's
+    // score and digit buffers when those are large enough: vector-unit
+    // scratch of kernels that never overlap on a tile (the attention's
+    // matrix writes to its score buffers end before its output is stored,
+    // which every later kernel waits for, and begin after the vector unit's
+    // RoPE, which follows the norm).
+    const uint64_t np = 4 * norm_piece_;
+    const bool alias_norm = 4 * ab_.block >= np, alias_act = ab_.x_bytes >= 4 * std::min<uint64_t>(fcols, 256);
+    snb_ = place_sliced_norm(hw_, H, ln, norm_piece_, U_, acc_, ln ? "layernorm" : "rmsnorm",
+                             alias_norm ? ab_.ring[0] : 0, alias_norm ? ab_.ring[1] : 0);
     piece_ = std::min<uint64_t>(fcols, 256);  // the product runs in pieces of columns
-    if (cfg_.gated_ffn) a_acc_ = acc_.alloc(4 * piece_, 0, "FFN: act(gate) of a piece of columns, int16 in int32");
+    if (cfg_.gated_ffn)
+      a_acc_ = alias_act ? ab_.x1 : acc_.alloc(4 * piece_, 0, "FFN: act(gate) of a piece of columns, int16 in int32");
     uint64_t hcols = 0;
     for (const Lin& h : heads_) hcols = std::max(hcols, h.plan.most_cols());
     for (size_t i = 0; i < std::min<size_t>(2, heads_.size()); ++i)
@@ -466,7 +478,8 @@ class Gen {
             const NormPiece& pc = pieces_[tile_pieces_[t][j]];
             const uint64_t g = ws_.next[t] + j;
             emit_stream_vector(b_, ws_,
-                               norm_piece_ops(t, *n, R_ + 4 * pc.c, pc.m, x_n_ + rc0_[t] + pc.c, ws_.tbuf[g % 2], snb_),
+                               norm_piece_ops(t, *n, R_ + 4 * pc.c, pc.m, x_n_ + rc0_[t] + pc.c, stream_table_addr(ws_, g),
+                                              snb_),
                                {strf("%s tile %u columns %llu..: normalised", name.c_str(), t, (ull)(rc0_[t] + pc.c))});
           }
       }
@@ -687,11 +700,14 @@ class Gen {
       const std::string& n = names_[x->q];
       if (n.rfind("layers.0.", 0) == 0 || n.rfind("lm_head", 0) == 0) o += "  " + n + ": " + x->plan.why + "\n";
     }
-    o += strf("weight stream: buffers of %llu B, blocks up to %llu columns, tables of %llu B\n",
-              (ull)ws_.buffer_bytes, (ull)ws_.max_cols, (ull)ws_.table_bytes);
+    o += strf("weight stream: buffers of %llu B, blocks up to %llu columns, tables of %llu B%s\n",
+              (ull)ws_.buffer_bytes, (ull)ws_.max_cols, (ull)ws_.table_bytes,
+              ws_.table_pairs ? ", loaded two steps at a time" : "");
     o += "scratchpad (every tile):\n" + sp_.to_string();
     o += "accumulator (every tile):\n" + acc_.to_string();
   }
+
+  unsigned cols_shift() const { return shrink_ ? shrink_ - 1 : 0; }
 
   const golden::QuantModel& qm_;
   const ModelConfig& cfg_;
@@ -749,7 +765,7 @@ DecodeProgram build_decode_program(const golden::QuantModel& qm, const hw::HwCon
     // fit the design point's SRAM; the error of the smallest, when none does.
     const unsigned L = hw.vxu.lanes;
     for (unsigned shrink = 0;; ++shrink) {
-      const bool last = (hw.accumulator.total_bytes() / 64 >> (shrink + 1)) < L;
+      const bool last = shrink >= 1 && (hw.accumulator.total_bytes() / 64 >> shrink) < L;
       try {
         return Gen(qm, hw, steps, shrink).run();
       } catch (const Error& e) {

@@ -117,7 +117,9 @@ struct WeightStream {
   uint64_t table_bytes = 0;           // of each table buffer
   uint64_t wbuf[2] = {0, 0};          // scratchpad weight buffers
   uint64_t abuf[2] = {0, 0};          // accumulator result buffers (4 * max_cols each)
-  uint64_t tbuf[2] = {0, 0};          // accumulator table buffers
+  uint64_t tbuf[2] = {0, 0};          // accumulator table buffers (with table_pairs: two steps' tables each)
+  bool table_pairs = false;           // steps 2k, 2k+1 of a layer load their tables with one 2D load
+  uint64_t table_half = 0;            // with table_pairs: the offset of an odd step's table in its buffer
   uint64_t tw = 0;                    // accumulator T of one block, for int8 outputs through T (0: none)
   uint64_t pbuf = 0;                  // accumulator partial sums of a block's K chunks (0: none)
   unsigned sW = 0, sT = 0, sM = 0, sAf = 0, sTf = 0;  // tile-local semaphores
@@ -128,9 +130,18 @@ struct WeightStream {
 // scratchpad banks) and five tile-local semaphores.  table_bytes: of each
 // table buffer (0: 8 * max_cols, a per-channel table); t_scratch: allocate
 // `tw` for layers narrowing T to int8; k_partial: `pbuf` for layers in K chunks.
+//
+// table_pairs: the table buffers hold two steps' tables each, and two steps
+// of one layer (an even step g and g + 1, with tables of one size) load
+// theirs with one 2D load, halving the table transfers (every DMA transfer
+// pays a DRAM latency).  Step g's table is in slot g % 4, so its load waits
+// for `table free` of step g - 4 (g - 3 too for a pair) and the program ends
+// with four of those signals unconsumed instead of two.
 WeightStream make_weight_stream(const hw::HwConfig& hw, uint64_t buffer_bytes, uint64_t max_cols, SramArena& sp,
                                 SramArena& acc, SemPool& sems, uint64_t table_bytes = 0, bool t_scratch = false,
-                                bool k_partial = false);
+                                bool k_partial = false, bool table_pairs = false);
+// The accumulator address of step g's table.
+uint64_t stream_table_addr(const WeightStream& ws, uint64_t g);
 
 // Addresses of one layer: the same SRAM addresses on every tile.
 struct DecodeLinearIO {
@@ -171,8 +182,9 @@ size_t emit_decode_linear_prefetch(ProgramBuilder& b, const DecodeLinearPlan& p,
 
 // Steps without weights.  A vector kernel that reads a table per piece of
 // columns (a norm's gamma, in pieces) rides the stream as steps of their own:
-// step g loads its table into tbuf[g % 2], waiting (g >= 2) for both frees of
-// step g - 2 (it has no weight load to take the other), and signals sT; the
+// step g loads its table into stream_table_addr(g), waiting (g >= 2) for both
+// frees of step g - 2 (it has no weight load to take the other; with table
+// pairs, `table free` of step g - 4), and signals sT; the
 // kernel's first vector instruction of the step waits sT, its last signals
 // both frees (emit_stream_vector).  The caller numbers the steps from
 // ws.next[tile] and advances ws.next after the kernel.

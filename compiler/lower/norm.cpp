@@ -131,7 +131,7 @@ Ins vi(Opcode op, unsigned t, uint64_t dst, uint64_t a, uint64_t len, int64_t im
 }  // namespace
 
 SlicedNormBuffers place_sliced_norm(const hw::HwConfig& hw, uint64_t d, bool layernorm, uint64_t piece, unsigned tiles,
-                                    SramArena& acc, const std::string& kernel) {
+                                    SramArena& acc, const std::string& kernel, uint64_t a_at, uint64_t b_at) {
   SlicedNormBuffers b;
   b.d = d;
   b.layernorm = layernorm;
@@ -139,8 +139,8 @@ SlicedNormBuffers place_sliced_norm(const hw::HwConfig& hw, uint64_t d, bool lay
   b.tiles = std::max(1u, tiles);
   b.slot = std::min<uint64_t>(uint64_t(hw.vxu.lanes) * 4, hw.accumulator.line_bytes());
   if (piece == 0 || piece % hw.vxu.lanes) throw Error(kernel + ": pieces must be a multiple of the lanes");
-  b.a = acc.alloc(4 * piece, 0, kernel + ": a piece of the row (squares, then the normalised piece)");
-  b.b = acc.alloc(4 * piece, 0, kernel + ": a piece's high parts");
+  b.a = a_at ? a_at : acc.alloc(4 * piece, 0, kernel + ": a piece of the row (squares, then the normalised piece)");
+  b.b = b_at ? b_at : acc.alloc(4 * piece, 0, kernel + ": a piece's high parts");
   const uint64_t g = b.tiles > 1 ? (4 * b.tiles + b.slot - 1) / b.slot * b.slot : 0;
   b.scal = acc.alloc(8 * b.slot + 2 * g, b.slot, kernel + ": scalars and the tiles' partial sums");
   b.gather_h = b.tiles > 1 ? b.scal + 8 * b.slot : b.own_h();

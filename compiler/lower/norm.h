@@ -94,9 +94,11 @@ struct SlicedNormBuffers {
   uint64_t gather_h = 0, gather_l = 0;
   uint64_t gather_stride() const { return gather_l - gather_h; }
 };
-// Allocates the buffers; an Error names `kernel` and the buffer that does not fit.
+// Allocates the buffers; an Error names `kernel` and the buffer that does not
+// fit.  a_at / b_at (not 0): the two pieces use these buffers of another
+// kernel (at least 4 * piece bytes each, lane-aligned, in one bank).
 SlicedNormBuffers place_sliced_norm(const hw::HwConfig& hw, uint64_t d, bool layernorm, uint64_t piece, unsigned tiles,
-                                    SramArena& acc, const std::string& kernel);
+                                    SramArena& acc, const std::string& kernel, uint64_t a_at = 0, uint64_t b_at = 0);
 
 // Table bytes of the pieces of columns [c, c + n): gamma (RMSNorm), or gamma
 // then beta (LayerNorm), int32.
