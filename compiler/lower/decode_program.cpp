@@ -55,17 +55,18 @@ struct LayerLins {
   Lin q, k, v, o, f1, f2, up;  // f1: gate or fc1; f2: down or fc2; up: gated only
 };
 
+// How much of the accumulator the larger buffers may take (build_decode_program
+// tries the ladder from the top until the buffers fit the design point).
+struct Budget {
+  bool table_pairs = true;  // the weight stream's tables two steps at a time
+  unsigned cols_shift = 0;  // stream blocks of at most acc / 64 / 2^cols_shift columns
+  int att_shift = 0;        // attention blocks of at most acc / 128 / 2^att_shift positions (< 0: no limit)
+};
+
 class Gen {
  public:
-  // `shrink`: the accumulator budget level (build_decode_program tries 0, 1,
-  // ... until the buffers fit): level 0 loads the weight stream's tables in
-  // pairs (table buffers of two steps), later levels one by one; the stream's
-  // blocks are at most acc / 64 / 2^(shrink - 1) columns (512 on a 32 KiB
-  // accumulator at levels 0 and 1), the attention's blocks at most acc / 128 /
-  // 2^(shrink - 2) positions (256: its four int32 block buffers take an
-  // eighth of the accumulator).
-  Gen(const golden::QuantModel& qm, const hw::HwConfig& hw, const std::vector<DecodeStep>& steps, unsigned shrink)
-      : qm_(qm), cfg_(qm.cfg), hw_(hw), steps_(steps), shrink_(shrink), sp_(hw.scratchpad, "scratchpad"),
+  Gen(const golden::QuantModel& qm, const hw::HwConfig& hw, const std::vector<DecodeStep>& steps, const Budget& budget)
+      : qm_(qm), cfg_(qm.cfg), hw_(hw), steps_(steps), bud_(budget), sp_(hw.scratchpad, "scratchpad"),
         acc_(hw.accumulator, "accumulator"), b_("decode " + (qm.cfg.name.empty() ? std::string("model") : qm.cfg.name)) {}
 
   DecodeProgram run() {
@@ -124,10 +125,11 @@ class Gen {
   void plan_linears() {
     const uint64_t L = hw_.vxu.lanes;
     max_buffer_ = std::min(hw_.scratchpad.bank_bytes(), hw_.scratchpad.total_bytes() / 4);
-    // the stream's blocks: at most acc / 64 / 2^shrink columns (2 results, 2
-    // tables of 4 (group-wise) or 8 (per channel) bytes per column, a T
-    // scratch: 20 or 28 bytes per column, under half the accumulator)
-    max_cols_ = std::max<uint64_t>(L, (hw_.accumulator.total_bytes() / 64 >> cols_shift()) / L * L);
+    // the stream's blocks: at most acc / 64 / 2^cols_shift columns (2
+    // results, 2 tables of 4 (group-wise) or 8 (per channel) bytes per
+    // column, a T scratch: 20 or 28 bytes per column, under half the
+    // accumulator; twice the tables with table pairs)
+    max_cols_ = std::max<uint64_t>(L, (hw_.accumulator.total_bytes() / 64 >> bud_.cols_shift) / L * L);
     for (size_t i = 0; i < qm_.layers.size(); ++i) {
       const golden::QLayer& Q = qm_.layers[i];
       const std::string p = "layers." + std::to_string(i) + ".";
@@ -228,7 +230,7 @@ class Gen {
     norm_piece_ = std::max(L, std::min(std::min<uint64_t>(256, std::max(cols, L)), rmost) / L * L);
     tab = std::max(tab, sliced_norm_table_bytes(ln, norm_piece_));
     // T scratch: narrowed layers and the residual adds of o and down
-    ws_ = make_weight_stream(hw_, buf, cols, sp_, acc_, sems_, tab, true, partial, shrink_ == 0);
+    ws_ = make_weight_stream(hw_, buf, cols, sp_, acc_, sems_, tab, true, partial, bud_.table_pairs);
     x_ready_ = sems_.local("layer input in place");
     tile_done_ = sems_.local("tile outputs complete");
     qmax_ = kvmax_ = fmax_ = 0;
@@ -255,7 +257,11 @@ class Gen {
     s.max_pos = uint64_t(qm_.position_limit);
     for (const DecodeStep& st : steps_) s.pos = std::max(s.pos, st.pos);
     {
-      const uint64_t by_acc = hw_.accumulator.total_bytes() / 128 >> (shrink_ >= 2 ? shrink_ - 2 : 0);
+      // a block's keys fill at most a scratchpad bank or an eighth of the
+      // scratchpad; its int32 scores (two buffers and the digit scratch) at
+      // most acc / 128 / 2^att_shift positions, or (att_shift < 0) any
+      // number: every position in one block shares a GQA group's KV loads
+      const uint64_t by_acc = bud_.att_shift < 0 ? UINT64_MAX : hw_.accumulator.total_bytes() / 128 >> bud_.att_shift;
       const uint64_t by_sp = std::min(sp_.bank_bytes(), hw_.scratchpad.total_bytes() / 8) / hd;
       s.block = std::max(L, std::min(by_acc, by_sp) / L * L);
     }
@@ -707,13 +713,11 @@ class Gen {
     o += "accumulator (every tile):\n" + acc_.to_string();
   }
 
-  unsigned cols_shift() const { return shrink_ ? shrink_ - 1 : 0; }
-
   const golden::QuantModel& qm_;
   const ModelConfig& cfg_;
   const hw::HwConfig& hw_;
   std::vector<DecodeStep> steps_;
-  unsigned shrink_ = 0;
+  Budget bud_;
   SramArena sp_, acc_;
   SemPool sems_;
   ProgramBuilder b_;
@@ -764,16 +768,19 @@ DecodeProgram build_decode_program(const golden::QuantModel& qm, const hw::HwCon
     // The largest weight-stream blocks whose buffers, with everything else,
     // fit the design point's SRAM; the error of the smallest, when none does.
     const unsigned L = hw.vxu.lanes;
-    for (unsigned shrink = 0;; ++shrink) {
-      const bool last = shrink >= 1 && (hw.accumulator.total_bytes() / 64 >> shrink) < L;
+    std::vector<Budget> ladder = {{true, 0, -1}, {true, 0, 0}, {false, 0, 0}};
+    for (unsigned k = 1; (hw.accumulator.total_bytes() / 64 >> k) >= L; ++k) ladder.push_back({false, k, int(k) - 1});
+    for (size_t i = 0; i < ladder.size(); ++i) {
+      const bool last = i + 1 == ladder.size();
       try {
-        return Gen(qm, hw, steps, shrink).run();
+        return Gen(qm, hw, steps, ladder[i]).run();
       } catch (const Error& e) {
         const std::string w = e.what();
         const bool sram = w.rfind("accumulator: ", 0) == 0 || w.rfind("scratchpad: ", 0) == 0;
         if (!sram || last) throw;
       }
     }
+    throw Error("no accumulator budget to try");
   } catch (const Error& e) {
     throw Error(where + ": " + e.what());
   }
