@@ -134,7 +134,7 @@ namespace {
 // One token's attention at position p on tile 0 of `hw`, against the golden
 // RoPE and attention row, with the KV-cache append checked in DRAM.
 void run_decode_attention(const hw::HwConfig& hw, uint64_t qh, uint64_t kvh, uint64_t hd, uint64_t pos,
-                          uint64_t seed) {
+                          uint64_t seed, uint64_t block = 0) {
   std::mt19937_64 rng(seed);
   auto rnd8 = [&](size_t n, int amp) {
     std::vector<int8_t> v(n);
@@ -147,6 +147,7 @@ void run_decode_attention(const hw::HwConfig& hw, uint64_t qh, uint64_t kvh, uin
   s.hd = hd;
   s.max_pos = 64;
   s.pos = pos;
+  s.block = block;
   const golden::SoftmaxParams sp_params = golden::plan_softmax(1.0 / 256);
   s.d_shift = sp_params.d_shift;
   s.recip_shift = sp_params.recip_shift;
@@ -170,6 +171,7 @@ void run_decode_attention(const hw::HwConfig& hw, uint64_t qh, uint64_t kvh, uin
   io.out_dram = dram.alloc("out", qw);
   SramArena spa(hw.scratchpad, "scratchpad"), acc(hw.accumulator, "accumulator");
   const DecodeAttentionBuffers buf = place_decode_attention(hw, s, spa, acc);
+  if (block) CHECK(buf.block == block);
   SemPool sems;
   const AttentionSems sem = make_attention_sems(sems);
   io.in_ready = sems.global("inputs");
@@ -252,6 +254,17 @@ TEST_CASE("decode attention at position 9, GQA 4 query heads over 2 KV heads", "
 
 TEST_CASE("decode attention at position 15, MHA", "[lower][sim]") {
   run_decode_attention(test::design("clone-28nm"), 2, 2, 16, 15, 13);
+}
+
+// Positions in blocks of 16 (the scores of a head kept as int8 digits, the
+// keys and values streamed block by block): 41 positions in three blocks, the
+// last one short.
+TEST_CASE("decode attention in blocks of positions, MHA, head dim 64", "[lower][sim]") {
+  run_decode_attention(test::design("clone-28nm"), 2, 2, 64, 40, 14, 16);
+}
+
+TEST_CASE("decode attention in blocks of positions, GQA (each query head streams its KV head)", "[lower][sim]") {
+  run_decode_attention(test::design("clone-28nm"), 4, 2, 16, 47, 15, 16);
 }
 
 // ---- the forms of a decode linear layer: per channel to T (wide), with bias,

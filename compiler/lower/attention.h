@@ -1,8 +1,12 @@
 // Attention of one token (decode) on one tile: RoPE of q and k, the KV-cache
 // append, scores, softmax with deferred normalisation, and the value product,
 // with the integer kernels of compiler/golden/kernels.h (rope, attention_row)
-// step by step.  The KV position is fixed at compile time in this version;
-// docs/compiler.md describes the context-register form.
+// step by step.  The KV cache streams through two scratchpad buffers in blocks
+// of positions, so any position up to the cache's capacity fits the tile; the
+// scores of a block are kept as three int8 digit planes when a head has more
+// than one block (docs/compiler.md, "Decode attention").  The KV position is
+// fixed at compile time in this version; docs/compiler.md describes the
+// context-register form.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +24,7 @@ struct DecodeAttentionShape {
   uint64_t pos = 0;                            // this token's position p (attends to 0..p)
   unsigned d_shift = 0, recip_shift = 0;       // golden::SoftmaxParams
   unsigned lut = 0;                            // LUT id for the exp table
+  uint64_t block = 0;                          // positions per KV block (0: the largest the SRAM budget allows)
 };
 
 // DRAM layout of one layer's KV cache:
@@ -42,28 +47,53 @@ struct DecodeAttentionIO {
                                                 // unit, consumed by the output store; the same one as the
                                                 // linear layers', see docs/compiler.md "Semaphores")
   unsigned done = 0;                            // global semaphore signalled when out is in DRAM
+  unsigned chain = 0;                           // global: chains the tiles' output stores (several tiles)
+  bool join_by_controller = false;              // emit_joined_stores(..., by_controller)
 };
 
 // SRAM buffers of the attention on one tile.
 struct DecodeAttentionBuffers {
   uint64_t q = 0, k = 0, v = 0, r = 0, qr = 0, y = 0, e = 0, d = 0, lut = 0;  // scratchpad
-  uint64_t kreg = 0, vreg = 0;                                        // scratchpad, per kv head regions
-  uint64_t kreg_stride = 0, vreg_stride = 0;
-  uint64_t cos = 0, sin = 0, c = 0, t = 0, s = 0, o = 0, scal = 0;    // accumulator
-  uint64_t slot = 64;                                                 // bytes between the scalars at scal
+  uint64_t kv[2] = {0, 0};            // scratchpad: the KV block buffers (block * hd bytes each)
+  uint64_t planes[3] = {0, 0, 0};     // scratchpad: a head's scores as int8 digits (0: every head is one block)
+  uint64_t cos = 0, sin = 0, c = 0, t = 0, o = 0, scal = 0;          // accumulator
+  uint64_t ring[2] = {0, 0};          // accumulator: the scores of a block (4 * block bytes each)
+  uint64_t x1 = 0, x2 = 0;            // accumulator: digit scratch (c and t of RoPE share them)
+  uint64_t x_bytes = 0;               // of x1 and x2 each
+  uint64_t slot = 64;                 // bytes between the scalars at scal
+  uint64_t block = 0;                 // positions per KV block
+  uint64_t positions = 0;             // the most positions (pos + 1) the buffers hold
 };
+// `s.pos` is the largest position the buffers must serve.
 DecodeAttentionBuffers place_decode_attention(const hw::HwConfig& hw, const DecodeAttentionShape& s, SramArena& sp,
                                               SramArena& acc);
 
 // Eight tile-local semaphores of the attention (balanced within the layer, so
 // every layer reuses them; each has its consumers in one unit).
 struct AttentionSems {
-  unsigned in = 0, kv = 0, kn = 0, sc = 0, sc_free = 0, e = 0, o = 0, o_free = 0;
+  unsigned in = 0;       // loads -> vector: the attention's inputs (in order: one load queue)
+  unsigned kv = 0;       // load -> matrix: a KV block is in its buffer
+  unsigned kn = 0;       // vector -> store: k after RoPE (and v) ready to append
+  unsigned sc = 0;       // matrix -> vector: a block's scores
+  unsigned sc_free = 0;  // vector -> matrix: a score buffer is read
+  unsigned e = 0;        // vector -> matrix: the probabilities of a head
+  unsigned o = 0;        // matrix -> vector: the value product of a head
+  unsigned free = 0;     // matrix -> load: a KV block buffer is read
 };
 AttentionSems make_attention_sems(SemPool& sems);
 
+// On one tile.
 void emit_decode_attention(ProgramBuilder& b, const hw::HwConfig& hw, const DecodeAttentionShape& s,
                            const DecodeAttentionIO& io, const DecodeAttentionBuffers& buf, const AttentionSems& sem,
                            unsigned tile, const std::string& name);
+// On tiles 0 .. tiles-1: tile t takes whole KV heads (as even a share as
+// possible) with their query heads; the inputs come to every tile with
+// broadcast loads (a tile without heads takes their signals), each tile
+// appends its KV heads' rows and stores its heads' output, the stores joined
+// into io.done through io.chain.  The tiles' instructions are interleaved
+// block by block so that they run side by side.
+void emit_decode_attention_tiles(ProgramBuilder& b, const hw::HwConfig& hw, const DecodeAttentionShape& s,
+                                 const DecodeAttentionIO& io, const DecodeAttentionBuffers& buf,
+                                 const AttentionSems& sem, unsigned tiles, const std::string& name);
 
 }  // namespace clonesim::compiler

@@ -12,7 +12,6 @@
 #include "lower/linear.h"
 #include "lower/norm.h"
 #include "lower/program_builder.h"
-#include "lower/residual.h"
 
 namespace clonesim::compiler {
 
@@ -56,10 +55,18 @@ struct LayerLins {
   Lin q, k, v, o, f1, f2, up;  // f1: gate or fc1; f2: down or fc2; up: gated only
 };
 
+// How much of the accumulator the larger buffers may take (build_decode_program
+// tries the ladder from the top until the buffers fit the design point).
+struct Budget {
+  bool table_pairs = true;  // the weight stream's tables two steps at a time
+  unsigned cols_shift = 0;  // stream blocks of at most acc / 64 / 2^cols_shift columns
+  int att_shift = 0;        // attention blocks of at most acc / 128 / 2^att_shift positions (< 0: no limit)
+};
+
 class Gen {
  public:
-  Gen(const golden::QuantModel& qm, const hw::HwConfig& hw, const std::vector<DecodeStep>& steps)
-      : qm_(qm), cfg_(qm.cfg), hw_(hw), steps_(steps), sp_(hw.scratchpad, "scratchpad"),
+  Gen(const golden::QuantModel& qm, const hw::HwConfig& hw, const std::vector<DecodeStep>& steps, const Budget& budget)
+      : qm_(qm), cfg_(qm.cfg), hw_(hw), steps_(steps), bud_(budget), sp_(hw.scratchpad, "scratchpad"),
         acc_(hw.accumulator, "accumulator"), b_("decode " + (qm.cfg.name.empty() ? std::string("model") : qm.cfg.name)) {}
 
   DecodeProgram run() {
@@ -118,9 +125,11 @@ class Gen {
   void plan_linears() {
     const uint64_t L = hw_.vxu.lanes;
     max_buffer_ = std::min(hw_.scratchpad.bank_bytes(), hw_.scratchpad.total_bytes() / 4);
-    // the stream's accumulator buffers (2 results, 2 tables of up to 12 bytes
-    // per column, a T scratch: 36 bytes per column) take at most a quarter
-    max_cols_ = std::max<uint64_t>(L, hw_.accumulator.total_bytes() / 4 / 36 / L * L);
+    // the stream's blocks: at most acc / 64 / 2^cols_shift columns (2
+    // results, 2 tables of 4 (group-wise) or 8 (per channel) bytes per
+    // column, a T scratch: 20 or 28 bytes per column, under half the
+    // accumulator; twice the tables with table pairs)
+    max_cols_ = std::max<uint64_t>(L, (hw_.accumulator.total_bytes() / 64 >> bud_.cols_shift) / L * L);
     for (size_t i = 0; i < qm_.layers.size(); ++i) {
       const golden::QLayer& Q = qm_.layers[i];
       const std::string p = "layers." + std::to_string(i) + ".";
@@ -170,11 +179,11 @@ class Gen {
     return s;
   }
 
-  // The LM head in chunks of columns whose T fits a sixteenth of the
-  // accumulator per tile (two such buffers alternate); one chunk when it all fits.
+  // The LM head in chunks of columns whose T fits a 32nd of the accumulator
+  // per tile (two such buffers alternate); one chunk when it all fits.
   void plan_head() {
     const uint64_t L = hw_.vxu.lanes, V = uint64_t(qm_.lm_head.n);
-    const uint64_t cpt = std::max<uint64_t>(L, hw_.accumulator.total_bytes() / 16 / 4 / L * L);
+    const uint64_t cpt = std::max<uint64_t>(L, hw_.accumulator.total_bytes() / 32 / 4 / L * L);
     Lin full = lin(qm_.lm_head, "lm_head");
     if (full.plan.most_cols() <= cpt) {
       heads_.push_back(std::move(full));
@@ -202,17 +211,26 @@ class Gen {
 
   // ---- SRAM -------------------------------------------------------------------
   void place_sram() {
-    const uint64_t H = uint64_t(cfg_.hidden), hd = uint64_t(cfg_.head_dim);
+    const uint64_t H = uint64_t(cfg_.hidden), hd = uint64_t(cfg_.head_dim), L = hw_.vxu.lanes;
+    // the residual slices: tile t keeps the columns o and down compute on it
+    rc0_ = lins_.front().o.plan.col0;
+    rn_ = lins_.front().o.plan.cols;
+    U_ = lins_.front().o.plan.tiles_used();
+    uint64_t rmost = lins_.front().o.plan.most_cols();
     uint64_t buf = 0, cols = 0, tab = 0;
-    bool tscratch = false, partial = false;
+    bool partial = false;
     for (Lin* x : all_lins()) {
       buf = std::max(buf, x->plan.buffer_bytes);
       cols = std::max(cols, x->plan.nc);
       tab = std::max(tab, x->plan.max_step_table_bytes());
-      tscratch |= !x->plan.form.plain() && !x->plan.form.wide;
       partial |= x->plan.form.group == 0 && x->plan.chunks() > 1;
     }
-    ws_ = make_weight_stream(hw_, buf, cols, sp_, acc_, sems_, tab, tscratch, partial);
+    // a norm runs in pieces of columns whose gamma [beta] fits a table buffer
+    const bool ln = cfg_.norm == NormKind::LayerNorm;
+    norm_piece_ = std::max(L, std::min(std::min<uint64_t>(256, std::max(cols, L)), rmost) / L * L);
+    tab = std::max(tab, sliced_norm_table_bytes(ln, norm_piece_));
+    // T scratch: narrowed layers and the residual adds of o and down
+    ws_ = make_weight_stream(hw_, buf, cols, sp_, acc_, sems_, tab, true, partial, bud_.table_pairs);
     x_ready_ = sems_.local("layer input in place");
     tile_done_ = sems_.local("tile outputs complete");
     qmax_ = kvmax_ = fmax_ = 0;
@@ -227,6 +245,27 @@ class Gen {
       ycols[2] = std::max(ycols[2], lins_[i].v.plan.most_cols());
       fcols = std::max(fcols, lins_[i].f1.plan.most_cols());
     }
+    // the tile's residual columns (int32), then the attention (its KV block
+    // buffers are the largest scratchpad buffers after the weight stream's)
+    R_ = acc_.alloc(4 * rmost, 0, "residual stream: the tile's columns (those o and down compute)");
+    // the attention (its heads split across the tiles): the largest layer at
+    // the last step's position
+    DecodeAttentionShape s;
+    s.q_heads = qmax_;
+    s.kv_heads = kvmax_;
+    s.hd = hd;
+    s.max_pos = uint64_t(qm_.position_limit);
+    for (const DecodeStep& st : steps_) s.pos = std::max(s.pos, st.pos);
+    {
+      // a block's keys fill at most a scratchpad bank or an eighth of the
+      // scratchpad; its int32 scores (two buffers and the digit scratch) at
+      // most acc / 128 / 2^att_shift positions, or (att_shift < 0) any
+      // number: every position in one block shares a GQA group's KV loads
+      const uint64_t by_acc = bud_.att_shift < 0 ? UINT64_MAX : hw_.accumulator.total_bytes() / 128 >> bud_.att_shift;
+      const uint64_t by_sp = std::min(sp_.bank_bytes(), hw_.scratchpad.total_bytes() / 8) / hd;
+      s.block = std::max(L, std::min(by_acc, by_sp) / L * L);
+    }
+    ab_ = place_decode_attention(hw_, s, sp_, acc_);
     // scratchpad
     x_n_ = sp_.alloc(H, 0, "norm output (q/k/v, FFN and LM head input)");
     x_o_ = sp_.alloc(qmax_ * hd, 0, "o input (attention output)");
@@ -239,10 +278,19 @@ class Gen {
     prod_ = sp_.alloc(fcols, 0, "FFN activation of the tile's columns");
     lut_sp_ = sp_.alloc(512, 0, "FFN activation table");
     // accumulator
-    R_ = acc_.alloc(4 * H, 0, "residual stream");
-    T_ = acc_.alloc(4 * lins_.front().o.plan.most_cols(), 0, "T of o / down (the tile's residual columns)");
+    // The norm's two pieces and the FFN's act(gate) live in the attention's
+    // score and digit buffers when those are large enough: vector-unit
+    // scratch of kernels that never overlap on a tile (the attention's
+    // matrix writes to its score buffers end before its output is stored,
+    // which every later kernel waits for, and begin after the vector unit's
+    // RoPE, which follows the norm).
+    const uint64_t np = 4 * norm_piece_;
+    const bool alias_norm = 4 * ab_.block >= np, alias_act = ab_.x_bytes >= 4 * std::min<uint64_t>(fcols, 256);
+    snb_ = place_sliced_norm(hw_, H, ln, norm_piece_, U_, acc_, ln ? "layernorm" : "rmsnorm",
+                             alias_norm ? ab_.ring[0] : 0, alias_norm ? ab_.ring[1] : 0);
     piece_ = std::min<uint64_t>(fcols, 256);  // the product runs in pieces of columns
-    if (cfg_.gated_ffn) a_acc_ = acc_.alloc(4 * piece_, 0, "FFN: act(gate) of a piece of columns, int16 in int32");
+    if (cfg_.gated_ffn)
+      a_acc_ = alias_act ? ab_.x1 : acc_.alloc(4 * piece_, 0, "FFN: act(gate) of a piece of columns, int16 in int32");
     uint64_t hcols = 0;
     for (const Lin& h : heads_) hcols = std::max(hcols, h.plan.most_cols());
     for (size_t i = 0; i < std::min<size_t>(2, heads_.size()); ++i)
@@ -250,22 +298,27 @@ class Gen {
                                                heads_.size() > 1 ? (i ? ", odd chunks" : ", even chunks") : ""));
     const uint64_t slot = std::min<uint64_t>(uint64_t(hw_.vxu.lanes) * 4, hw_.accumulator.line_bytes());
     sink_ = acc_.alloc(slot, slot, "sink of an unused tile's input signal");
-    const bool ln = cfg_.norm == NormKind::LayerNorm;
-    nb_ = place_norm(hw_, H, ln, acc_, ln ? "layernorm" : "rmsnorm");
     eb_ = place_embedding(hw_, H, false, sp_, acc_, "embedding");
-    // attention on tile 0: the largest layer at the last step's position
-    DecodeAttentionShape s;
-    s.q_heads = qmax_;
-    s.kv_heads = kvmax_;
-    s.hd = hd;
-    s.max_pos = uint64_t(qm_.position_limit);
-    for (const DecodeStep& st : steps_) s.pos = std::max(s.pos, st.pos);
-    ab_ = place_decode_attention(hw_, s, sp_, acc_);
     as_ = make_attention_sems(sems_);
     in_ = as_.in;  // the vector unit's input loads (every kernel's; one load queue signals it in order)
     chain_ = sems_.global("tile stores chained");
     G_ = sems_.global("data in DRAM (consumed by the broadcast load queue)");
     Gl_ = sems_.global("LM head chunk stored (consumed by the controller)");
+    // the norms' pieces, tile by tile (the order of their table images)
+    tile_pieces_.assign(hw_.tiles, {});
+    uint64_t off = 0;
+    for (unsigned t = 0; t < hw_.tiles; ++t)
+      for (uint64_t c = 0; c < rn_[t]; c += norm_piece_) {
+        NormPiece pc;
+        pc.tile = t;
+        pc.c = c;
+        pc.m = std::min(norm_piece_, rn_[t] - c);
+        pc.off = off;
+        pc.bytes = sliced_norm_table_bytes(ln, pc.m);
+        off += pc.bytes;
+        tile_pieces_[t].push_back(pieces_.size());
+        pieces_.push_back(pc);
+      }
   }
 
   // ---- DRAM -------------------------------------------------------------------
@@ -305,7 +358,9 @@ class Gen {
     v_dram_ = m.alloc("v", kvmax_ * hd);
     attn_dram_ = m.alloc("attention output", qmax_ * hd);
     prod_dram_ = m.alloc("FFN activation", fmax_);
-    R_dram_ = m.alloc("residual stream exchange (int32)", 4 * H);
+    part_row_ = (4 * uint64_t(U_) + 63) / 64 * 64;
+    part_dram_ = m.alloc("norm partial sums exchange (int32: the tiles' H, then L)", 2 * part_row_);
+    xn_dram_ = m.alloc("norm output exchange (int8)", H);
     for (size_t s = 0; s < steps_.size(); ++s)
       out_.logits.push_back(m.alloc(strf("logits, step %zu (int32)", s), 4 * V));
   }
@@ -316,6 +371,7 @@ class Gen {
     io.tab_dram = x.tab_dram;
     io.tile_done = tile_done_;
     io.chain = chain_;
+    io.join_by_controller = hw_.tiles > 2;  // the one consumer of chain_: the controller
     const auto it = pre_.find(&x);
     io.prefetched = it == pre_.end() ? 0 : it->second;
     pre_.erase(&x);
@@ -343,44 +399,126 @@ class Gen {
                 strf("tile %u: unused by %s, takes its input signal", t, names_.at(x.q).c_str()));
   }
 
-  // The residual stream on every tile: each tile's columns were added on the
-  // tile; they meet in DRAM and come back to every tile (when `fetch`).
-  void exchange_fetch() {
-    b_.emit(load(kAll, R_dram_, R_, ACC, 4 * uint64_t(cfg_.hidden)).wait(G_).signal(in_),
-            "residual stream to every tile");
+  // Tiles without residual columns take a broadcast's `in` signals.
+  void idle_tiles_take_in(unsigned count, const std::string& what) {
+    for (unsigned t = 0; t < hw_.tiles; ++t)
+      if (rn_[t] == 0) {
+        Ins i = vec(Opcode::VMov, t, sink_, ACC, sink_, ACC, 1);
+        for (unsigned k = 0; k < count; ++k) i.wait(in_);
+        b_.emit(i, strf("tile %u: no residual columns, takes the signal of %s", t, what.c_str()));
+      }
   }
 
-  void residual_add(const Lin& x, const std::string& name) {
+  // The table steps of a norm (its gamma [beta] in pieces) ride the weight
+  // stream; the first two per tile are emitted ahead, right after the layer
+  // before the norm.
+  void prefetch_norm(uint64_t table_dram, const std::string& name) {
+    b_.section(name + ": the first gamma pieces, ahead");
+    norm_pre_ = 0;
+    for (size_t j = 0; j < 2; ++j)
+      for (unsigned t = 0; t < hw_.tiles; ++t)
+        if (j < tile_pieces_[t].size()) {
+          const NormPiece& pc = pieces_[tile_pieces_[t][j]];
+          b_.emit(stream_table_load(ws_, t, ws_.next[t] + j, table_dram + pc.off, pc.bytes),
+                  strf("%s tile %u piece %zu: gamma%s", name.c_str(), t, j, cfg_.norm == NormKind::LayerNorm ? ", beta" : ""));
+          norm_pre_ = j + 1;
+        }
+  }
+
+  // The tiles' partial sums of one pass meet: each tile stores its (H, L)
+  // into a row each, one broadcast brings all of them to every tile.
+  void exchange_partials(unsigned rows, const std::string& name) {
     std::vector<Ins> st;
-    for (unsigned t = 0; t < hw_.tiles; ++t) {
-      const uint64_t c0 = x.plan.col0[t], n = x.plan.cols[t];
-      if (!n) continue;
-      emit_residual_add(b_, t, R_ + 4 * c0, T_, n, 0, tile_done_, name);
-      st.push_back(store(t, R_dram_ + 4 * c0, R_ + 4 * c0, ACC, 4 * n));
-    }
-    emit_joined_stores(b_, std::move(st), tile_done_, chain_, G_, name + ": residual columns");
+    for (unsigned t = 0; t < hw_.tiles; ++t)
+      if (rn_[t]) st.push_back(store(t, part_dram_ + 4 * t, snb_.own_h(), ACC, 4, rows, part_row_, snb_.slot));
+    emit_joined_stores(b_, std::move(st), tile_done_, chain_, G_, name + ": partial sums", hw_.tiles > 2);
+    b_.emit(load(kAll, part_dram_, snb_.gather_h, ACC, 4 * U_, rows, part_row_, snb_.gather_stride())
+                .wait(G_).signal(in_),
+            "every tile's partial sums to every tile");
+    idle_tiles_take_in(1, "the partial sums");
   }
 
-  // A norm of the residual on every tile into x_n; `fetch`: the residual
-  // comes from DRAM first.  Tiles used by `next` signal x_ready.
-  void norm_stage(const golden::QNorm* n, uint64_t params_dram, bool fetch, const Lin& next, int64_t act_layer,
+  // One pass of sums over every tile's columns, met across the tiles and
+  // finished on each (the mean, or 1/rms).
+  void norm_sums(const golden::QNorm& n, NormSum kind, const std::string& name) {
+    const bool multi = U_ > 1;
+    const unsigned s = norm_sum_shift(n, kind);
+    for (unsigned t = 0; t < hw_.tiles; ++t)
+      if (rn_[t])
+        emit_norm_partial_sums(b_, t, n, kind, R_, rn_[t], snb_, 0, multi ? tile_done_ : 0,
+                               strf("%s tile %u", name.c_str(), t));
+    if (multi) exchange_partials(s ? 2 : 1, name);
+    for (unsigned t = 0; t < hw_.tiles; ++t)
+      if (rn_[t]) emit_norm_combine(b_, t, n, kind, snb_, multi ? in_ : 0, strf("%s tile %u", name.c_str(), t));
+  }
+
+  // A norm of the residual (each tile its columns) into x_n on every tile:
+  // the sums' passes, then the normalised pieces (table steps on the weight
+  // stream) into the tile's columns of x_n; with several tiles the columns
+  // meet in DRAM and come back to every tile with one broadcast (signalling
+  // x_ready; tiles `next` does not use take it with a sink).  n == nullptr:
+  // the final requant of a model without a final norm.  Then `next`'s first
+  // blocks are emitted ahead and, for an FFN norm, the activation table loaded.
+  void norm_stage(const golden::QNorm* n, uint64_t table_dram, const Lin& next, int64_t act_layer,
                   const std::string& name) {
     b_.section(name);
-    if (fetch) exchange_fetch();
-    if (n) b_.emit(load(kAll, params_dram, nb_.params, ACC, norm_params_bytes(nb_.d, nb_.layernorm)).signal(in_),
-                   name + " parameters");
-    if (act_layer >= 0) b_.emit(load(kAll, act_[size_t(act_layer)], lut_sp_, SP, 512).signal(in_), "activation table");
-    for (unsigned t = 0; t < hw_.tiles; ++t) {
-      NormSync sync;
-      sync.wait_x = fetch ? in_ : 0;
-      sync.wait_params = in_;
-      sync.signal = next.plan.cols[t] ? x_ready_ : 0;
-      if (n) emit_norm(b_, t, *n, R_, x_n_, nb_, sync, strf("%s tile %u", name.c_str(), t));
-      else emit_requant8(b_, t, uint64_t(cfg_.hidden), qm_.final_mult, qm_.final_shift, R_, x_n_, sync,
-                         strf("%s tile %u", name.c_str(), t));
+    const bool exchange = hw_.tiles > 1;
+    if (n) {
+      if (n->kind == NormKind::LayerNorm) {
+        norm_sums(*n, NormSum::X, name + " (mean)");
+        norm_sums(*n, NormSum::CentredSquares, name + " (variance)");
+      } else {
+        norm_sums(*n, NormSum::Squares, name);
+      }
+      size_t most = 0;
+      for (unsigned t = 0; t < hw_.tiles; ++t) most = std::max(most, tile_pieces_[t].size());
+      for (size_t j = 0; j < most; ++j) {
+        for (unsigned t = 0; t < hw_.tiles; ++t)
+          if (j < tile_pieces_[t].size() && j >= norm_pre_) {
+            const NormPiece& pc = pieces_[tile_pieces_[t][j]];
+            b_.emit(stream_table_load(ws_, t, ws_.next[t] + j, table_dram + pc.off, pc.bytes),
+                    strf("%s tile %u piece %zu: gamma%s", name.c_str(), t, j, n->kind == NormKind::LayerNorm ? ", beta" : ""));
+          }
+        for (unsigned t = 0; t < hw_.tiles; ++t)
+          if (j < tile_pieces_[t].size()) {
+            const NormPiece& pc = pieces_[tile_pieces_[t][j]];
+            const uint64_t g = ws_.next[t] + j;
+            emit_stream_vector(b_, ws_,
+                               norm_piece_ops(t, *n, R_ + 4 * pc.c, pc.m, x_n_ + rc0_[t] + pc.c, stream_table_addr(ws_, g),
+                                              snb_),
+                               {strf("%s tile %u columns %llu..: normalised", name.c_str(), t, (ull)(rc0_[t] + pc.c))});
+          }
+      }
+      for (unsigned t = 0; t < hw_.tiles; ++t) ws_.next[t] += tile_pieces_[t].size();
+      norm_pre_ = 0;
+    } else {
+      for (unsigned t = 0; t < hw_.tiles; ++t)
+        if (rn_[t])
+          b_.emit(vec(Opcode::VRequant, t, x_n_ + rc0_[t], SP, R_, ACC, rn_[t])
+                      .set(Field::Imm, qm_.final_mult)
+                      .set(Field::Shift, qm_.final_shift),
+                  strf("%s tile %u: requant to int8", name.c_str(), t));
     }
-    if (act_layer >= 0)
+    // the tile's int8 columns complete: for the store, or (one tile) for the next layer
+    for (unsigned t = 0; t < hw_.tiles; ++t)
+      if (rn_[t]) {
+        const unsigned sig = exchange ? tile_done_ : (next.plan.cols[t] ? x_ready_ : 0);
+        b_.emit(vec(Opcode::VMov, t, x_n_ + rc0_[t], SP, x_n_ + rc0_[t], SP, 1).signal(sig),
+                strf("%s tile %u: its columns complete", name.c_str(), t));
+      }
+    prefetch(next);
+    if (exchange) {
+      std::vector<Ins> st;
+      for (unsigned t = 0; t < hw_.tiles; ++t)
+        if (rn_[t]) st.push_back(store(t, xn_dram_ + rc0_[t], x_n_ + rc0_[t], SP, rn_[t]));
+      emit_joined_stores(b_, std::move(st), tile_done_, chain_, G_, name + ": normalised columns", hw_.tiles > 2);
+      broadcast_input(xn_dram_, x_n_, uint64_t(cfg_.hidden), name + " output");
+      sinks(next);
+    }
+    if (act_layer >= 0) {
+      b_.emit(load(kAll, act_[size_t(act_layer)], lut_sp_, SP, 512).signal(in_), "activation table");
       for (unsigned t = 0; t < hw_.tiles; ++t) emit_lut_load(b_, t, lut_sp_, kActLut, in_, strf("tile %u", t));
+    }
   }
 
   void emit_step(size_t si) {
@@ -392,21 +530,24 @@ class Gen {
             "token * hidden: its embedding row");
     b_.emit(Ins(Opcode::CtxMul).set(Field::Reg, kMultReg).set(Field::Src, kTokenReg).set(Field::Value, 4),
             "token * 4: its multiplier");
-    EmbeddingIO eio;
-    eio.d = H;
-    eio.rows_dram = embed_;
-    eio.mult_dram = embed_mult_;
-    eio.row_reg = kRowReg;
-    eio.mult_reg = kMultReg;
-    eio.shift = qm_.embed_shift;
-    emit_embedding(b_, kAll, eio, eb_, R_, in_, "embedding");
-    bool fetch = false;  // the residual on every tile is current
+    // the token's row to every tile, each widens its residual columns (golden::widen)
+    b_.section("embedding: the token's row, widened into each tile's residual columns");
+    b_.emit(load(kAll, embed_, eb_.e, SP, H).addr(kRowReg).signal(in_), "embedding: token row");
+    b_.emit(load(kAll, embed_mult_, eb_.m, ACC, 4).addr(kMultReg).signal(in_), "token multiplier");
+    for (unsigned t = 0; t < hw_.tiles; ++t)
+      if (rn_[t])
+        b_.emit(vec(Opcode::VMul, t, R_, ACC, eb_.e + rc0_[t], SP, rn_[t])
+                    .set(Field::B, int64_t(eb_.m)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBScalar)
+                    .set(Field::Shift, qm_.embed_shift)
+                    .wait(in_).wait(in_),
+                strf("tile %u: widen columns %llu..%llu", t, (ull)rc0_[t], (ull)(rc0_[t] + rn_[t] - 1)));
+    idle_tiles_take_in(2, "the embedding loads");
     for (size_t i = 0; i < qm_.layers.size(); ++i) {
       const golden::QLayer& Q = qm_.layers[i];
       const LayerLins& l = lins_[i];
       const std::string p = "layers." + std::to_string(i) + ".";
-      if (i == 0) prefetch(l.q);  // later layers': after the previous layer's down
-      norm_stage(&Q.attn_norm, attn_norm_[i], fetch, l.q, -1, p + "attn_norm");
+      if (i == 0) prefetch_norm(attn_norm_[i], p + "attn_norm");  // later layers': after the previous down
+      norm_stage(&Q.attn_norm, attn_norm_[i], l.q, -1, p + "attn_norm");
       DecodeLinearIO io;
       io.x_sp = x_n_;
       io.x_ready = x_ready_;
@@ -422,7 +563,7 @@ class Gen {
       io.done = G_;  // v's last store follows q's and k's in every tile's store queue
       emit_lin(l.v, io);
       prefetch(l.o);
-      // attention on tile 0
+      // the attention, its heads split across the tiles
       DecodeAttentionShape s = out_.layers[i].attn;
       s.pos = st.pos;
       s.d_shift = Q.softmax.d_shift;
@@ -441,7 +582,9 @@ class Gen {
       aio.in_ready = G_;
       aio.tile_done = tile_done_;
       aio.done = G_;
-      emit_decode_attention(b_, hw_, s, aio, ab_, as_, 0, p + "attention");
+      aio.chain = chain_;
+      aio.join_by_controller = hw_.tiles > 2;  // as every other join of the program
+      emit_decode_attention_tiles(b_, hw_, s, aio, ab_, as_, hw_.tiles, p + "attention");
       // o into the residual
       b_.section(p + "o");
       broadcast_input(attn_dram_, x_o_, s.q_heads * hd, "attention output");
@@ -449,13 +592,12 @@ class Gen {
       oio.x_sp = x_o_;
       oio.x_ready = x_ready_;
       oio.store = false;
-      oio.y_acc = T_;
+      oio.add_acc = R_;  // each block's T into the tile's residual columns
       emit_lin(l.o, oio);
-      prefetch(l.f1);
+      prefetch_norm(ffn_norm_[i], p + "ffn_norm");
       sinks(l.o);
-      residual_add(l.o, p + "o");
       // FFN
-      norm_stage(&Q.ffn_norm, ffn_norm_[i], true, l.f1, int64_t(i), p + "ffn_norm");
+      norm_stage(&Q.ffn_norm, ffn_norm_[i], l.f1, int64_t(i), p + "ffn_norm");
       DecodeLinearIO fio;
       fio.x_sp = x_n_;
       fio.x_ready = x_ready_;
@@ -483,21 +625,20 @@ class Gen {
           emit_lut_activation(b_, t, n, y_g_, prod_, kActLut, 0, tile_done_, strf("%stile %u", p.c_str(), t));
         stores.push_back(store(t, prod_dram_ + l.f1.plan.col0[t], prod_, SP, n));
       }
-      emit_joined_stores(b_, std::move(stores), tile_done_, chain_, G_, p + "FFN activation");
+      emit_joined_stores(b_, std::move(stores), tile_done_, chain_, G_, p + "FFN activation", hw_.tiles > 2);
       b_.section(p + (cfg_.gated_ffn ? "down" : "fc2"));
       broadcast_input(prod_dram_, x_d_, uint64_t(Q.dims.ffn), "FFN activation");
       DecodeLinearIO dio;
       dio.x_sp = x_d_;
       dio.x_ready = x_ready_;
       dio.store = false;
-      dio.y_acc = T_;
+      dio.add_acc = R_;
       emit_lin(l.f2, dio);
-      prefetch(i + 1 < qm_.layers.size() ? lins_[i + 1].q : heads_.front());
+      if (i + 1 < qm_.layers.size()) prefetch_norm(attn_norm_[i + 1], "layers." + std::to_string(i + 1) + ".attn_norm");
+      else if (cfg_.final_norm) prefetch_norm(final_norm_, "final_norm");
       sinks(l.f2);
-      residual_add(l.f2, p + (cfg_.gated_ffn ? "down" : "fc2"));
-      fetch = true;
     }
-    norm_stage(cfg_.final_norm ? &qm_.final_norm : nullptr, final_norm_, fetch, heads_.front(), -1,
+    norm_stage(cfg_.final_norm ? &qm_.final_norm : nullptr, final_norm_, heads_.front(), -1,
                cfg_.final_norm ? "final_norm" : "final requant");
     // the LM head, chunk by chunk: chunk c reuses chunk c - 2's T buffer once
     // its stores are done (a control nop holds dispatch until then)
@@ -532,12 +673,12 @@ class Gen {
     for (size_t i = 0; i < qm_.layers.size(); ++i) {
       const golden::QLayer& Q = qm_.layers[i];
       const std::string p = "layers." + std::to_string(i) + ".";
-      put(p + "attn_norm", attn_norm_[i], norm_params_image(Q.attn_norm));
-      put(p + "ffn_norm", ffn_norm_[i], norm_params_image(Q.ffn_norm));
+      put(p + "attn_norm", attn_norm_[i], norm_table_image(Q.attn_norm));
+      put(p + "ffn_norm", ffn_norm_[i], norm_table_image(Q.ffn_norm));
       put(p + "activation table", act_[i], lut_image(Q.act_table));
       put(p + "exp table", exp_[i], lut_image(Q.softmax.exp_table));
     }
-    if (cfg_.final_norm) put("final_norm", final_norm_, norm_params_image(qm_.final_norm));
+    if (cfg_.final_norm) put("final_norm", final_norm_, norm_table_image(qm_.final_norm));
     for (size_t s = 0; s < steps_.size(); ++s) {
       const size_t row = size_t(steps_[s].pos * hd);  // one head's tables: they repeat per head
       const std::vector<int32_t> c(qm_.rope_cos.begin() + long(row), qm_.rope_cos.begin() + long(row + hd));
@@ -545,6 +686,16 @@ class Gen {
       put(strf("RoPE cos, position %llu", (ull)steps_[s].pos), cos_[s], bytes32(c));
       put(strf("RoPE sin, position %llu", (ull)steps_[s].pos), sin_[s], bytes32(sn));
     }
+  }
+
+  // A norm's table image: its pieces' gamma [beta], in the order of the stream's steps.
+  std::vector<uint8_t> norm_table_image(const golden::QNorm& n) {
+    std::vector<uint8_t> out;
+    for (const NormPiece& pc : pieces_) {
+      const std::vector<uint8_t> t = sliced_norm_table(n, rc0_[pc.tile] + pc.c, pc.m);
+      out.insert(out.end(), t.begin(), t.end());
+    }
+    return out;
   }
 
   void describe() {
@@ -555,9 +706,10 @@ class Gen {
       const std::string& n = names_[x->q];
       if (n.rfind("layers.0.", 0) == 0 || n.rfind("lm_head", 0) == 0) o += "  " + n + ": " + x->plan.why + "\n";
     }
-    o += strf("weight stream: buffers of %llu B, blocks up to %llu columns, tables of %llu B\n",
-              (ull)ws_.buffer_bytes, (ull)ws_.max_cols, (ull)ws_.table_bytes);
-    o += "scratchpad (every tile; attention buffers used on tile 0):\n" + sp_.to_string();
+    o += strf("weight stream: buffers of %llu B, blocks up to %llu columns, tables of %llu B%s\n",
+              (ull)ws_.buffer_bytes, (ull)ws_.max_cols, (ull)ws_.table_bytes,
+              ws_.table_pairs ? ", loaded two steps at a time" : "");
+    o += "scratchpad (every tile):\n" + sp_.to_string();
     o += "accumulator (every tile):\n" + acc_.to_string();
   }
 
@@ -565,6 +717,7 @@ class Gen {
   const ModelConfig& cfg_;
   const hw::HwConfig& hw_;
   std::vector<DecodeStep> steps_;
+  Budget bud_;
   SramArena sp_, acc_;
   SemPool sems_;
   ProgramBuilder b_;
@@ -582,15 +735,27 @@ class Gen {
   unsigned x_ready_ = 0, tile_done_ = 0, in_ = 0, chain_ = 0, G_ = 0, Gl_ = 0;
   AttentionSems as_;
   DecodeAttentionBuffers ab_;
-  NormBuffers nb_;
+  SlicedNormBuffers snb_;
   EmbeddingBuffers eb_;
+  // the residual slices (the columns of o and down per tile) and the norms' pieces
+  std::vector<uint64_t> rc0_, rn_;
+  unsigned U_ = 0;
+  uint64_t norm_piece_ = 0;
+  struct NormPiece {
+    unsigned tile = 0;
+    uint64_t c = 0, m = 0, off = 0, bytes = 0;  // columns [c, c + m) of the tile's slice; table image offset
+  };
+  std::vector<NormPiece> pieces_;
+  std::vector<std::vector<size_t>> tile_pieces_;
+  size_t norm_pre_ = 0;  // table steps per tile of the next norm emitted ahead
   uint64_t qmax_ = 0, kvmax_ = 0, fmax_ = 0, piece_ = 0;
   uint64_t x_n_ = 0, x_o_ = 0, x_d_ = 0, y_q_ = 0, y_k_ = 0, y_v_ = 0, y_g_ = 0, y_u_ = 0, prod_ = 0, lut_sp_ = 0;
-  uint64_t R_ = 0, T_ = 0, T_lm_[2] = {0, 0}, a_acc_ = 0, sink_ = 0;
+  uint64_t R_ = 0, T_lm_[2] = {0, 0}, a_acc_ = 0, sink_ = 0;
 
   uint64_t embed_ = 0, embed_mult_ = 0, final_norm_ = 0;
   std::vector<uint64_t> attn_norm_, ffn_norm_, act_, exp_, cos_, sin_;
-  uint64_t q_dram_ = 0, k_dram_ = 0, v_dram_ = 0, attn_dram_ = 0, prod_dram_ = 0, R_dram_ = 0;
+  uint64_t q_dram_ = 0, k_dram_ = 0, v_dram_ = 0, attn_dram_ = 0, prod_dram_ = 0;
+  uint64_t part_dram_ = 0, part_row_ = 0, xn_dram_ = 0;
 };
 
 }  // namespace
@@ -600,7 +765,22 @@ DecodeProgram build_decode_program(const golden::QuantModel& qm, const hw::HwCon
   const std::string where =
       "decode program for " + (qm.cfg.name.empty() ? std::string("<model>") : qm.cfg.name) + " on " + hw.name;
   try {
-    return Gen(qm, hw, steps).run();
+    // The largest weight-stream blocks whose buffers, with everything else,
+    // fit the design point's SRAM; the error of the smallest, when none does.
+    const unsigned L = hw.vxu.lanes;
+    std::vector<Budget> ladder = {{true, 0, -1}, {true, 0, 0}, {false, 0, 0}};
+    for (unsigned k = 1; (hw.accumulator.total_bytes() / 64 >> k) >= L; ++k) ladder.push_back({false, k, int(k) - 1});
+    for (size_t i = 0; i < ladder.size(); ++i) {
+      const bool last = i + 1 == ladder.size();
+      try {
+        return Gen(qm, hw, steps, ladder[i]).run();
+      } catch (const Error& e) {
+        const std::string w = e.what();
+        const bool sram = w.rfind("accumulator: ", 0) == 0 || w.rfind("scratchpad: ", 0) == 0;
+        if (!sram || last) throw;
+      }
+    }
+    throw Error("no accumulator budget to try");
   } catch (const Error& e) {
     throw Error(where + ": " + e.what());
   }

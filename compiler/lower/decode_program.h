@@ -7,13 +7,15 @@
 // for its position, with its token set by ctx.set, and reads the KV cache the
 // steps before it appended in DRAM.
 //
-// Per step: the embedding row widened into the residual stream (int32, every
-// tile's accumulator); per layer the norm -> q, k, v (decode linears on the
-// shared weight stream) -> decode attention (tile 0) -> o to T, added into
-// the residual -> norm -> gate, up -> activation and product -> down to T,
-// added; then the final norm and the LM head to int32 logits in DRAM.  Every
-// kernel follows its golden kernel's instruction sequence, so the logits and
-// the KV-cache row equal GoldenModel::decode's bit for bit.
+// Per step: the embedding row widened into the residual stream (int32; each
+// tile keeps the columns o and down compute on it); per layer the norm (exact
+// partial sums met across the tiles) -> q, k, v (decode linears on the shared
+// weight stream) -> decode attention (heads split across the tiles, the KV
+// cache streamed in blocks) -> o to T, added into the residual columns ->
+// norm -> gate, up -> activation and product -> down to T, added; then the
+// final norm and the LM head to int32 logits in DRAM.  Every kernel follows
+// its golden kernel's instruction sequence, so the logits and the KV-cache
+// row equal GoldenModel::decode's bit for bit.
 #pragma once
 
 #include <cstdint>

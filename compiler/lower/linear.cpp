@@ -185,11 +185,15 @@ std::vector<uint8_t> decode_linear_table(const DecodeLinearPlan& p, const std::v
 }
 
 WeightStream make_weight_stream(const hw::HwConfig& hw, uint64_t buffer_bytes, uint64_t max_cols, SramArena& sp,
-                                SramArena& acc, SemPool& sems, uint64_t table_bytes, bool t_scratch, bool k_partial) {
+                                SramArena& acc, SemPool& sems, uint64_t table_bytes, bool t_scratch, bool k_partial,
+                                bool table_pairs) {
   WeightStream ws;
   ws.buffer_bytes = buffer_bytes;
   ws.max_cols = max_cols;
   ws.table_bytes = table_bytes ? table_bytes : 8 * max_cols;
+  ws.table_pairs = table_pairs;
+  ws.table_half = (ws.table_bytes + acc.line_bytes() - 1) / acc.line_bytes() * acc.line_bytes();
+  const uint64_t tb = table_pairs ? 2 * ws.table_half : ws.table_bytes;
   std::vector<uint32_t> order(sp.banks());
   for (uint32_t i = 0; i < sp.banks(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
@@ -206,9 +210,9 @@ WeightStream make_weight_stream(const hw::HwConfig& hw, uint64_t buffer_bytes, u
   for (int i = 0; i < 2; ++i) {
     const uint32_t bank = uint32_t(i) % acc.banks();
     const std::string r = strf("weight stream: matmul result %d", i), t = strf("weight stream: requant table %d", i);
-    const bool fits = acc.free_in_bank(bank) >= 4 * max_cols + ws.table_bytes + 2 * acc.line_bytes();
+    const bool fits = acc.free_in_bank(bank) >= 4 * max_cols + tb + 2 * acc.line_bytes();
     ws.abuf[i] = fits ? acc.alloc_in_bank(bank, 4 * max_cols, 0, r) : acc.alloc(4 * max_cols, 0, r);
-    ws.tbuf[i] = fits ? acc.alloc_in_bank(bank, ws.table_bytes, 0, t) : acc.alloc(ws.table_bytes, 0, t);
+    ws.tbuf[i] = fits ? acc.alloc_in_bank(bank, tb, 0, t) : acc.alloc(tb, 0, t);
   }
   if (t_scratch) ws.tw = acc.alloc(4 * max_cols, 0, "weight stream: T of a block");
   if (k_partial) ws.pbuf = acc.alloc(4 * max_cols, 0, "weight stream: partial sums of a block's K chunks");
@@ -221,6 +225,10 @@ WeightStream make_weight_stream(const hw::HwConfig& hw, uint64_t buffer_bytes, u
   return ws;
 }
 
+uint64_t stream_table_addr(const WeightStream& ws, uint64_t g) {
+  return ws.table_pairs ? ws.tbuf[(g / 2) % 2] + (g % 2) * ws.table_half : ws.tbuf[g % 2];
+}
+
 namespace {
 
 // The vector instructions of one step, per the layer's form; the first waits
@@ -229,7 +237,7 @@ void emit_step_vector(ProgramBuilder& b, const DecodeLinearPlan& p, const Decode
                       const LinearStep& s, uint64_t g) {
   const LinearForm& f = p.form;
   const unsigned t = s.tile;
-  const uint64_t n = s.n, abuf = ws.abuf[g % 2], tbuf = ws.tbuf[g % 2];
+  const uint64_t n = s.n, abuf = ws.abuf[g % 2], tbuf = stream_table_addr(ws, g);
   std::vector<Ins> ops;
   std::vector<std::string> notes;
   if (f.plain() && s.groups == 1) {
@@ -244,9 +252,9 @@ void emit_step_vector(ProgramBuilder& b, const DecodeLinearPlan& p, const Decode
                            .set(Field::B, int64_t(abuf)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector));
     notes.push_back(strf("K chunk %llu: partial sums", (ull)s.group));
   } else {
-    if (!f.wide && !f.plain() && ws.tw == 0)
-      throw Error("decode linear: the weight stream has no T scratch for a narrowed layer");
-    const uint64_t T = f.wide ? io.y_acc + 4 * s.c : ws.tw;
+    if ((!f.wide || io.add_acc) && !f.plain() && ws.tw == 0)
+      throw Error("decode linear: the weight stream has no T scratch for a narrowed or residual-adding layer");
+    const uint64_t T = f.wide && !io.add_acc ? io.y_acc + 4 * s.c : ws.tw;
     uint64_t bias_at = 0;
     uint64_t src = abuf;
     if (f.group == 0 && s.groups > 1) {  // the last K chunk: the sum of all
@@ -293,6 +301,10 @@ void emit_step_vector(ProgramBuilder& b, const DecodeLinearPlan& p, const Decode
       if (!f.wide) {
         ops.push_back(vec(Opcode::VMov, t, io.y_sp + s.c, SP, T, ACC, n).set(Field::Shift, f.b));
         notes.push_back(strf("narrow: y = T >> %u", f.b));
+      } else if (io.add_acc) {  // golden::residual_add on the block's columns
+        ops.push_back(vec(Opcode::VAdd, t, io.add_acc + 4 * s.c, ACC, io.add_acc + 4 * s.c, ACC, n)
+                          .set(Field::B, int64_t(T)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector));
+        notes.push_back("residual += T");
       }
     }
   }
@@ -301,16 +313,39 @@ void emit_step_vector(ProgramBuilder& b, const DecodeLinearPlan& p, const Decode
   for (size_t i = 0; i < ops.size(); ++i) b.emit(ops[i], notes[i]);
 }
 
+// With table pairs: does step j of a tile's steps (stream number g) load its
+// table together with step j + 1's?
+bool first_of_pair(const WeightStream& ws, const std::vector<const LinearStep*>& per, size_t j, uint64_t g) {
+  return ws.table_pairs && g % 2 == 0 && j + 1 < per.size() && per[j]->t_bytes == per[j + 1]->t_bytes;
+}
+
+// The loads of step j of a tile's steps `per` (stream number g): its weights,
+// and its table unless the previous step's pair load brought it.
 void emit_step_loads(ProgramBuilder& b, const DecodeLinearPlan& p, const DecodeLinearIO& io, const WeightStream& ws,
-                     const LinearStep& s, uint64_t g, const std::string& name) {
+                     const std::vector<const LinearStep*>& per, size_t j, uint64_t g, const std::string& name) {
+  const LinearStep& s = *per[j];
   const unsigned t = s.tile;
   b.emit(load(t, io.w_dram + s.w_off, ws.wbuf[g % 2], SP, s.w_bytes).wait(g >= 2 ? ws.sAf : 0).signal(ws.sW),
          p.chunks() > 1
              ? strf("%s tile %u block %llu %s %llu weights", name.c_str(), t, (ull)s.block,
                     p.form.group ? "group" : "K chunk", (ull)s.group)
              : strf("%s tile %u block %llu weights", name.c_str(), t, (ull)s.block));
-  b.emit(load(t, io.tab_dram + s.t_off, ws.tbuf[g % 2], ACC, s.t_bytes).wait(g >= 2 ? ws.sTf : 0).signal(ws.sT),
-         p.form.group ? "group multipliers" : "requant table");
+  const char* what = p.form.group ? "group multipliers" : "requant table";
+  if (!ws.table_pairs) {
+    b.emit(load(t, io.tab_dram + s.t_off, ws.tbuf[g % 2], ACC, s.t_bytes).wait(g >= 2 ? ws.sTf : 0).signal(ws.sT),
+           what);
+  } else if (first_of_pair(ws, per, j, g)) {
+    b.emit(load(t, io.tab_dram + s.t_off, stream_table_addr(ws, g), ACC, s.t_bytes, 2, s.t_bytes, ws.table_half)
+               .wait(g >= 4 ? ws.sTf : 0)
+               .wait(g + 1 >= 4 ? ws.sTf : 0)
+               .signal(ws.sT)
+               .signal(ws.sT),
+           strf("%s of this step and the next", what));
+  } else if (!(j > 0 && first_of_pair(ws, per, j - 1, g - 1))) {
+    b.emit(load(t, io.tab_dram + s.t_off, stream_table_addr(ws, g), ACC, s.t_bytes).wait(g >= 4 ? ws.sTf : 0)
+               .signal(ws.sT),
+           what);
+  }
 }
 
 std::vector<std::vector<const LinearStep*>> steps_per_tile(const DecodeLinearPlan& p) {
@@ -328,7 +363,7 @@ size_t emit_decode_linear_prefetch(ProgramBuilder& b, const DecodeLinearPlan& p,
   b.section(name + ": the first weight blocks, ahead");
   for (size_t j = 0; j < steps; ++j)
     for (unsigned t = 0; t < per.size(); ++t)
-      if (j < per[t].size()) emit_step_loads(b, p, io, ws, *per[t][j], ws.next[t] + j, name);
+      if (j < per[t].size()) emit_step_loads(b, p, io, ws, per[t], j, ws.next[t] + j, name);
   return steps;
 }
 
@@ -350,7 +385,7 @@ void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig&, const DecodeLine
     for (unsigned t = 0; t < per.size(); ++t) {
       if (j >= per[t].size()) continue;
       if (j < io.prefetched) continue;
-      emit_step_loads(b, p, io, ws, *per[t][j], ws.next[t] + j, name);
+      emit_step_loads(b, p, io, ws, per[t], j, ws.next[t] + j, name);
     }
     for (unsigned t = 0; t < per.size(); ++t) {
       if (j >= per[t].size()) continue;
@@ -381,12 +416,31 @@ void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig&, const DecodeLine
     if (p.cols[t])
       stores.push_back(store(t, io.y_dram + eb * p.col0[t], p.form.wide ? io.y_acc : io.y_sp, p.form.wide ? ACC : SP,
                              eb * p.cols[t]));
-  emit_joined_stores(b, std::move(stores), io.tile_done, io.chain, io.done, name + " output");
+  emit_joined_stores(b, std::move(stores), io.tile_done, io.chain, io.done, name + " output", io.join_by_controller);
+}
+
+Ins stream_table_load(const WeightStream& ws, unsigned tile, uint64_t g, uint64_t dram, uint64_t bytes) {
+  if (bytes > ws.table_bytes)
+    throw Error(strf("a table step of %llu bytes exceeds the weight stream's table buffers (%llu)", (ull)bytes,
+                     (ull)ws.table_bytes));
+  return load(tile, dram, stream_table_addr(ws, g), ACC, bytes)
+      .wait(g >= 2 ? ws.sAf : 0)
+      .wait(g >= (ws.table_pairs ? 4u : 2u) ? ws.sTf : 0)
+      .signal(ws.sT);
+}
+
+void emit_stream_vector(ProgramBuilder& b, const WeightStream& ws, std::vector<Ins> ops,
+                        const std::vector<std::string>& notes) {
+  if (ops.empty()) throw Error("a table step without vector instructions");
+  ops.front().wait(ws.sT);
+  ops.back().signal(ws.sAf).signal(ws.sTf);
+  for (size_t i = 0; i < ops.size(); ++i) b.emit(ops[i], i < notes.size() ? notes[i] : "");
 }
 
 void emit_joined_stores(ProgramBuilder& b, std::vector<Ins> stores, unsigned tile_done, unsigned chain, unsigned done,
-                        const std::string& name) {
+                        const std::string& name, bool by_controller) {
   const size_t used = stores.size();
+  const bool nops = used > 2 || (by_controller && used > 1);
   if (done == 0) {  // nobody waits: in-order queues keep them ahead of later stores of the same tiles
     for (Ins& st : stores) b.emit(st.wait(tile_done), strf("%s tile %u", name.c_str(), unsigned(st.get().tile)));
     return;
@@ -396,7 +450,7 @@ void emit_joined_stores(ProgramBuilder& b, std::vector<Ins> stores, unsigned til
     Ins& st = stores[i];
     st.wait(tile_done);
     const bool last = i + 1 == used;
-    if (used <= 2) {
+    if (!nops) {
       st.wait(prev).signal(last ? done : chain);
       prev = chain;
     } else {
@@ -404,7 +458,7 @@ void emit_joined_stores(ProgramBuilder& b, std::vector<Ins> stores, unsigned til
     }
     b.emit(st, strf("%s tile %u", name.c_str(), unsigned(st.get().tile)));
   }
-  if (used > 2)
+  if (nops)
     for (size_t i = 0; i < used; ++i)
       b.emit(Ins(Opcode::Nop).wait(chain).signal(i + 1 == used ? done : 0), "join the tiles' outputs");
 }

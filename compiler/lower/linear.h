@@ -117,7 +117,9 @@ struct WeightStream {
   uint64_t table_bytes = 0;           // of each table buffer
   uint64_t wbuf[2] = {0, 0};          // scratchpad weight buffers
   uint64_t abuf[2] = {0, 0};          // accumulator result buffers (4 * max_cols each)
-  uint64_t tbuf[2] = {0, 0};          // accumulator table buffers
+  uint64_t tbuf[2] = {0, 0};          // accumulator table buffers (with table_pairs: two steps' tables each)
+  bool table_pairs = false;           // steps 2k, 2k+1 of a layer load their tables with one 2D load
+  uint64_t table_half = 0;            // with table_pairs: the offset of an odd step's table in its buffer
   uint64_t tw = 0;                    // accumulator T of one block, for int8 outputs through T (0: none)
   uint64_t pbuf = 0;                  // accumulator partial sums of a block's K chunks (0: none)
   unsigned sW = 0, sT = 0, sM = 0, sAf = 0, sTf = 0;  // tile-local semaphores
@@ -128,9 +130,18 @@ struct WeightStream {
 // scratchpad banks) and five tile-local semaphores.  table_bytes: of each
 // table buffer (0: 8 * max_cols, a per-channel table); t_scratch: allocate
 // `tw` for layers narrowing T to int8; k_partial: `pbuf` for layers in K chunks.
+//
+// table_pairs: the table buffers hold two steps' tables each, and two steps
+// of one layer (an even step g and g + 1, with tables of one size) load
+// theirs with one 2D load, halving the table transfers (every DMA transfer
+// pays a DRAM latency).  Step g's table is in slot g % 4, so its load waits
+// for `table free` of step g - 4 (g - 3 too for a pair) and the program ends
+// with four of those signals unconsumed instead of two.
 WeightStream make_weight_stream(const hw::HwConfig& hw, uint64_t buffer_bytes, uint64_t max_cols, SramArena& sp,
                                 SramArena& acc, SemPool& sems, uint64_t table_bytes = 0, bool t_scratch = false,
-                                bool k_partial = false);
+                                bool k_partial = false, bool table_pairs = false);
+// The accumulator address of step g's table.
+uint64_t stream_table_addr(const WeightStream& ws, uint64_t g);
 
 // Addresses of one layer: the same SRAM addresses on every tile.
 struct DecodeLinearIO {
@@ -140,11 +151,15 @@ struct DecodeLinearIO {
   uint64_t y_dram = 0;                // the N outputs (int8, or int32 T when wide)
   uint64_t y_sp = 0;                  // int8 outputs of the tile (most_cols bytes)
   uint64_t y_acc = 0;                 // wide: T of the tile (4 * most_cols bytes)
+  uint64_t add_acc = 0;               // wide, not 0: each block's T (in the stream's T scratch) is added
+                                      // into these int32 instead (golden::residual_add, vadd; the tile's
+                                      // columns of the residual stream), so no T of the tile is kept
   unsigned x_ready = 0;               // tile-local semaphore signalled once per used tile when x is in place (0: none)
   unsigned tile_done = 0;             // tile-local semaphore for the tile's output store (consumed here)
   unsigned chain = 0;                 // global semaphore chaining the tiles' stores (consumed here)
   unsigned done = 0;                  // global semaphore signalled once when all of y is in DRAM (0: none)
   size_t prefetched = 0;              // steps per tile whose loads emit_decode_linear_prefetch emitted
+  bool join_by_controller = false;    // emit_joined_stores(..., by_controller)
 };
 
 // Emits one layer on the stream: the steps, then (io.store) per tile a
@@ -165,13 +180,29 @@ void emit_decode_linear(ProgramBuilder& b, const hw::HwConfig& hw, const DecodeL
 size_t emit_decode_linear_prefetch(ProgramBuilder& b, const DecodeLinearPlan& p, const DecodeLinearIO& io,
                                    const WeightStream& ws, const std::string& name, size_t steps = 2);
 
+// Steps without weights.  A vector kernel that reads a table per piece of
+// columns (a norm's gamma, in pieces) rides the stream as steps of their own:
+// step g loads its table into stream_table_addr(g), waiting (g >= 2) for both
+// frees of step g - 2 (it has no weight load to take the other; with table
+// pairs, `table free` of step g - 4), and signals sT; the
+// kernel's first vector instruction of the step waits sT, its last signals
+// both frees (emit_stream_vector).  The caller numbers the steps from
+// ws.next[tile] and advances ws.next after the kernel.
+Ins stream_table_load(const WeightStream& ws, unsigned tile, uint64_t g, uint64_t dram, uint64_t bytes);
+// Emits the vector instructions of one table step: the first waits for its
+// table, the last frees the step's buffers.
+void emit_stream_vector(ProgramBuilder& b, const WeightStream& ws, std::vector<Ins> ops,
+                        const std::vector<std::string>& notes);
+
 // Stores of several tiles' outputs joined into one `done` signal.  Each store
 // waits its tile's `tile_done`.  With two stores the second also waits for
 // the first (one consumer of `chain`, so the signal cannot be taken by another
 // queue); with more, each signals `chain` and control nops (consumed in
 // program order by the one controller) count them, the last signalling
-// `done`.  done = 0: nothing is signalled at the end.
+// `done`.  done = 0: nothing is signalled at the end.  by_controller: the nops
+// count the stores whatever their number (a program whose other joins have
+// more than two stores keeps `chain`'s one consumer, the controller).
 void emit_joined_stores(ProgramBuilder& b, std::vector<Ins> stores, unsigned tile_done, unsigned chain, unsigned done,
-                        const std::string& name);
+                        const std::string& name, bool by_controller = false);
 
 }  // namespace clonesim::compiler
