@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # One command on a fresh machine: install the Debian packages, build, and run
-# the main job on the embedded default design point (clone-28nm): a tiled,
-# double-buffered GEMM with DMA, functional and cycle-accurate, with its
-# statistics (out/gemm.json) and Perfetto timeline (out/gemm.trace.json).
+# the main job on the embedded default design point (clone-28nm) and model
+# (Llama-2-7B, W4A8 with group-128 scales): a 16-token prompt's prefill and
+# three decode steps compiled and simulated cycle by cycle (timing mode),
+# reported as TTFT, TPOT, tokens/s, utilisation and DRAM bandwidth
+# (out/run.json), then the tiny model run functionally and checked bit for
+# bit against the golden interpreter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -10,8 +13,8 @@ bash scripts/build.sh
 mkdir -p out
 ./build/clonesim hw show clone-28nm
 echo
-./build/clonesim sim examples/gemm.s \
-  --dram-random 0x40000000:2048:1 --dram-random 0x0:8192:2 \
-  --json out/gemm.json --trace out/gemm.trace.json
+./build/clonesim run --json out/run.json
 echo
-echo "statistics: out/gemm.json   timeline: out/gemm.trace.json (open in https://ui.perfetto.dev)"
+./build/clonesim run --model tiny --prompt 16 --gen 8 --mode functional -q --json out/run-tiny.json
+echo
+echo "run figures: out/run.json (Llama-2-7B, timing), out/run-tiny.json (tiny, functional)"
