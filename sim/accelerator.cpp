@@ -268,11 +268,10 @@ void Accelerator::step_controller(uint64_t t) {
   else in = prog_.code[pc_];
   const uint32_t index = pc_;
 
-  // Resolve the context registers.
-  if (in.cnt_reg) {
-    const int cf = isa::count_field(in.op);
-    if (cf < isa::kNumFields) in.f[cf] = ctx_[in.cnt_reg];
-  }
+  // Resolve the context registers: ctx[cnt_reg] replaces the count field, or
+  // with cnt_alt the alternate one (matmul k, load/store bytes).
+  const int cf = isa::cnt_reg_field(in);
+  if (cf < isa::kNumFields) in.f[cf] = ctx_[in.cnt_reg];
   if (in.addr_reg) in[Field::Dram] += ctx_[in.addr_reg];
   if (!at_end) {
     const std::string p = check_against(hw_, in);

@@ -15,7 +15,7 @@ namespace clonesim::sim {
 
 using Lut = std::array<int16_t, isa::kLutEntries>;
 
-// `in` is resolved (count and DRAM address final) and checked against the
+// `in` is resolved (counts and DRAM address final) and checked against the
 // design point.  `tiles` lists the tiles the instruction acts on.
 void exec_load(const isa::Instruction& in, const SparseMemory& dram, std::vector<TileMemory*> tiles);
 void exec_store(const isa::Instruction& in, SparseMemory& dram, const TileMemory& tile);

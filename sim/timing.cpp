@@ -286,10 +286,20 @@ std::string check_against(const hw::HwConfig& hw, const Instruction& in) {
   if (u != isa::Unit::Control && in.tile != isa::kAllTiles && in.tile >= hw.tiles)
     return "tile " + std::to_string(in.tile) + " does not exist (design point has " + std::to_string(hw.tiles) +
            " tiles)";
+  // A count taken from a context register must be legal as the immediate
+  // would be (e.g. matmul k 1..4095 with cnt_alt, rows 1..65535).
+  const int rf = isa::cnt_reg_field(in);
+  if (rf < isa::kNumFields) {
+    const isa::FieldRange r = isa::immediate_range(in, static_cast<Field>(rf));
+    if (in.f[rf] < r.lo || in.f[rf] > r.hi)
+      return std::string(isa::field_name(static_cast<Field>(rf))) + ": count is " + std::to_string(in.f[rf]) +
+             " (from context register c" + std::to_string(in.cnt_reg) + (in.cnt_alt ? ", cnt_alt" : "") +
+             "), must be " + std::to_string(r.lo) + ".." + std::to_string(r.hi);
+  }
   const int cf = isa::count_field(in.op);
-  if (cf < isa::kNumFields && in.f[cf] < 1)
+  if (cf < isa::kNumFields && cf != rf && in.f[cf] < 1)
     return std::string(isa::field_name(static_cast<Field>(cf))) + ": count is " + std::to_string(in.f[cf]) +
-           " (from context register c" + std::to_string(in.cnt_reg) + "), must be >= 1";
+           ", must be >= 1";
   switch (u) {
     case isa::Unit::Load:
     case isa::Unit::Store: {

@@ -1,7 +1,8 @@
 // Every unit's latency formula, in one place (docs/timing.md gives the same
 // formulas in prose).  The SystemC model calls these; the RTL generator and
 // the compiler's cost model use them too.  Functions take the design point
-// and a resolved instruction (count field and DRAM address already taken from
+// and a resolved instruction (count field -- or with cnt_alt the alternate
+// count, matmul k or load/store bytes -- and DRAM address already taken from
 // the context registers).
 #pragma once
 

@@ -60,16 +60,21 @@ bool is_binary(Opcode op) {
 void legalize(Instruction& in, std::mt19937_64& rng) {
   const Opcode op = in.op;
   const int cf = count_field(op);
-  if (cf == kNumFields) in.cnt_reg = 0;
+  if (alt_count_field(op) == kNumFields) in.cnt_alt = false;
+  if (cf == kNumFields && !in.cnt_alt) in.cnt_reg = 0;
+  if (in.cnt_reg == 0) in.cnt_alt = false;
   if (op != Opcode::Load && op != Opcode::Store) in.addr_reg = 0;
-  if (cf != kNumFields && in.cnt_reg == 0 && in.f[cf] == 0) in.f[cf] = 1;
+  // the field ctx[cnt_reg] replaces may be 0; every other count is >= 1
+  const bool from_reg = in.cnt_reg != 0 && !in.cnt_alt;
+  const bool alt_from_reg = in.cnt_reg != 0 && in.cnt_alt;
+  if (cf != kNumFields && !from_reg && in.f[cf] == 0) in.f[cf] = 1;
   switch (op) {
     case Opcode::Load:
     case Opcode::Store:
-      if (in[Field::Bytes] == 0) in[Field::Bytes] = 1;
+      if (in[Field::Bytes] == 0 && !alt_from_reg) in[Field::Bytes] = 1;
       break;
     case Opcode::Matmul:
-      if (in[Field::K] == 0) in[Field::K] = 1;
+      if (in[Field::K] == 0 && !alt_from_reg) in[Field::K] = 1;
       if (in[Field::N] == 0) in[Field::N] = 1;
       break;
     case Opcode::CtxSet:
@@ -95,7 +100,7 @@ void legalize(Instruction& in, std::mt19937_64& rng) {
   if (op == Opcode::VRot) {
     const int64_t h = rng() % 8 == 0 ? (int64_t(1) << 22) - 1 : 1 + int64_t(rng() % 64);
     in[Field::Imm] = h;
-    if (in.cnt_reg == 0) {
+    if (!from_reg) {
       const int64_t groups_max = ((int64_t(1) << 24) - 1) / (2 * h);
       in[Field::Len] = 2 * h * (1 + int64_t(rng() % uint64_t(groups_max)));
     }
@@ -127,6 +132,7 @@ Instruction random_instruction(std::mt19937_64& rng) {
   in.signal = {uint8_t(rng() % 32), uint8_t(rng() % 32)};
   in.tile = uint8_t(rng() % 64);
   in.cnt_reg = rng() % 2 ? uint8_t(rng() % 8) : 0;
+  in.cnt_alt = rng() % 3 == 0;
   in.addr_reg = rng() % 2 ? uint8_t(rng() % 8) : 0;
   for (const FieldLayout& l : fields_of(in.op)) in[l.field] = random_value(l, rng);
   legalize(in, rng);
@@ -179,6 +185,9 @@ vrot dst=0 a=0 len=6 imm=1
 vrot dst=0 a=0 len=0 imm=5 cnt=c2
 vredsum dst=0 dspace=acc a=0 aspace=acc len=4096 shift=12
 vredmax dst=0 a=0 len=100
+matmul cnt_alt=c5 m=3 k=0 n=7          ; k from c5
+load tile=2 cnt_alt=c6 addr=c1 dram=0x100 rows=2 sram=0x80 dstride=64 sstride=64
+store cnt_alt=c7 dram=0x300 sram=0x0 bytes=12
 halt
 )";
 
@@ -267,6 +276,28 @@ TEST_CASE("fields land on the documented bits", "[isa]") {
     CHECK(w[2] == 0x0065432101ABCDEFull);
     CHECK(w[3] == 0x13579BFEDCBA9876ull);
     CHECK(decode(w) == in);
+  }
+  SECTION("cnt_alt is header bit 40") {
+    Instruction in = make(Opcode::Matmul);
+    in.cnt_reg = 2;
+    in.cnt_alt = true;
+    in[Field::M] = 4;
+    in[Field::K] = 0;  // replaced by c2
+    in[Field::N] = 8;
+    const Word256 w = encode(in);
+    CHECK(w[0] == (0x20ull | 2ull << 34 | 1ull << 40));
+    CHECK(w[2] == 8ull << 36);
+    const Instruction back = decode(w);
+    CHECK(back.cnt_alt);
+    CHECK(back.cnt_reg == 2);
+    CHECK(back == in);
+    // the same instruction with cnt= (no bit 40) is a different instruction
+    Instruction prim = in;
+    prim.cnt_alt = false;
+    CHECK(prim != in);
+    CHECK(check(prim) == "k: must be 1..4095, got 0");
+    prim[Field::K] = 16;
+    CHECK(encode(prim)[0] == (0x20ull | 2ull << 34));
   }
   SECTION("matmul") {
     Instruction in = make(Opcode::Matmul);
@@ -502,6 +533,110 @@ TEST_CASE("check names the field and the legal range", "[isa]") {
   CHECK(starts_with(check(dv), "point: must be 0..255"));
 }
 
+TEST_CASE("cnt_alt: the alternate count field from the count register", "[isa][cnt_alt]") {
+  CHECK(alt_count_field(Opcode::Matmul) == int(Field::K));
+  CHECK(alt_count_field(Opcode::Load) == int(Field::Bytes));
+  CHECK(alt_count_field(Opcode::Store) == int(Field::Bytes));
+  CHECK(alt_count_field(Opcode::VRedSum) == kNumFields);
+  CHECK(alt_count_field(Opcode::LutLoad) == kNumFields);
+  CHECK(alt_count_field(Opcode::Nop) == kNumFields);
+  CHECK(alt_count_field(Opcode::CtxSet) == kNumFields);
+
+  Instruction mm = make(Opcode::Matmul);
+  mm[Field::M] = 4;
+  mm[Field::N] = 8;
+  CHECK(cnt_reg_field(mm) == kNumFields);  // no count register
+  mm.cnt_reg = 3;
+  CHECK(cnt_reg_field(mm) == int(Field::M));
+  mm.cnt_alt = true;
+  CHECK(cnt_reg_field(mm) == int(Field::K));
+  // k comes from c3: its immediate is ignored and may be 0 (or anything in width)
+  CHECK(check(mm).empty());
+  mm[Field::K] = 4095;
+  CHECK(check(mm).empty());
+  mm[Field::K] = 4096;
+  CHECK(check(mm) == "k: must be 0..4095, got 4096");
+  mm[Field::K] = 0;
+  // m is an immediate again and must be legal
+  mm[Field::M] = 0;
+  CHECK(check(mm) == "m: must be 1..65535, got 0");
+  mm[Field::M] = 4;
+  // the legal range of a resolved count is the immediate's
+  CHECK(immediate_range(mm, Field::K).lo == 1);
+  CHECK(immediate_range(mm, Field::K).hi == 4095);
+  CHECK(immediate_range(mm, Field::M).lo == 1);
+  CHECK(immediate_range(mm, Field::M).hi == 65535);
+  // cnt_alt needs a count register
+  mm.cnt_reg = 0;
+  CHECK(check(mm) == "cnt_alt: needs a count register (cnt_alt=c1..c7), got c0");
+  CHECK(error_of([&] { encode(mm); }) == "cnt_alt: needs a count register (cnt_alt=c1..c7), got c0");
+
+  Instruction ld = make(Opcode::Load);
+  ld.cnt_reg = 6;
+  ld.cnt_alt = true;
+  CHECK(cnt_reg_field(ld) == int(Field::Bytes));
+  CHECK(check(ld).empty());  // bytes from c6
+  ld[Field::Rows] = 0;
+  CHECK(check(ld) == "rows: must be 1..65535, got 0");
+  ld[Field::Rows] = 3;
+  CHECK(immediate_range(ld, Field::Bytes).lo == 1);
+  CHECK(immediate_range(ld, Field::Bytes).hi == 16777215);
+  ld.op = Opcode::Store;
+  CHECK(check(ld).empty());
+
+  // only matmul, load and store have an alternate count field
+  Instruction va = make(Opcode::VAdd);
+  va[Field::BMode] = kBVector;
+  va.cnt_reg = 1;
+  va.cnt_alt = true;
+  CHECK(check(va) == "cnt_alt: vadd has no alternate count field (only matmul k, load/store bytes), got c1");
+  CHECK(cnt_reg_field(va) == kNumFields);
+  Instruction lutld = make(Opcode::LutLoad);
+  lutld.cnt_reg = 2;
+  lutld.cnt_alt = true;
+  CHECK(check(lutld) == "cnt_alt: lutld has no alternate count field (only matmul k, load/store bytes), got c2");
+  Instruction nop = make(Opcode::Nop);
+  nop.cnt_alt = true;
+  CHECK(check(nop) == "cnt_alt: needs a count register (cnt_alt=c1..c7), got c0");
+
+  // assembler and disassembler
+  const Program p = assemble("matmul cnt_alt=c3 m=4 n=8\nload bytes=0 cnt_alt=C6 rows=3\nstore cnt_alt=c1 bytes=77\n", "a.s");
+  REQUIRE(p.code.size() == 3);
+  CHECK(p.code[0].cnt_reg == 3);
+  CHECK(p.code[0].cnt_alt);
+  CHECK(p.code[0][Field::K] == 0);
+  CHECK(p.code[0][Field::M] == 4);
+  CHECK(p.code[1].cnt_reg == 6);
+  CHECK(p.code[1].cnt_alt);
+  CHECK(p.code[1][Field::Rows] == 3);
+  CHECK(p.code[2][Field::Bytes] == 77);  // ignored at run time, kept in the encoding
+  CHECK(disassemble(p.code[0]) == "matmul cnt_alt=c3 m=4 n=8");
+  CHECK(disassemble(p.code[1]) == "load cnt_alt=c6 rows=3");
+  CHECK(disassemble(p.code[2]) == "store cnt_alt=c1 bytes=77");
+  CHECK(assemble(disassemble(p), "b.s").code == p.code);
+  CHECK(from_binary(to_binary(p), "p.bin").code == p.code);
+  CHECK(encode(p.code[1])[0] == (0x10ull | 6ull << 34 | 1ull << 40));
+  // cnt= on the same instructions is the primary count field
+  const Program q = assemble("matmul cnt=c3 k=4 n=8\n", "q.s");
+  CHECK_FALSE(q.code[0].cnt_alt);
+  CHECK(disassemble(q.code[0]) == "matmul cnt=c3 k=4 n=8");
+
+  auto err = [](const std::string& text) { return error_of([&] { assemble(text, "t.s"); }); };
+  CHECK(err("load cnt_alt=c0 bytes=4") == "t.s:1: cnt_alt: needs a count register (cnt_alt=c1..c7), got c0");
+  CHECK(err("matmul cnt=c1 cnt_alt=c2 k=1 n=1 m=1") ==
+        "t.s:1: cnt_alt: cnt= and cnt_alt= exclude each other (one count register per instruction)");
+  CHECK(err("matmul cnt_alt=c2 cnt=c1 k=1 n=1 m=1") ==
+        "t.s:1: cnt: cnt= and cnt_alt= exclude each other (one count register per instruction)");
+  CHECK(err("matmul cnt_alt=c1 cnt_alt=c2 n=1 m=1") == "t.s:1: duplicate key 'cnt_alt'");
+  CHECK(err("matmul cnt_alt=c8 n=1 m=1") == "t.s:1: cnt_alt: value 8 out of range 0..7");
+  CHECK(err("matmul cnt_alt=c2 n=1") == "t.s:1: m: must be 1..65535, got 0");
+  CHECK(starts_with(err("vadd cnt_alt=c1 bmode=vec len=4"),
+                    "t.s:1: unknown key 'cnt_alt' for vadd (allowed: tile wait signal cnt dst"));
+  CHECK(starts_with(err("nop cnt_alt=c1"), "t.s:1: unknown key 'cnt_alt' for nop (allowed: tile wait signal)"));
+  CHECK(starts_with(err("load cnt_al=c1 bytes=1"),
+                    "t.s:1: unknown key 'cnt_al' for load (allowed: tile wait signal cnt cnt_alt addr dram rows"));
+}
+
 TEST_CASE("decode rejects bad words with the byte offset", "[isa]") {
   Instruction mm = make(Opcode::Matmul);
   mm[Field::K] = 8;
@@ -512,8 +647,14 @@ TEST_CASE("decode rejects bad words with the byte offset", "[isa]") {
   w[0] = (w[0] & ~0xFFull) | 0x42;
   CHECK(error_of([&] { decode(w, 48); }) == "offset 48: opcode: unknown opcode 0x42");
   w = good;
-  w[0] |= 1ull << 40;
-  CHECK(starts_with(error_of([&] { decode(w, 16); }), "offset 16: reserved header bits [63:40] must be zero"));
+  w[0] |= 1ull << 41;
+  CHECK(starts_with(error_of([&] { decode(w, 16); }), "offset 16: reserved header bits [63:41] must be zero"));
+  w = good;
+  w[0] |= 1ull << 63;
+  CHECK(error_of([&] { decode(w, 16); }) == "offset 16: reserved header bits [63:41] must be zero, got 0x400000");
+  w = good;
+  w[0] |= 1ull << 40;  // cnt_alt without a count register
+  CHECK(error_of([&] { decode(w, 16); }) == "offset 16: cnt_alt: needs a count register (cnt_alt=c1..c7), got c0");
   w = good;
   w[2] |= 1ull << 50;  // matmul word 2 uses bits 0..49 only
   CHECK(starts_with(error_of([&] { decode(w, 80); }), "offset 80: word 2: bits 0x0004000000000000"));
@@ -531,6 +672,9 @@ TEST_CASE("decode rejects bad words with the byte offset", "[isa]") {
   Word256 cnt{};
   cnt[0] = 0x01 | 1ull << 34;  // halt with cnt_reg
   CHECK(error_of([&] { decode(cnt, 32); }) == "offset 32: cnt: halt has no count field, got c1");
+  cnt[0] |= 1ull << 40;  // halt with cnt_alt
+  CHECK(error_of([&] { decode(cnt, 32); }) ==
+        "offset 32: cnt_alt: halt has no alternate count field (only matmul k, load/store bytes), got c1");
 }
 
 TEST_CASE("assembler parses every opcode, symbols and header keys", "[isa][asm]") {
@@ -601,6 +745,9 @@ TEST_CASE("assemble -> disassemble -> assemble round trip", "[isa][asm]") {
   CHECK(disassemble(q.code[14]) == "vmul dst=0x1 a=0x2 bmode=imm len=8 shift=7 imm=-2147483648");
   CHECK(disassemble(q.code[5]) == "dvfs domain=memory point=255");
   CHECK(disassemble(q.code[3]) == "ctx.add reg=c2 src=c1 value=-5");
+  CHECK(disassemble(q.code[32]) == "matmul cnt_alt=c5 m=3 n=7");
+  CHECK(disassemble(q.code[33]) == "load tile=2 cnt_alt=c6 addr=c1 dram=0x100 rows=2 sram=0x80 dstride=64 sstride=64");
+  CHECK(disassemble(q.code[34]) == "store cnt_alt=c7 dram=0x300 bytes=12");
   // The binary container round trip as well.
   CHECK(from_binary(to_binary(p), "b").code == p.code);
 }
@@ -723,8 +870,11 @@ TEST_CASE("binary container layout and errors", "[isa][binary]") {
   b[16 + 64] = 0x99;  // unknown opcode in instruction 2
   CHECK(err(b) == "f.bin: offset 80: opcode: unknown opcode 0x99");
   b = bin;
-  b[16 + 5] = 1;  // reserved header bit 40 of instruction 0
-  CHECK(starts_with(err(b), "f.bin: offset 16: reserved header bits"));
+  b[16 + 5] = 2;  // reserved header bit 41 of instruction 0
+  CHECK(starts_with(err(b), "f.bin: offset 16: reserved header bits [63:41]"));
+  b = bin;
+  b[16 + 5] = 1;  // header bit 40 (cnt_alt) on a nop
+  CHECK(starts_with(err(b), "f.bin: offset 16: cnt_alt: "));
 
   // Empty program.
   Program empty;
@@ -832,7 +982,7 @@ TEST_CASE("from_binary and the assembler never crash on garbage", "[isa][fuzz]")
   // Random instruction words that are mostly zero (more likely to decode).
   for (int i = 0; i < 20000; ++i) {
     Word256 w{};
-    w[0] = all_opcodes()[rng() % all_opcodes().size()].code | (rng() & 0xFFFFFFFF00ull);
+    w[0] = all_opcodes()[rng() % all_opcodes().size()].code | (rng() & 0x1FFFFFFFF00ull);  // header bits 8..40
     for (int k = 1; k < 4; ++k) w[k] = rng() % 4 ? rng() & rng() & rng() : 0;
     try {
       const Instruction in = decode(w, 16);
@@ -848,7 +998,7 @@ TEST_CASE("from_binary and the assembler never crash on garbage", "[isa][fuzz]")
   const std::vector<std::string> pieces = {"nop",  "halt", "vadd",  "load", "matmul", "ctx.set", "vrot", "=",
                                            "k=",   "=1",   "len=",  "0x",   "-",      "tile=all", "wait=s", ",",
                                            "s31",  "c9",   "imm=-", "999999999999999999999", ";", "#", "\t",
-                                           "bmode=vec", "bytes=1", "reg=c1", "\xff", "\n"};
+                                           "bmode=vec", "bytes=1", "reg=c1", "\xff", "\n", "cnt_alt=c1", "cnt=c2"};
   for (int i = 0; i < 5000; ++i) {
     std::string text;
     const int n = int(rng() % 12);

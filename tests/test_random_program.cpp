@@ -37,10 +37,8 @@ std::vector<Instruction> resolve(const isa::Program& p) {
   std::array<int64_t, isa::kNumContextRegs> ctx{};
   std::vector<Instruction> out;
   for (Instruction in : p.code) {
-    if (in.cnt_reg) {
-      const int cf = isa::count_field(in.op);
-      if (cf < isa::kNumFields) in.f[cf] = ctx[in.cnt_reg];
-    }
+    const int cf = isa::cnt_reg_field(in);  // the count field, or with cnt_alt matmul k / DMA bytes
+    if (cf < isa::kNumFields) in.f[cf] = ctx[in.cnt_reg];
     if (in.addr_reg) in[Field::Dram] += ctx[in.addr_reg];
     const int r = static_cast<int>(in[Field::Reg]);
     const int64_t v = in[Field::Value];
@@ -446,7 +444,9 @@ TEST_CASE("random programs cover every opcode and the interesting encodings", "[
     for (const Instruction& in : p.code) {
       ++ops[in.op];
       const isa::Unit u = isa::unit_of(in.op);
-      if (in.cnt_reg) ++feat["cnt=cN"];
+      if (in.cnt_reg && !in.cnt_alt) ++feat["cnt=cN"];
+      if (in.cnt_alt && in.op == Opcode::Matmul) ++feat["cnt_alt=cN matmul k"];
+      if (in.cnt_alt && in.op != Opcode::Matmul) ++feat["cnt_alt=cN DMA bytes"];
       if (in.addr_reg) ++feat["addr=cN"];
       if (in.wait[0] && in.wait[1]) ++feat["two waits"];
       if (in.signal[0] && in.signal[1]) ++feat["two signals"];
@@ -480,7 +480,7 @@ TEST_CASE("random programs cover every opcode and the interesting encodings", "[
     INFO(info.mnemonic);
     CHECK(ops[info.op] > 0);
   }
-  for (const char* f : {"cnt=cN", "addr=cN", "two waits", "two signals", "global semaphore", "control sync",
+  for (const char* f : {"cnt=cN", "cnt_alt=cN matmul k", "cnt_alt=cN DMA bytes", "addr=cN", "two waits", "two signals", "global semaphore", "control sync",
                         "broadcast load", "tile=all compute", "2D transfer", "DMA to acc", "int4", "accum",
                         "k > rows", "n > cols", "k, n > array",
                         "per-channel requant", "per-tensor requant", "b vec", "b scalar", "b imm", "acc -> sp", "in place"}) {

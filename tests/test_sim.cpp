@@ -39,6 +39,30 @@ TEST_CASE("an instruction the design point cannot run names the instruction and 
   CHECK_THAT(c0.error(), Catch::Contains("count is 0 (from context register c2)"));
 }
 
+TEST_CASE("a count from a context register must be legal as the immediate would be", "[sim][errors][ctx]") {
+  const hw::HwConfig hw = design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml");
+  sim::Options opt;
+  opt.ctx[1] = 4096;   // one more than matmul k allows
+  opt.ctx[2] = 0;
+  opt.ctx[3] = 65536;  // one more than rows allows
+  opt.ctx[4] = -1;
+  Bench b;
+  auto& k = b.add(hw, "nop\nmatmul act=0x8000 wgt=0x0 acc=0x0 m=1 n=8 cnt_alt=c1\nhalt\n", opt);
+  auto& z = b.add(hw, "load dram=0x0 sram=0x0 bytes=64 cnt_alt=c2\nhalt\n", opt);
+  auto& rows = b.add(hw, "store dram=0x0 sram=0x0 bytes=1 cnt=c3\nhalt\n", opt);
+  auto& neg = b.add(hw, "ctx.add reg=c5 src=c4 value=0\nstore dram=0x0 sram=0x0 cnt_alt=c5\nhalt\n", opt);
+  b.run();
+  CHECK(k.error() == "test.s: instruction 1 (matmul cnt_alt=c1 act=0x8000 m=1 k=4096 n=8): k: count is 4096 (from "
+                     "context register c1, cnt_alt), must be 1..4095");
+  CHECK(z.error() == "test.s: instruction 0 (load cnt_alt=c2): bytes: count is 0 (from context register c2, "
+                     "cnt_alt), must be 1..16777215");
+  CHECK(rows.error() == "test.s: instruction 0 (store cnt=c3 rows=65536 bytes=1): rows: count is 65536 (from context "
+                        "register c3), must be 1..65535");
+  CHECK_THAT(neg.error(), Catch::StartsWith("test.s: instruction 1 (store cnt_alt=c5 bytes=-1)") &&
+                              Catch::EndsWith("bytes: count is -1 (from context register c5, cnt_alt), must be 1..16777215"));
+  for (auto* a : {&k, &z, &rows, &neg}) CHECK_FALSE(a->finished());
+}
+
 TEST_CASE("context registers supply counts and DRAM offsets at dispatch", "[sim][ctx]") {
   sim::Options opt;
   opt.ctx[1] = 3;  // e.g. a KV-cache position

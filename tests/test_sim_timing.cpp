@@ -2,6 +2,9 @@
 // docs/timing.md, recomputed here by hand.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <random>
+
 #include "dram/dram.h"
 #include "sim_test_util.h"
 
@@ -523,4 +526,146 @@ TEST_CASE("control instructions take one always-on cycle; DMA recurrence on a se
   CHECK(c.stats().cycles == 10 + 2);
   CHECK(retired(l, 0).done_ps == reference_load(big, 2 * kP400, 0x2340, 0x20, 3, 300, 4096, 512, kP400));
   CHECK(retired(s, 0).done_ps == reference_store(big, 2 * kP400, 0x80, 0x40, 700, kP400));
+}
+
+namespace {
+// M x N int32 results of an int8 matmul on tile-major weights (docs/isa.md,
+// matmul): the R x C array tiles of the K x N weights, n-slice outer.
+std::vector<int32_t> reference_matmul(const std::vector<uint8_t>& sp, uint64_t act, uint64_t wgt, int M, int K, int N,
+                                      int astride, int R, int C) {
+  std::vector<int32_t> out(size_t(M) * N, 0);
+  uint64_t off = wgt;
+  for (int j = 0; j * C < N; ++j) {
+    const int nj = std::min(C, N - j * C);
+    for (int i = 0; i * R < K; ++i) {
+      const int ki = std::min(R, K - i * R);
+      for (int m = 0; m < M; ++m)
+        for (int n = 0; n < nj; ++n)
+          for (int k = 0; k < ki; ++k)
+            out[size_t(m) * N + j * C + n] +=
+                int8_t(sp[act + uint64_t(m) * astride + i * R + k]) * int8_t(sp[off + uint64_t(k) * nj + n]);
+      off += uint64_t(ki) * nj;
+    }
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("cnt_alt: a matmul whose k comes from a context register equals the immediate k, cycles and results",
+          "[timing][mxu][ctx]") {
+  // test-8x8: M = 3, K = 19 = 2R+3, N = 13 = C+5, six array tiles: latency 51
+  // (worked out in "a matmul larger than the array ..." above).  A control
+  // instruction first (ctx.set or nop): the matmul is dispatched at cycle 1
+  // and visible at 3.
+  const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);
+  sim::Options host;
+  host.ctx[5] = 19;  // k set by the host
+  sim::Options host_timing = host;
+  host_timing.mode = sim::Mode::Timing;
+  const std::string from_reg = "ctx.set reg=c2 value=19\n" +
+                               matmul(3, 0, 13, "int8", 0x8000, 0x0, 0x0, 24, 64, "cnt_alt=c2") + "halt\n";
+  const std::string from_host = "nop\n" + matmul(3, 0, 13, "int8", 0x8000, 0x0, 0x0, 24, 64, "cnt_alt=c5") + "halt\n";
+  const std::string imm = "nop\n" + matmul(3, 19, 13, "int8", 0x8000, 0x0, 0x0, 24, 64) + "halt\n";
+  // k = 8 from a register: one k-slice, a shorter matmul than k = 19
+  const std::string from_reg8 = "ctx.set reg=c2 value=8\n" +
+                                matmul(3, 1234, 13, "int8", 0x8000, 0x0, 0x0, 24, 64, "cnt_alt=c2") + "halt\n";
+  const std::string imm8 = "nop\n" + matmul(3, 8, 13, "int8", 0x8000, 0x0, 0x0, 24, 64) + "halt\n";
+  Bench b;
+  auto& r = b.add(small, from_reg);
+  auto& h = b.add(small, from_host, host);
+  auto& i = b.add(small, imm);
+  auto& rt = b.add(small, from_reg, {sim::Mode::Timing});
+  auto& ht = b.add(small, from_host, host_timing);
+  auto& r8 = b.add(small, from_reg8);
+  auto& i8 = b.add(small, imm8);
+  std::mt19937 rng(7);
+  std::vector<uint8_t> data(0x8000 + 3 * 24);
+  for (auto& x : data) x = uint8_t(rng());
+  for (auto& a : b.accs)  // memories exist in functional mode only
+    if (!a->tile(0).sp.empty()) std::copy(data.begin(), data.end(), a->tile(0).sp.begin());
+  b.run();
+  for (auto& a : b.accs) REQUIRE(a->error() == "");
+  const uint64_t s = 3 * kP400;
+  for (sim::Accelerator* a : {&r, &h, &i, &rt, &ht}) {
+    CHECK(retired(*a, 1).start_ps == s);
+    CHECK(latency_cycles(*a, 1, kP400) == 51);
+    CHECK(a->stats().cycles == 1 + 2 + 51 + 2);
+    CHECK(a->stats().events.macs_int8 == 3u * 19 * 13);
+    CHECK(a->stats().events.mxu_weight_loads == 6);
+  }
+  // the results: 3 rows of 13 int32 at stride 64, as the formula gives them
+  const std::vector<int32_t> want = reference_matmul(data, 0x8000, 0x0, 3, 19, 13, 24, 8, 8);
+  const std::vector<int32_t> want8 = reference_matmul(data, 0x8000, 0x0, 3, 8, 13, 24, 8, 8);
+  CHECK(want != want8);
+  for (int m = 0; m < 3; ++m)
+    for (int n = 0; n < 13; ++n) {
+      INFO("m " << m << " n " << n);
+      const uint64_t at = uint64_t(m) * 64 + 4 * n;
+      CHECK(r.tile(0).acc_at(at) == want[m * 13 + n]);
+      CHECK(h.tile(0).acc_at(at) == want[m * 13 + n]);
+      CHECK(i.tile(0).acc_at(at) == want[m * 13 + n]);
+      CHECK(r8.tile(0).acc_at(at) == want8[m * 13 + n]);
+      CHECK(i8.tile(0).acc_at(at) == want8[m * 13 + n]);
+    }
+  // k = 8: tiles (0,0) 8x8 and (1,0) 8x5, preload 8 and 5 lines, stream 3 each:
+  // (0,8,8,11) (8,13,13,16); done 16 + 16
+  CHECK(latency_cycles(r8, 1, kP400) == 32);
+  CHECK(latency_cycles(i8, 1, kP400) == 32);
+  CHECK(r8.stats().cycles == i8.stats().cycles);
+  CHECK(r8.stats().events.macs_int8 == 3u * 8 * 13);
+}
+
+TEST_CASE("cnt_alt: a load or store whose byte count comes from a context register equals the immediate one",
+          "[timing][dma][ctx]") {
+  const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);
+  const char* ld_reg = "ctx.set reg=c3 value=200\n"
+                       "load dram=0x1234 sram=0x10 rows=4 dstride=1000 sstride=256 cnt_alt=c3\nhalt\n";
+  const char* ld_imm = "nop\nload dram=0x1234 sram=0x10 rows=4 bytes=200 dstride=1000 sstride=256\nhalt\n";
+  // bytes from c4 (the immediate 5 is ignored)
+  const char* st_reg = "ctx.mul reg=c4 src=c1 value=256\nstore dram=0x10000 sram=0x0 bytes=5 cnt_alt=c4\nhalt\n";
+  const char* st_imm = "nop\nstore dram=0x10000 sram=0x0 bytes=1024\nhalt\n";
+  sim::Options four;
+  four.ctx[1] = 4;  // c4 = 4 * 256 = 1024
+  sim::Options four_timing = four;
+  four_timing.mode = sim::Mode::Timing;
+  Bench b;
+  auto& lr = b.add(small, ld_reg);
+  auto& li = b.add(small, ld_imm);
+  auto& lt = b.add(small, ld_reg, {sim::Mode::Timing});
+  auto& sr = b.add(small, st_reg, four);
+  auto& si = b.add(small, st_imm, four);
+  auto& st = b.add(small, st_reg, four_timing);
+  std::vector<uint8_t> img(5000);
+  for (size_t k = 0; k < img.size(); ++k) img[k] = uint8_t(k * 7 + 3);
+  for (sim::Accelerator* a : {&lr, &li, &lt}) a->dram().write(0x1234, img.data(), img.size());
+  for (sim::Accelerator* a : {&sr, &si}) std::copy(img.begin(), img.begin() + 2048, a->tile(0).sp.begin());
+  b.run();
+  for (auto& a : b.accs) REQUIRE(a->error() == "");
+  const uint64_t s = 3 * kP400;  // after one control instruction
+  const uint64_t ld_done = reference_load(small, s, 0x1234, 0x10, 4, 200, 1000, 256, kP400);
+  const uint64_t st_done = reference_store(small, s, 0x10000, 0, 1024, kP400);
+  for (sim::Accelerator* a : {&lr, &li, &lt}) {
+    CHECK(retired(*a, 1).start_ps == s);
+    CHECK(retired(*a, 1).done_ps == ld_done);
+    CHECK(a->stats().events.dma_requests == 16);  // 4 rows of 200 bytes from 0x1234: 4 requests per row
+    CHECK(a->stats().dram_total.read_bytes == 800);
+  }
+  CHECK(lr.stats().cycles == li.stats().cycles);
+  for (sim::Accelerator* a : {&lr, &li})
+    for (uint64_t row = 0; row < 4; ++row) {
+      for (uint64_t k = 0; k < 200; ++k) CHECK(a->tile(0).sp[0x10 + row * 256 + k] == img[row * 1000 + k]);
+      CHECK(a->tile(0).sp[0x10 + row * 256 + 200] == 0);  // exactly 200 bytes per row
+    }
+  for (sim::Accelerator* a : {&sr, &si, &st}) {
+    CHECK(retired(*a, 1).start_ps == s);
+    CHECK(retired(*a, 1).done_ps == st_done);
+    CHECK(a->stats().dram_total.write_bytes == 1024);
+  }
+  CHECK(sr.stats().cycles == si.stats().cycles);
+  for (sim::Accelerator* a : {&sr, &si}) {
+    std::vector<uint8_t> out(1100);
+    a->dram().read(0x10000, out.data(), out.size());
+    for (size_t k = 0; k < 1024; ++k) CHECK(out[k] == img[k]);
+    for (size_t k = 1024; k < out.size(); ++k) CHECK(out[k] == 0);
+  }
 }

@@ -22,7 +22,9 @@ class Ins {
   // Adds a semaphore to the first free wait / signal slot (0 = none: ignored).
   Ins& wait(unsigned sem);
   Ins& signal(unsigned sem);
-  Ins& cnt(unsigned reg) { in_.cnt_reg = static_cast<uint8_t>(reg); return *this; }
+  Ins& cnt(unsigned reg) { in_.cnt_reg = static_cast<uint8_t>(reg); in_.cnt_alt = false; return *this; }
+  // The alternate count field (matmul k, load/store bytes) from context register `reg`.
+  Ins& cnt_alt(unsigned reg) { in_.cnt_reg = static_cast<uint8_t>(reg); in_.cnt_alt = true; return *this; }
   Ins& addr(unsigned reg) { in_.addr_reg = static_cast<uint8_t>(reg); return *this; }
   Ins& set(isa::Field f, int64_t v) { in_[f] = v; return *this; }
   const isa::Instruction& get() const { return in_; }

@@ -2,7 +2,8 @@
 //
 //   mnemonic key=value key=value ...   ; comment (also '#')
 //
-// Header keys: tile=N|all, wait=sA[,sB], signal=sA[,sB], cnt=cN, addr=cN.
+// Header keys: tile=N|all, wait=sA[,sB], signal=sA[,sB], cnt=cN, cnt_alt=cN,
+// addr=cN.
 // Operand keys are the FieldLayout names of the opcode (isa.cpp).  See
 // docs/isa.md for the full reference.
 #include <cinttypes>
@@ -204,6 +205,7 @@ std::vector<std::string> tokenize(const std::string& line) {
 std::vector<std::string> allowed_keys(const OpcodeInfo& oi) {
   std::vector<std::string> keys = {"tile", "wait", "signal"};
   if (count_field(oi.op) != kNumFields) keys.push_back("cnt");
+  if (alt_count_field(oi.op) != kNumFields) keys.push_back("cnt_alt");
   if (oi.op == Opcode::Load || oi.op == Opcode::Store) keys.push_back("addr");
   for (const FieldLayout& l : fields_of(oi.op)) keys.push_back(l.name);
   return keys;
@@ -241,8 +243,12 @@ Instruction assemble_line(const std::vector<std::string>& toks) {
       parse_semaphores(key, val, in.wait);
     } else if (key == "signal") {
       parse_semaphores(key, val, in.signal);
-    } else if (key == "cnt") {
+    } else if (key == "cnt" || key == "cnt_alt") {
+      // one count register per instruction: it replaces either field
+      if (seen.count(key == "cnt" ? "cnt_alt" : "cnt"))
+        fail(key + ": cnt= and cnt_alt= exclude each other (one count register per instruction)");
       in.cnt_reg = parse_ctx_reg(key, val);
+      in.cnt_alt = key == "cnt_alt";
     } else if (key == "addr") {
       in.addr_reg = parse_ctx_reg(key, val);
     } else {
@@ -304,7 +310,7 @@ std::string disassemble(const Instruction& in) {
   if (in.tile != 0) s += in.tile == kAllTiles ? std::string(" tile=all") : " tile=" + std::to_string(in.tile);
   if (in.wait[0] || in.wait[1]) s += " wait=" + sem_list(in.wait);
   if (in.signal[0] || in.signal[1]) s += " signal=" + sem_list(in.signal);
-  if (in.cnt_reg) s += " cnt=c" + std::to_string(in.cnt_reg);
+  if (in.cnt_reg || in.cnt_alt) s += (in.cnt_alt ? " cnt_alt=c" : " cnt=c") + std::to_string(in.cnt_reg);
   if (in.addr_reg) s += " addr=c" + std::to_string(in.addr_reg);
   for (const FieldLayout& l : fields_of(in.op)) {
     const int64_t v = in[l.field];

@@ -23,7 +23,13 @@ const char* to_string(Unit u) {
 }
 
 // ---------------------------------------------------------------------------
-// Opcode table
+// Header and opcode tables
+
+const std::vector<HeaderField>& header_fields() {
+  static const std::vector<HeaderField> table = {kHdrOpcode, kHdrWait0,  kHdrWait1,   kHdrSignal0, kHdrSignal1,
+                                                 kHdrTile,   kHdrCntReg, kHdrAddrReg, kHdrCntAlt};
+  return table;
+}
 
 const std::vector<OpcodeInfo>& all_opcodes() {
   static const std::vector<OpcodeInfo> table = {
@@ -193,15 +199,18 @@ struct Range {
 Range legal_range(const Instruction& in, const FieldLayout& l) {
   Range r{field_min(l), field_max(l)};
   const Opcode op = in.op;
-  const bool has_cnt = in.cnt_reg != 0;
+  // the field ctx[cnt_reg] replaces: its immediate is ignored (may be 0)
+  const bool from_reg = in.cnt_reg != 0 && static_cast<int>(l.field) == cnt_reg_field(in);
   switch (l.field) {
     case Field::Rows:
     case Field::M:
     case Field::Len:
-      if (!has_cnt && op != Opcode::LutLoad) r.lo = 1;  // lutld has no count (it loads 256 entries)
+      if (!from_reg && op != Opcode::LutLoad) r.lo = 1;  // lutld has no count (it loads 256 entries)
       break;
-    case Field::Bytes: r.lo = 1; break;
+    case Field::Bytes:
     case Field::K:
+      if (!from_reg) r.lo = 1;
+      break;
     case Field::N: r.lo = 1; break;
     case Field::BMode:
       if (is_binary_vector(op)) {
@@ -280,7 +289,7 @@ std::vector<FieldLayout> fields_of(Opcode op) { return layout_ref(op); }
 
 bool Instruction::operator==(const Instruction& o) const {
   if (op != o.op || wait != o.wait || signal != o.signal || tile != o.tile || cnt_reg != o.cnt_reg ||
-      addr_reg != o.addr_reg)
+      addr_reg != o.addr_reg || cnt_alt != o.cnt_alt)
     return false;
   for (const FieldLayout& l : layout_ref(op))
     if ((*this)[l.field] != o[l.field]) return false;
@@ -307,6 +316,32 @@ int count_field(Opcode op) {
   return kNumFields;
 }
 
+int alt_count_field(Opcode op) {
+  switch (op) {
+    case Opcode::Load:
+    case Opcode::Store: return static_cast<int>(Field::Bytes);
+    case Opcode::Matmul: return static_cast<int>(Field::K);
+    default: return kNumFields;
+  }
+}
+
+int cnt_reg_field(const Instruction& in) {
+  if (in.cnt_reg == 0) return kNumFields;
+  return in.cnt_alt ? alt_count_field(in.op) : count_field(in.op);
+}
+
+FieldRange immediate_range(const Instruction& in, Field f) {
+  Instruction imm = in;
+  imm.cnt_reg = 0;
+  imm.cnt_alt = false;
+  for (const FieldLayout& l : layout_ref(in.op))
+    if (l.field == f) {
+      const Range r = legal_range(imm, l);
+      return {r.lo, r.hi};
+    }
+  return {0, -1};  // not a field of the opcode: nothing is legal
+}
+
 // ---------------------------------------------------------------------------
 // Legality
 
@@ -328,7 +363,12 @@ std::string check(const Instruction& in) {
   if (in.cnt_reg >= kNumContextRegs) return "cnt: context register must be c0..c7, got " + num(in.cnt_reg);
   if (in.addr_reg >= kNumContextRegs)
     return "addr: context register must be c0..c7, got " + num(in.addr_reg);
-  if (in.cnt_reg != 0 && count_field(in.op) == kNumFields)
+  if (in.cnt_alt && in.cnt_reg == 0)
+    return "cnt_alt: needs a count register (cnt_alt=c1..c7), got c0";
+  if (in.cnt_alt && alt_count_field(in.op) == kNumFields)
+    return std::string("cnt_alt: ") + mn + " has no alternate count field (only matmul k, load/store bytes), got c" +
+           num(in.cnt_reg);
+  if (in.cnt_reg != 0 && !in.cnt_alt && count_field(in.op) == kNumFields)
     return std::string("cnt: ") + mn + " has no count field, got c" + num(in.cnt_reg);
   if (in.addr_reg != 0 && in.op != Opcode::Load && in.op != Opcode::Store)
     return std::string("addr: only load and store take an address register, got c") + num(in.addr_reg) +
@@ -367,9 +407,16 @@ Word256 encode(const Instruction& in) {
   const std::string problem = check(in);
   if (!problem.empty()) throw Error(problem);
   Word256 w{};
-  w[0] = uint64_t(static_cast<uint8_t>(in.op)) | uint64_t(in.wait[0]) << 8 | uint64_t(in.wait[1]) << 13 |
-         uint64_t(in.signal[0]) << 18 | uint64_t(in.signal[1]) << 23 | uint64_t(in.tile) << 28 |
-         uint64_t(in.cnt_reg) << 34 | uint64_t(in.addr_reg) << 37;
+  auto put = [&](const HeaderField& h, uint64_t v) { w[0] |= (v & mask_of(h.width)) << h.lsb; };
+  put(kHdrOpcode, static_cast<uint8_t>(in.op));
+  put(kHdrWait0, in.wait[0]);
+  put(kHdrWait1, in.wait[1]);
+  put(kHdrSignal0, in.signal[0]);
+  put(kHdrSignal1, in.signal[1]);
+  put(kHdrTile, in.tile);
+  put(kHdrCntReg, in.cnt_reg);
+  put(kHdrAddrReg, in.addr_reg);
+  put(kHdrCntAlt, in.cnt_alt);
   for (const FieldLayout& l : layout_ref(in.op)) {
     const uint64_t bits = static_cast<uint64_t>(in[l.field]) & mask_of(l.width);
     w[l.word] |= bits << l.lsb;
@@ -381,27 +428,30 @@ Instruction decode(const Word256& w, uint64_t byte_offset) {
   auto fail = [&](const std::string& what) -> Error {
     return Error("offset " + std::to_string(byte_offset) + ": " + what);
   };
-  const uint8_t code = static_cast<uint8_t>(w[0] & 0xFF);
+  auto get = [&](const HeaderField& h) { return static_cast<uint8_t>((w[0] >> h.lsb) & mask_of(h.width)); };
+  const uint8_t code = get(kHdrOpcode);
   const OpcodeInfo* oi = opcode_info(code);
   if (!oi) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "opcode: unknown opcode 0x%02x", code);
     throw fail(buf);
   }
-  if (w[0] >> 40) {
+  if (w[0] >> kHdrReservedLsb) {
     char buf[96];
-    std::snprintf(buf, sizeof buf, "reserved header bits [63:40] must be zero, got 0x%06" PRIx64, w[0] >> 40);
+    std::snprintf(buf, sizeof buf, "reserved header bits [63:%u] must be zero, got 0x%06" PRIx64, kHdrReservedLsb,
+                  w[0] >> kHdrReservedLsb);
     throw fail(buf);
   }
   Instruction in;
   in.op = oi->op;
-  in.wait[0] = static_cast<uint8_t>((w[0] >> 8) & 31);
-  in.wait[1] = static_cast<uint8_t>((w[0] >> 13) & 31);
-  in.signal[0] = static_cast<uint8_t>((w[0] >> 18) & 31);
-  in.signal[1] = static_cast<uint8_t>((w[0] >> 23) & 31);
-  in.tile = static_cast<uint8_t>((w[0] >> 28) & 63);
-  in.cnt_reg = static_cast<uint8_t>((w[0] >> 34) & 7);
-  in.addr_reg = static_cast<uint8_t>((w[0] >> 37) & 7);
+  in.wait[0] = get(kHdrWait0);
+  in.wait[1] = get(kHdrWait1);
+  in.signal[0] = get(kHdrSignal0);
+  in.signal[1] = get(kHdrSignal1);
+  in.tile = get(kHdrTile);
+  in.cnt_reg = get(kHdrCntReg);
+  in.addr_reg = get(kHdrAddrReg);
+  in.cnt_alt = get(kHdrCntAlt) != 0;
 
   const auto& layout = layout_ref(in.op);
   uint64_t covered[kInstrWords] = {~uint64_t(0), 0, 0, 0};

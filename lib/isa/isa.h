@@ -13,7 +13,9 @@
 //   [33:28] tile     0..62, or 63 = every tile (kAllTiles)
 //   [36:34] cnt_reg  context register that supplies the count field (0 = immediate)
 //   [39:37] addr_reg context register added to the DRAM address (0 = none)
-//   [63:40] reserved, must be zero
+//   [40]    cnt_alt  ctx[cnt_reg] replaces the alternate count field instead
+//                    (k of matmul, bytes of load/store; needs cnt_reg != 0)
+//   [63:41] reserved, must be zero
 //
 // Semaphores 1..15 are tile-local (each tile has its own), 16..31 are global.
 // See docs/isa.md for the semantics of every opcode and docs/timing.md for
@@ -35,6 +37,25 @@ constexpr unsigned kNumContextRegs = 8;   // c0..c7, c0 reads as zero
 constexpr unsigned kAllTiles = 63;
 constexpr unsigned kNumLuts = 4;
 constexpr unsigned kLutEntries = 256;     // int16 entries, indexed by sat8(x) + 128
+
+// Placement of the header fields in word 0.
+struct HeaderField {
+  const char* name;
+  uint8_t lsb;
+  uint8_t width;
+};
+constexpr HeaderField kHdrOpcode{"opcode", 0, 8};
+constexpr HeaderField kHdrWait0{"wait0", 8, 5};
+constexpr HeaderField kHdrWait1{"wait1", 13, 5};
+constexpr HeaderField kHdrSignal0{"signal0", 18, 5};
+constexpr HeaderField kHdrSignal1{"signal1", 23, 5};
+constexpr HeaderField kHdrTile{"tile", 28, 6};
+constexpr HeaderField kHdrCntReg{"cnt_reg", 34, 3};
+constexpr HeaderField kHdrAddrReg{"addr_reg", 37, 3};
+constexpr HeaderField kHdrCntAlt{"cnt_alt", 40, 1};
+constexpr unsigned kHdrReservedLsb = 41;  // bits [63:41] must be zero
+// Every header field, in bit order.
+const std::vector<HeaderField>& header_fields();
 
 // The queue (and so the unit) an instruction is dispatched to.
 enum class Unit : uint8_t { Control = 0, Load = 1, Store = 2, Matrix = 3, Vector = 4 };
@@ -76,7 +97,8 @@ enum class Opcode : uint8_t {
 #undef X
 };
 
-// Operand fields.  The count field of an instruction (rows, m, n) can be
+// Operand fields.  The count field of an instruction (rows, m, len) -- or,
+// with header bit cnt_alt, its alternate count field (bytes, k) -- can be
 // replaced at dispatch by a context register (header cnt_reg).
 enum class Field : uint8_t {
   // DMA (load/store)
@@ -152,6 +174,7 @@ struct Instruction {
   uint8_t tile = 0;
   uint8_t cnt_reg = 0;
   uint8_t addr_reg = 0;
+  bool cnt_alt = false;  // ctx[cnt_reg] replaces the alternate count field (alt_count_field)
   std::array<int64_t, kNumFields> f{};  // operand fields; only those of fields_of(op) are meaningful
 
   int64_t operator[](Field x) const { return f[static_cast<int>(x)]; }
@@ -178,5 +201,18 @@ bool is_vector_elementwise(Opcode op);  // vadd..vrot except lutld (one result p
 bool is_vector_reduction(Opcode op);    // vredsum, vredmax (one result)
 // Index of the count field of an opcode (Rows, M, Len), or kNumFields if none.
 int count_field(Opcode op);
+// Index of the alternate count field (Bytes of load/store, K of matmul), or
+// kNumFields if none: the field ctx[cnt_reg] replaces when cnt_alt is set.
+int alt_count_field(Opcode op);
+// Index of the field ctx[in.cnt_reg] replaces at dispatch (the count field,
+// or the alternate one with cnt_alt), or kNumFields when cnt_reg == 0.
+int cnt_reg_field(const Instruction& in);
+
+// Legal range of field `f` of `in` written as an immediate (cnt_reg ignored).
+// A count resolved from a context register must lie in it too.
+struct FieldRange {
+  int64_t lo, hi;
+};
+FieldRange immediate_range(const Instruction& in, Field f);
 
 }  // namespace clonesim::isa

@@ -457,6 +457,26 @@ class Generator {
     if (omit_one_ok && count == 1 && P(0.5)) return "";
     return strf(" %s=%llu", field, ull(count));
   }
+  // The count field and the alternate count field (matmul m and k,
+  // load/store rows and bytes): as count_keys, or the alternate count from a
+  // context register holding `alt_count` (cnt_alt=; emits the ctx.* set-up
+  // first) with its immediate ignored and the count field an immediate.
+  std::string counts_keys(const char* field, uint64_t count, bool omit_one_ok, const char* alt, uint64_t alt_count,
+                          uint64_t alt_max) {
+    if (P(0.1)) {
+      const int r = reg_with(int64_t(alt_count));
+      locked_ |= 1u << r;
+      std::string s = strf(" cnt_alt=c%d", r);
+      if (!omit_one_ok || count != 1 || P(0.5)) s += strf(" %s=%llu", field, ull(count));
+      switch (U(0, 2)) {
+        case 0: break;
+        case 1: s += strf(" %s=0", alt); break;
+        default: s += strf(" %s=%llu", alt, ull(U(1, alt_max))); break;
+      }
+      return s;
+    }
+    return count_keys(field, count, omit_one_ok) + strf(" %s=%llu", alt, ull(alt_count));
+  }
   std::string dram_keys(uint64_t dram) {
     if (P(0.12)) {
       int r = 0;
@@ -499,22 +519,21 @@ class Generator {
   }
 
   void emit_mm(const MPlan& p, const std::vector<int>& waits, const std::vector<int>& sigs) {
-    const std::string cnt = count_keys("m", p.m, false);
-    emit_line(strf("matmul%s act=0x%llx wgt=0x%llx acc=0x%llx%s k=%llu n=%llu wtype=%s accum=%d astride=%llu cstride=%llu",
-                   hdr(p.tile, waits, sigs).c_str(), ull(p.act), ull(p.wgt), ull(p.acc), cnt.c_str(), ull(p.k),
-                   ull(p.n), p.int4 ? "int4" : "int8", p.accum ? 1 : 0, ull(p.astride), ull(p.cstride)));
+    const std::string cnt = counts_keys("m", p.m, false, "k", p.k, 4095);
+    emit_line(strf("matmul%s act=0x%llx wgt=0x%llx acc=0x%llx%s n=%llu wtype=%s accum=%d astride=%llu cstride=%llu",
+                   hdr(p.tile, waits, sigs).c_str(), ull(p.act), ull(p.wgt), ull(p.acc), cnt.c_str(), ull(p.n),
+                   p.int4 ? "int4" : "int8", p.accum ? 1 : 0, ull(p.astride), ull(p.cstride)));
     add_ready(true, p.tile, {kSp, p.act, p.act_bytes()});
     add_ready(true, p.tile, {kSp, p.wgt, p.wgt_bytes()});
   }
 
   void emit_dma(const DPlan& d, const std::vector<int>& waits, const std::vector<int>& sigs) {
-    const std::string cnt = count_keys("rows", d.rows, true);
+    const std::string cnt = counts_keys("rows", d.rows, true, "bytes", d.bytes, 999);
     const std::string dram = dram_keys(d.dram);
     std::string s = strf("%s%s%s sram=0x%llx", d.store ? "store" : "load", hdr(d.tile, waits, sigs).c_str(),
                          dram.c_str(), ull(d.sram));
     if (d.space == kAcc || P(0.2)) s += strf(" space=%s", sym(d.space));
     s += cnt;
-    s += strf(" bytes=%llu", ull(d.bytes));
     if (d.rows > 1 || d.dstride || P(0.2)) s += strf(" dstride=%llu", ull(d.dstride));
     if (d.rows > 1 || d.sstride || P(0.2)) s += strf(" sstride=%llu", ull(d.sstride));
     emit_line(s);

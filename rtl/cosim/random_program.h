@@ -4,7 +4,8 @@
 // mixes independent vector ops, matmuls and loads with producer -> consumer
 // chains ordered by semaphores (load -> vector/matmul -> store, matmul ->
 // vrequant -> store, broadcast loads, fan-out, DRAM read-back, ...), plus
-// nop, ctx.* and count/address registers.
+// nop, ctx.* and count/address registers (the count field and, with
+// cnt_alt, matmul k and load/store bytes).
 //
 // Every program is legal on `hw` (each instruction passes
 // sim::check_against, and it cannot deadlock) and race-free: two

@@ -60,6 +60,7 @@ std::string transformer_layer(const hw::HwConfig& hw) {
   const ull ACCF = ACC0 + 4ull * T * 4 * H;  // past the projections and the RoPE scratch
   e("; a transformer layer in miniature: T=%u tokens, width H=%u, on %s", T, H, hw.name.c_str());
   e("ctx.set reg=c2 value=%llu", ull(T) * H);  // bytes of K rows per position
+  e("ctx.set reg=c4 value=%u", T < R ? T : R);   // contraction depth of the value product
   // inputs: X, gamma, weights Wq|Wk|Wv (kt x 1 tiles each, packed), exp LUT, cos/sin
   e("load dram=0x0 sram=0x%llx rows=%u bytes=%u dstride=%u sstride=%llu signal=s1", X, T, H, H, row);
   e("load dram=0x1000 sram=0x%llx bytes=%u signal=s2", G, H);
@@ -101,9 +102,10 @@ std::string transformer_layer(const hw::HwConfig& hw) {
   e("vmul dst=0x%llx dspace=acc a=0x%llx b=0x%llx bmode=vec len=%u", ACCR, XN, TAB + 512 + T * row, T * H);
   e("vadd dst=0x%llx dspace=acc a=0x%llx aspace=acc b=0x%llx bspace=acc bmode=vec len=%u", ACCR, ACCR, ACC1, T * H);
   e("vrequant dst=0x%llx a=0x%llx aspace=acc imm=1 shift=7 len=%u signal=s17", Q, ACCR, T * H);
-  // KV-cache append at position c1 (c2 bytes per position)
+  // KV-cache append at position c1 (c2 bytes per position: the K store's
+  // byte count from the register, cnt_alt)
   e("ctx.mul reg=c3 src=c1 value=%llu", ull(T) * H);
-  e("store dram=0x100000 sram=0x%llx bytes=%u addr=c3 wait=s7", KK, T * H);
+  e("store dram=0x100000 sram=0x%llx bytes=0 cnt_alt=c2 addr=c3 wait=s7", KK);
   e("store dram=0x200000 sram=0x%llx bytes=%u addr=c3 wait=s8 signal=s9", V, T * H);
   // scores S = Q x K (K rows as the weight tile), softmax per row
   for (unsigned k = 0; k < kt; ++k) {
@@ -125,9 +127,9 @@ std::string transformer_layer(const hw::HwConfig& hw) {
     e("vmul dst=0x%llx a=0x%llx aspace=acc b=0x%llx bspace=acc bmode=scalar len=%u shift=18%s", XN + t * row, srow,
       ACC1 + 64, T, t + 1 == T ? " signal=s11" : "");
   }
-  // O = P x V
-  e("matmul act=0x%llx wgt=0x%llx acc=0x%llx m=%u k=%u n=%u astride=%llu cstride=%u wait=s11,s9 signal=s12", XN, V,
-    ACC0, T, T < R ? T : R, H, row, 4 * H);
+  // O = P x V, its contraction depth from c4 (cnt_alt)
+  e("matmul act=0x%llx wgt=0x%llx acc=0x%llx m=%u k=0 cnt_alt=c4 n=%u astride=%llu cstride=%u wait=s11,s9 signal=s12",
+    XN, V, ACC0, T, H, row, 4 * H);
   e("vrequant dst=0x%llx a=0x%llx aspace=acc imm=1 shift=12 len=%u wait=s12 signal=s13,s15", X, ACC0, T * H);
   e("store dram=0x300000 sram=0x%llx rows=%u bytes=%u dstride=%u sstride=%llu wait=s13", X, T, H, H, row);
   // FFN: (T/2 x 2H-1) x (2H-1 x 3H/2), then accumulate a (T/2 x 2H) x (2H x 3H/2) in int4

@@ -11,9 +11,10 @@ namespace clonesim::cosim {
 
 // A transformer layer in miniature on tile 0 (and a broadcast to every
 // tile): RMSNorm, Q/K/V projections as tiled matmuls with requantisation,
-// RoPE, a KV-cache append at the position in context register c1, attention
-// scores, softmax (max, subtract, exp LUT, sum, reciprocal, scale) and the
-// weighted sum, then the output store, and an FFN step of two matmuls larger
+// RoPE, a KV-cache append at the position in context register c1 (its byte
+// count from a context register, cnt_alt), attention scores, softmax (max,
+// subtract, exp LUT, sum, reciprocal, scale) and the weighted sum (its
+// contraction depth from a context register), then the output store, and an FFN step of two matmuls larger
 // than the array (K > R and N > C, int8 then int4 accumulating).
 std::string transformer_layer(const hw::HwConfig& hw);
 

@@ -133,16 +133,13 @@ std::string isa_body() {
     o << buf;
   }
   o << "  localparam logic [1:0] BM_NONE = 2'd0, BM_VEC = 2'd1, BM_SCALAR = 2'd2, BM_IMM = 2'd3;\n"
-    << "  // header fields (word 0)\n"
-    << "  localparam int FW_OPCODE = 0, FL_OPCODE = 0, FB_OPCODE = 8;\n"
-    << "  localparam int FW_WAIT0 = 0, FL_WAIT0 = 8, FB_WAIT0 = 5;\n"
-    << "  localparam int FW_WAIT1 = 0, FL_WAIT1 = 13, FB_WAIT1 = 5;\n"
-    << "  localparam int FW_SIGNAL0 = 0, FL_SIGNAL0 = 18, FB_SIGNAL0 = 5;\n"
-    << "  localparam int FW_SIGNAL1 = 0, FL_SIGNAL1 = 23, FB_SIGNAL1 = 5;\n"
-    << "  localparam int FW_TILE = 0, FL_TILE = 28, FB_TILE = 6;\n"
-    << "  localparam int FW_CNT_REG = 0, FL_CNT_REG = 34, FB_CNT_REG = 3;\n"
-    << "  localparam int FW_ADDR_REG = 0, FL_ADDR_REG = 37, FB_ADDR_REG = 3;\n"
-    << "  // operand fields (one placement per name across all opcodes)\n";
+    << "  // header fields (word 0)\n";
+  for (const auto& h : isa::header_fields()) {
+    const std::string n = upper(h.name);
+    o << "  localparam int FW_" << n << " = 0, FL_" << n << " = " << int(h.lsb) << ", FB_" << n << " = " << int(h.width)
+      << ";\n";
+  }
+  o << "  // operand fields (one placement per name across all opcodes)\n";
   std::map<std::string, isa::FieldLayout> seen;
   for (const auto& info : isa::all_opcodes())
     for (const auto& f : isa::fields_of(info.op)) {

@@ -454,13 +454,19 @@ module cs_top #(
   logic fetch_ok;
   always_comb begin
     logic [2:0] cr, ar;
+    logic ca;
     fword = pc < plen ? imem_rd : 256'(OP_HALT);
     fop = fword[7:0];
     rword = fword;
-    // context registers: count field and DRAM address
-    cr = 3'(fld(fword, FW_CNT_REG, FL_CNT_REG, 3));
-    ar = 3'(fld(fword, FW_ADDR_REG, FL_ADDR_REG, 3));
-    if (cr != 0) begin
+    // context registers: count field (with cnt_alt the alternate count field:
+    // load/store bytes, matmul k) and DRAM address
+    cr = 3'(fld(fword, FW_CNT_REG, FL_CNT_REG, FB_CNT_REG));
+    ca = fld(fword, FW_CNT_ALT, FL_CNT_ALT, FB_CNT_ALT) != 0;
+    ar = 3'(fld(fword, FW_ADDR_REG, FL_ADDR_REG, FB_ADDR_REG));
+    if (cr != 0 && ca) begin
+      if (fop == OP_LOAD || fop == OP_STORE) rword = setf(rword, FW_BYTES, FL_BYTES, FB_BYTES, ctx[cr]);
+      else if (fop == OP_MATMUL) rword = setf(rword, FW_K, FL_K, FB_K, ctx[cr]);
+    end else if (cr != 0) begin
       if (fop == OP_LOAD || fop == OP_STORE) rword = setf(rword, FW_ROWS, FL_ROWS, FB_ROWS, ctx[cr]);
       else if (fop == OP_MATMUL) rword = setf(rword, FW_M, FL_M, FB_M, ctx[cr]);
       else if (fop >= 8'h30 && fop != OP_LUTLD) rword = setf(rword, FW_LEN, FL_LEN, FB_LEN, ctx[cr]);
