@@ -508,16 +508,24 @@ void Accelerator::step_matrix(int u, uint64_t t) {
   const uint64_t P = clk_[di(Domain::Compute)].period;
   // SRAM traffic, per tile, in the bank where each tile's range starts
   auto& sr = stats_.sram[tile];
-  const auto add_lines = [&](int sp, uint64_t addr, uint64_t total, bool write) {
-    auto& bank = sr[sp][addr / space_config(hw_, sp).bank_bytes()];
-    (write ? bank.writes : bank.reads) += total;
+  // the bank where each tile's range starts: the lowest bit of its mask (the
+  // masks cover banks 0..63), the accumulator's once per n-slice
+  const uint64_t sbb = hw_.scratchpad.bank_bytes(), abb = hw_.accumulator.bank_bytes();
+  const auto first_bank = [](uint64_t mask, uint64_t addr, uint64_t bb) {
+    return mask ? uint64_t(__builtin_ctzll(mask)) : addr / bb;
   };
+  uint64_t acc_addr = ~uint64_t(0), acc_bank = 0;
   uint64_t ntiles = 0;
   const uint64_t done = mxu_run(hw_, e.in, t, P, ms.pipe, [&](const MxuTile& tl, uint64_t) {
-    add_lines(0, tl.wgt, tl.t.wgt_lines, false);
-    add_lines(0, tl.act, tl.t.act_lines, false);
-    add_lines(1, tl.acc, tl.t.acc_lines, true);
-    if (tl.accumulate) add_lines(1, tl.acc, tl.t.acc_lines, false);
+    sr[0][first_bank(tl.wgt_mask, tl.wgt, sbb)].reads += tl.t.wgt_lines;
+    sr[0][first_bank(tl.act_mask, tl.act, sbb)].reads += tl.t.act_lines;
+    if (tl.acc != acc_addr) {
+      acc_addr = tl.acc;
+      acc_bank = tl.acc / abb;
+    }
+    auto& ab = sr[1][acc_bank];
+    ab.writes += tl.t.acc_lines;
+    if (tl.accumulate) ab.reads += tl.t.acc_lines;
     ++ntiles;
   });
   const uint64_t macs = M * K * uint64_t(e.in[Field::N]);

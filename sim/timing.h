@@ -125,27 +125,64 @@ inline void for_each_mxu_tile(const hw::HwConfig& hw, const isa::Instruction& in
   const bool int4 = in[isa::Field::WType] == 1;
   const uint64_t act = in[isa::Field::Act], acc = in[isa::Field::Acc], as = in[isa::Field::AStride];
   const uint64_t kt = (K + R - 1) / R, nt = (N + C - 1) / C;
+  const uint32_t lbs = hw.scratchpad.line_bytes(), lba = hw.accumulator.line_bytes();
+  // With one row, or row strides of whole lines, every row of a tile touches
+  // the same lines: mxu_tile_timing's closed form, its k-slice terms computed
+  // once per k-slice and its n-slice terms once per n-slice (the same values).
+  const bool uniform = M == 1 || (as % lbs == 0 && uint64_t(in[isa::Field::CStride]) % lba == 0);
+  thread_local std::vector<uint64_t> slice_lines, slice_mask;  // per k-slice: activation lines per row, banks
+  if (uniform) {
+    slice_lines.resize(kt);
+    slice_mask.resize(kt);
+    for (uint64_t i = 0; i < kt; ++i) {
+      const uint64_t k = std::min(R, K - i * R);
+      slice_lines[i] = lines_touched(act + i * R, k, lbs);
+      slice_mask[i] = bank_mask(hw.scratchpad, act + i * R, (M - 1) * as + k);
+    }
+  }
   MxuTile tl;
   uint64_t wgt = in[isa::Field::Wgt];
-  for (uint64_t j = 0; j < nt; ++j)
+  // the weight tiles are contiguous: their bank changes rarely
+  const uint64_t bb = hw.scratchpad.bank_bytes();
+  uint64_t wbank_lo = 1, wbank_hi = 0, wbank_mask = 0;  // [lo, hi) lies in one bank, of mask wbank_mask
+  for (uint64_t j = 0; j < nt; ++j) {
+    const uint64_t n = std::min(C, N - j * C);
+    const uint64_t c_lines = uniform ? lines_touched(acc + 4 * j * C, 4 * n, lba) : 0;
     for (uint64_t i = 0; i < kt; ++i) {
       tl.i = static_cast<uint32_t>(i);
       tl.j = static_cast<uint32_t>(j);
       tl.k = static_cast<uint32_t>(std::min(R, K - i * R));
-      tl.n = static_cast<uint32_t>(std::min(C, N - j * C));
+      tl.n = static_cast<uint32_t>(n);
       tl.wgt = wgt;
       tl.wgt_bytes = tile_weight_bytes(tl.k, tl.n, int4);
       tl.act = act + i * R;
       tl.acc = acc + 4 * j * C;
       tl.accumulate = i > 0 || in[isa::Field::Accum] != 0;
       tl.last = i + 1 == kt && j + 1 == nt;
-      tl.wgt_mask = bank_mask(hw.scratchpad, tl.wgt, tl.wgt_bytes);
-      tl.act_mask = bank_mask(hw.scratchpad, tl.act, (M - 1) * as + tl.k);
-      tl.t = mxu_tile_timing(hw, in, tl);
+      if (tl.wgt >= wbank_lo && tl.wgt + tl.wgt_bytes <= wbank_hi) {
+        tl.wgt_mask = wbank_mask;
+      } else {
+        tl.wgt_mask = bank_mask(hw.scratchpad, tl.wgt, tl.wgt_bytes);
+        wbank_lo = tl.wgt / bb * bb;
+        wbank_hi = wbank_lo + bb;
+        wbank_mask = tl.wgt / bb < 64 ? uint64_t(1) << (tl.wgt / bb) : 0;
+      }
+      if (uniform) {
+        tl.act_mask = slice_mask[i];
+        tl.t.wgt_lines = tl.t.preload = lines_touched(tl.wgt, tl.wgt_bytes, lbs);
+        tl.t.stream = M * std::max(slice_lines[i], c_lines);
+        tl.t.act_lines = M * slice_lines[i];
+        tl.t.acc_lines = M * c_lines;
+        tl.t.drain = R + C;
+      } else {
+        tl.act_mask = bank_mask(hw.scratchpad, tl.act, (M - 1) * as + tl.k);
+        tl.t = mxu_tile_timing(hw, in, tl);
+      }
       f(static_cast<const MxuTile&>(tl));
       ++tl.index;
       wgt += tl.wgt_bytes;
     }
+  }
 }
 // The same as a list (for a cost model; the simulator uses the visitor).
 std::vector<MxuTile> mxu_tiles(const hw::HwConfig& hw, const isa::Instruction& in);

@@ -210,6 +210,45 @@ TEST_CASE("mxu_tiles: visiting order, tile-major weight addresses, slices and la
     }
 }
 
+// The visitor computes a tile's line terms once per k-slice and n-slice when
+// every row touches the same lines (one row, or whole-line strides); they
+// must equal mxu_tile_timing's, tile by tile, and so must the banks.
+TEST_CASE("for_each_mxu_tile: per-slice line terms equal mxu_tile_timing's, on random matmuls", "[timing][mxu]") {
+  const hw::HwConfig small = design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml");
+  std::mt19937_64 rng(11);
+  const uint64_t lb = small.scratchpad.line_bytes(), la = small.accumulator.line_bytes();
+  int uniform = 0;
+  for (int r = 0; r < 300; ++r) {
+    isa::Instruction in;
+    in.op = isa::Opcode::Matmul;
+    in[isa::Field::M] = int64_t(1 + rng() % 4);
+    in[isa::Field::K] = int64_t(1 + rng() % 40);
+    in[isa::Field::N] = int64_t(1 + rng() % 40);
+    in[isa::Field::WType] = int64_t(rng() % 2);
+    in[isa::Field::Act] = int64_t(0x8000 + rng() % 300);
+    in[isa::Field::Wgt] = int64_t(rng() % 200);
+    in[isa::Field::Acc] = int64_t(4 * (rng() % 100));
+    const bool aligned = rng() % 2;
+    in[isa::Field::AStride] = aligned ? int64_t(lb * (1 + rng() % 2)) : int64_t(in[isa::Field::K] + rng() % 9);
+    in[isa::Field::CStride] = aligned ? int64_t(la * (1 + rng() % 3)) : int64_t(4 * in[isa::Field::N] + 4 * (rng() % 5));
+    uniform += aligned || in[isa::Field::M] == 1;
+    INFO("matmul " << r);
+    sim::for_each_mxu_tile(small, in, [&](const sim::MxuTile& t) {
+      const sim::MxuTiming want = sim::mxu_tile_timing(small, in, t);
+      CHECK(t.t.preload == want.preload);
+      CHECK(t.t.stream == want.stream);
+      CHECK(t.t.drain == want.drain);
+      CHECK(t.t.act_lines == want.act_lines);
+      CHECK(t.t.acc_lines == want.acc_lines);
+      CHECK(t.t.wgt_lines == want.wgt_lines);
+      CHECK(t.act_mask ==
+            sim::bank_mask(small.scratchpad, t.act, (in[isa::Field::M] - 1) * in[isa::Field::AStride] + t.k));
+    });
+  }
+  CHECK(uniform > 100);
+  CHECK(uniform < 300);
+}
+
 TEST_CASE("vector latency = steps * conflict cycles + fixed, for every op class", "[timing][vxu]") {
   const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);  // L=8, sp banks 32 KiB, acc banks 8 KiB
   hw::HwConfig dual = small;
