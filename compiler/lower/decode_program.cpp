@@ -809,14 +809,14 @@ std::vector<DramChunk> kv_cache_image(const hw::HwConfig& hw, const std::vector<
   return {{n + "K cache", l.k_cache, std::move(kb)}, {n + "V cache", l.v_cache, std::move(vb)}};
 }
 
-uint64_t k_cache_addr(const DecodeProgram& p, size_t layer, uint64_t pos, uint64_t j, uint64_t e) {
-  const DecodeLayerMap& l = p.layers.at(layer);
+uint64_t k_cache_addr(const std::vector<DecodeLayerMap>& layers, size_t layer, uint64_t pos, uint64_t j, uint64_t e) {
+  const DecodeLayerMap& l = layers.at(layer);
   return l.k_cache + (j * l.attn.max_pos + pos) * l.attn.hd + e;
 }
 
-uint64_t v_cache_addr(const hw::HwConfig& hw, const DecodeProgram& p, size_t layer, uint64_t pos, uint64_t j,
-                      uint64_t e) {
-  const DecodeLayerMap& l = p.layers.at(layer);
+uint64_t v_cache_addr(const hw::HwConfig& hw, const std::vector<DecodeLayerMap>& layers, size_t layer, uint64_t pos,
+                      uint64_t j, uint64_t e) {
+  const DecodeLayerMap& l = layers.at(layer);
   return l.v_cache + v_cache_offset(hw, l.attn, j, pos, e);
 }
 

@@ -76,9 +76,17 @@ std::vector<DramChunk> kv_cache_image(const hw::HwConfig& hw, const DecodeProgra
 // The same for any program with this KV-cache layout (the prefill program's `layers`).
 std::vector<DramChunk> kv_cache_image(const hw::HwConfig& hw, const std::vector<DecodeLayerMap>& layers, size_t layer,
                                       const std::vector<int8_t>& k, const std::vector<int8_t>& v, uint64_t positions);
-// DRAM address of element e of KV head j at position pos in layer `layer`.
-uint64_t k_cache_addr(const DecodeProgram& p, size_t layer, uint64_t pos, uint64_t j, uint64_t e);
-uint64_t v_cache_addr(const hw::HwConfig& hw, const DecodeProgram& p, size_t layer, uint64_t pos, uint64_t j,
-                      uint64_t e);
+// DRAM address of element e of KV head j at position pos in layer `layer`
+// of a KV-cache layout (a decode or prefill program's `layers`).
+uint64_t k_cache_addr(const std::vector<DecodeLayerMap>& layers, size_t layer, uint64_t pos, uint64_t j, uint64_t e);
+uint64_t v_cache_addr(const hw::HwConfig& hw, const std::vector<DecodeLayerMap>& layers, size_t layer, uint64_t pos,
+                      uint64_t j, uint64_t e);
+inline uint64_t k_cache_addr(const DecodeProgram& p, size_t layer, uint64_t pos, uint64_t j, uint64_t e) {
+  return k_cache_addr(p.layers, layer, pos, j, e);
+}
+inline uint64_t v_cache_addr(const hw::HwConfig& hw, const DecodeProgram& p, size_t layer, uint64_t pos, uint64_t j,
+                             uint64_t e) {
+  return v_cache_addr(hw, p.layers, layer, pos, j, e);
+}
 
 }  // namespace clonesim::compiler

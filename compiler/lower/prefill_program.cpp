@@ -1435,15 +1435,4 @@ PrefillProgram build_prefill_program(const golden::QuantModel& qm, const hw::HwC
   }
 }
 
-uint64_t k_cache_addr(const PrefillProgram& p, size_t layer, uint64_t pos, uint64_t j, uint64_t e) {
-  const DecodeLayerMap& l = p.layers.at(layer);
-  return l.k_cache + (j * l.attn.max_pos + pos) * l.attn.hd + e;
-}
-
-uint64_t v_cache_addr(const hw::HwConfig& hw, const PrefillProgram& p, size_t layer, uint64_t pos, uint64_t j,
-                      uint64_t e) {
-  const DecodeLayerMap& l = p.layers.at(layer);
-  return l.v_cache + v_cache_offset(hw, l.attn, j, pos, e);
-}
-
 }  // namespace clonesim::compiler

@@ -65,8 +65,12 @@ inline PrefillProgram build_prefill_program(const golden::QuantModel& qm, const 
 
 // DRAM address of element e of KV head j at position pos in layer `layer`
 // (the decode program's layout: kv_cache_image, k_cache_addr, v_cache_addr).
-uint64_t k_cache_addr(const PrefillProgram& p, size_t layer, uint64_t pos, uint64_t j, uint64_t e);
-uint64_t v_cache_addr(const hw::HwConfig& hw, const PrefillProgram& p, size_t layer, uint64_t pos, uint64_t j,
-                      uint64_t e);
+inline uint64_t k_cache_addr(const PrefillProgram& p, size_t layer, uint64_t pos, uint64_t j, uint64_t e) {
+  return k_cache_addr(p.layers, layer, pos, j, e);
+}
+inline uint64_t v_cache_addr(const hw::HwConfig& hw, const PrefillProgram& p, size_t layer, uint64_t pos, uint64_t j,
+                             uint64_t e) {
+  return v_cache_addr(hw, p.layers, layer, pos, j, e);
+}
 
 }  // namespace clonesim::compiler
