@@ -265,6 +265,34 @@ TEST_CASE("run_model: a functional tiny run is bit-exact against the golden inte
   }
 }
 
+// Pruned and unpruned, int8 and int4, one tile and several: prefill and
+// decode steps bit-exact against the golden interpreter through `run`.
+TEST_CASE("run_model: a pruned tiny model, int8 and int4, on one, two and four tiles", "[driver][sim]") {
+  const std::string d = temp_dir("prune");
+  {
+    std::ofstream f(d + "/ratios.yaml");
+    f << "heads: [0.5, 0.0]\nffn: [0.25, 0.5]\n";
+  }
+  for (const std::string q : {"W8A8", "W4A8-g32"})
+    for (const std::string point : {"edge-small", "clone-28nm", CLONESIM_SOURCE_DIR "/tests/data/hw/cosim-4x8.yaml"}) {
+      INFO(q << " on " << point);
+      ModelSpec s = tiny_spec(q);
+      s.prune = d + "/ratios.yaml";
+      const PreparedModel m = prepare_model(s);
+      REQUIRE(m.cfg.layer[0].q_heads == 2);  // of 4: one KV group of two
+      REQUIRE(m.cfg.layer[0].kv_heads == 1);
+      REQUIRE(m.cfg.layer[0].ffn == 96);
+      REQUIRE(m.cfg.layer[1].ffn == 64);
+      RunOptions o;
+      o.prompt = 5;
+      o.gen = 3;
+      o.mode = sim::Mode::Functional;
+      const json r = run_model(m, hw::load_hw_config_or_named(point), o);
+      CHECK(r["golden_check"] == "bit-exact: logits and KV cache of the prefill and 2 decode step(s)");
+      CHECK(r["model"]["params"] == 82240);
+    }
+}
+
 TEST_CASE("run_model: bad requests are one line", "[driver]") {
   const hw::HwConfig hw = hw::load_hw_config_or_named("clone-28nm");
   const PreparedModel m = prepare_model(tiny_spec());
