@@ -27,23 +27,6 @@ constexpr unsigned kExpLut = 0, kActLut = 1;
 // Context registers: c1 the token (host), c2 = token * hidden, c3 = token * 4.
 constexpr unsigned kTokenReg = 1, kRowReg = 2, kMultReg = 3;
 
-std::vector<uint8_t> bytes32(const std::vector<int32_t>& v) {
-  std::vector<uint8_t> out(4 * v.size());
-  for (size_t i = 0; i < v.size(); ++i)
-    for (int k = 0; k < 4; ++k) out[4 * i + size_t(k)] = uint8_t(uint32_t(v[i]) >> (8 * k));
-  return out;
-}
-
-LinearForm form_of(const golden::QLinear& l) {
-  LinearForm f;
-  f.group = uint64_t(l.group);
-  f.a = l.a;
-  f.b = l.b;
-  f.bias = !l.bias.empty();
-  f.wide = !l.to_int8;
-  return f;
-}
-
 // One linear layer of the program.
 struct Lin {
   const golden::QLinear* q = nullptr;
@@ -114,7 +97,7 @@ class Gen {
     x.q = &l;
     try {
       x.plan = plan_decode_linear(hw_, uint64_t(l.k), uint64_t(l.n), l.type == WeightType::Int4, max_buffer_,
-                                  form_of(l), max_cols_);
+                                  linear_form(l), max_cols_);
     } catch (const Error& e) {
       throw Error(name + ": " + e.what());
     }

@@ -83,4 +83,15 @@ unsigned SemPool::global(const std::string& why) {
   return next_global_++;
 }
 
+void put32(std::vector<uint8_t>& out, int32_t v) {
+  for (int k = 0; k < 4; ++k) out.push_back(uint8_t(uint32_t(v) >> (8 * k)));
+}
+
+std::vector<uint8_t> bytes32(const std::vector<int32_t>& v) {
+  std::vector<uint8_t> out;
+  out.reserve(4 * v.size());
+  for (int32_t x : v) put32(out, x);
+  return out;
+}
+
 }  // namespace clonesim::compiler

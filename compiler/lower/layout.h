@@ -16,6 +16,10 @@ struct Region {
 };
 
 // DRAM regions, allocated upwards from `base`, each aligned.
+// Little-endian int32 values of a DRAM image (tables, multipliers, norms).
+void put32(std::vector<uint8_t>& out, int32_t v);
+std::vector<uint8_t> bytes32(const std::vector<int32_t>& v);
+
 class DramMap {
  public:
   explicit DramMap(uint64_t base = 0) : next_(base) {}

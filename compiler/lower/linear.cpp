@@ -20,11 +20,17 @@ using ull = unsigned long long;
 uint64_t step_table_bytes(const LinearForm& f, uint64_t n, bool last_step) {
   return (f.group == 0 ? 8 * n : 4 * n) + (f.bias && last_step ? 4 * n : 0);
 }
-
-void put32(std::vector<uint8_t>& out, int32_t v) {
-  for (int k = 0; k < 4; ++k) out.push_back(uint8_t(uint32_t(v) >> (8 * k)));
-}
 }  // namespace
+
+LinearForm linear_form(const golden::QLinear& l) {
+  LinearForm f;
+  f.group = uint64_t(l.group);
+  f.a = l.a;
+  f.b = l.b;
+  f.bias = !l.bias.empty();
+  f.wide = !l.to_int8;
+  return f;
+}
 
 unsigned DecodeLinearPlan::tiles_used() const {
   unsigned n = 0;

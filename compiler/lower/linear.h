@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "golden/quant_model.h"
 #include "hw/hw_config.h"
 #include "lower/layout.h"
 #include "lower/program_builder.h"
@@ -36,6 +37,9 @@ struct LinearForm {
   // golden::linear_per_channel: one vrequant straight to int8.
   bool plain() const { return group == 0 && !bias && b == 0 && !wide; }
 };
+
+// The form of a quantized layer (group, shifts, bias, wide output).
+LinearForm linear_form(const golden::QLinear& l);
 
 // One unit of the weight stream: the K-group `group` (rows k0 .. k0+kn) of
 // column block `block` (n columns from the tile's column c) of one tile.  A

@@ -14,15 +14,6 @@ using isa::Opcode;
 namespace {
 constexpr int SP = isa::kScratchpad, ACC = isa::kAccumulator;
 
-void put32(std::vector<uint8_t>& out, int32_t v) {
-  for (int k = 0; k < 4; ++k) out.push_back(uint8_t(uint32_t(v) >> (8 * k)));
-}
-
-Ins vb(Opcode op, unsigned t, uint64_t dst, int dspace, uint64_t a, int aspace, uint64_t len, uint64_t bb, int bspace,
-       int bmode) {
-  return vec(op, t, dst, dspace, a, aspace, len)
-      .set(Field::B, int64_t(bb)).set(Field::BSpace, bspace).set(Field::BMode, bmode);
-}
 Ins vimm(Opcode op, unsigned t, uint64_t dst, uint64_t a, uint64_t len, int64_t imm) {
   return vec(op, t, dst, ACC, a, ACC, len).set(Field::BMode, isa::kBImm).set(Field::Imm, imm);
 }
@@ -57,13 +48,13 @@ namespace {
 void emit_rms_core(ProgramBuilder& b, unsigned t, const golden::RmsNormParams& p, uint64_t x, uint64_t d,
                    const NormBuffers& buf, unsigned wait_first, const std::string& name) {
   const uint64_t S = buf.scal, R = buf.scal + 2 * buf.slot;
-  b.emit(vb(Opcode::VMul, t, buf.sq, ACC, x, ACC, d, x, ACC, isa::kBVector).set(Field::Shift, p.sq_shift)
+  b.emit(vec(Opcode::VMul, t, buf.sq, ACC, x, ACC, d, x, ACC, isa::kBVector).set(Field::Shift, p.sq_shift)
              .wait(wait_first),
          name + ": x.x");
   b.emit(vec(Opcode::VRedSum, t, S, ACC, buf.sq, ACC, d).set(Field::Shift, p.sum_shift), "sum");
   b.emit(vimm(Opcode::VAdd, t, S, S, 1, p.eps), "+ eps");
   b.emit(vec(Opcode::VRsqrt, t, R, ACC, S, ACC, 1).set(Field::Shift, p.rs_shift), "1 / rms");
-  b.emit(vb(Opcode::VMul, t, buf.u, ACC, x, ACC, d, R, ACC, isa::kBScalar).set(Field::Shift, p.u_shift),
+  b.emit(vec(Opcode::VMul, t, buf.u, ACC, x, ACC, d, R, ACC, isa::kBScalar).set(Field::Shift, p.u_shift),
          "x / rms");
 }
 }  // namespace
@@ -73,7 +64,7 @@ void emit_rmsnorm(ProgramBuilder& b, unsigned tile, const golden::RmsNormParams&
   if (buf.layernorm || p.gamma.size() != buf.d) throw Error(name + ": RMSNorm buffers do not match the parameters");
   const uint64_t d = buf.d;
   emit_rms_core(b, tile, p, x_acc, d, buf, sync.wait_x, name + " (rmsnorm)");
-  b.emit(vb(Opcode::VMul, tile, y_sp, SP, buf.u, ACC, d, buf.params, ACC, isa::kBVector).set(Field::Shift, p.out_shift)
+  b.emit(vec(Opcode::VMul, tile, y_sp, SP, buf.u, ACC, d, buf.params, ACC, isa::kBVector).set(Field::Shift, p.out_shift)
              .wait(sync.wait_params)
              .signal(sync.signal),
          "gamma, to int8");
@@ -86,13 +77,13 @@ void emit_layernorm(ProgramBuilder& b, unsigned tile, const golden::LayerNormPar
   b.emit(vec(Opcode::VRedSum, tile, S1, ACC, x_acc, ACC, d).set(Field::Shift, p.sum_shift).wait(sync.wait_x),
          name + " (layernorm): sum x");
   b.emit(vimm(Opcode::VMul, tile, MU, S1, 1, p.inv_d).set(Field::Shift, p.inv_d_shift), "mean = sum / d");
-  b.emit(vb(Opcode::VSub, tile, buf.c, ACC, x_acc, ACC, d, MU, ACC, isa::kBScalar), "centre");
+  b.emit(vec(Opcode::VSub, tile, buf.c, ACC, x_acc, ACC, d, MU, ACC, isa::kBScalar), "centre");
   emit_rms_core(b, tile, p.rms, buf.c, d, buf, 0, name + " centred row");
-  b.emit(vb(Opcode::VMul, tile, buf.u, ACC, buf.u, ACC, d, buf.params, ACC, isa::kBVector)
+  b.emit(vec(Opcode::VMul, tile, buf.u, ACC, buf.u, ACC, d, buf.params, ACC, isa::kBVector)
              .set(Field::Shift, p.rms.out_shift)
              .wait(sync.wait_params),
          "gamma");
-  b.emit(vb(Opcode::VAdd, tile, buf.u, ACC, buf.u, ACC, d, buf.params + 4 * d, ACC, isa::kBVector), "+ beta");
+  b.emit(vec(Opcode::VAdd, tile, buf.u, ACC, buf.u, ACC, d, buf.params + 4 * d, ACC, isa::kBVector), "+ beta");
   b.emit(vec(Opcode::VMov, tile, y_sp, SP, buf.u, ACC, d).set(Field::Shift, p.beta_shift).signal(sync.signal),
          "to int8");
 }

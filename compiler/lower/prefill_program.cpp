@@ -28,32 +28,6 @@ constexpr unsigned kAll = isa::kAllTiles;
 constexpr unsigned kExpLut = 0, kActLut = 1;
 constexpr unsigned kPhaseDone = 16;  // global: the last stores of a phase, one signal per tile with work
 
-void put32(std::vector<uint8_t>& out, int32_t v) {
-  for (int k = 0; k < 4; ++k) out.push_back(uint8_t(uint32_t(v) >> (8 * k)));
-}
-
-std::vector<uint8_t> bytes32(const std::vector<int32_t>& v) {
-  std::vector<uint8_t> out;
-  out.reserve(4 * v.size());
-  for (int32_t x : v) put32(out, x);
-  return out;
-}
-
-LinearForm form_of(const golden::QLinear& l) {
-  LinearForm f;
-  f.group = uint64_t(l.group);
-  f.a = l.a;
-  f.b = l.b;
-  f.bias = !l.bias.empty();
-  f.wide = !l.to_int8;
-  return f;
-}
-
-Ins vbin(Opcode op, unsigned t, uint64_t dst, int ds, uint64_t a, int as, uint64_t len, uint64_t b, int bs,
-         int bmode) {
-  return vec(op, t, dst, ds, a, as, len).set(Field::B, int64_t(b)).set(Field::BSpace, bs).set(Field::BMode, bmode);
-}
-
 // Rows [first, first + count) of tile t when n rows are split into contiguous ranges.
 std::pair<uint64_t, uint64_t> row_range(uint64_t n, unsigned tiles, unsigned t) {
   const uint64_t base = n / tiles, extra = n % tiles;
@@ -237,7 +211,7 @@ class Gen {
     GLin g;
     g.q = &l;
     g.name = name;
-    g.form = form_of(l);
+    g.form = linear_form(l);
     g.int4 = l.type == WeightType::Int4;
     g.K = uint64_t(l.k);
     g.N = uint64_t(l.n);
@@ -574,7 +548,7 @@ class Gen {
         st.add(key, t, load(t, embed_ + uint64_t(tok) * H, e, SP, H).wait(r > r0 ? sFree : 0),
                strf("tile %u row %llu: token %lld", t, (ull)r, (long long)tok));
         st.add(key, t, load(t, embed_mult_ + 4 * uint64_t(tok), m, ACC, 4).signal(sIn), "its multiplier");
-        st.add(key + 1, t, vbin(Opcode::VMul, t, x, ACC, e, SP, H, m, ACC, isa::kBScalar)
+        st.add(key + 1, t, vec(Opcode::VMul, t, x, ACC, e, SP, H, m, ACC, isa::kBScalar)
                                .set(Field::Shift, qm_.embed_shift).wait(sIn).signal(sOut), "widen");
         st.add(key + 2, t, store(t, resid_ + 4 * r * H, x, ACC, 4 * H).wait(sOut).signal(r + 1 < r0 + n ? sFree : kPhaseDone),
                "residual row");
@@ -664,19 +638,19 @@ class Gen {
                    strf("tile %u row %llu piece %llu", t, (ull)r, (ull)jj));
             first_load = false;
             std::vector<Ins> v;
-            v.push_back(vbin(Opcode::VMul, t, xc, ACC, xc, ACC, c, xc, ACC, isa::kBVector).set(Field::Shift, p.sq_shift).wait(sIn));
+            v.push_back(vec(Opcode::VMul, t, xc, ACC, xc, ACC, c, xc, ACC, isa::kBVector).set(Field::Shift, p.sq_shift).wait(sIn));
             if (s > 0) {
               v.push_back(vec(Opcode::VSub, t, ac, ACC, xc, ACC, c).set(Field::BMode, isa::kBImm)
                               .set(Field::Imm, int64_t(1) << (s - 1)).set(Field::Shift, s));  // floor(q / 2^s)
               v.push_back(vec(Opcode::VRedSum, t, jj ? tmp : Sa, ACC, ac, ACC, c));
-              if (jj) v.push_back(vbin(Opcode::VAdd, t, Sa, ACC, Sa, ACC, 1, tmp, ACC, isa::kBVector));
+              if (jj) v.push_back(vec(Opcode::VAdd, t, Sa, ACC, Sa, ACC, 1, tmp, ACC, isa::kBVector));
               v.push_back(vec(Opcode::VShl, t, ac, ACC, ac, ACC, c).set(Field::Shift, s));
-              v.push_back(vbin(Opcode::VSub, t, xc, ACC, xc, ACC, c, ac, ACC, isa::kBVector));  // q mod 2^s
+              v.push_back(vec(Opcode::VSub, t, xc, ACC, xc, ACC, c, ac, ACC, isa::kBVector));  // q mod 2^s
               v.push_back(vec(Opcode::VRedSum, t, jj ? tmp : Sb, ACC, xc, ACC, c));
-              if (jj) v.push_back(vbin(Opcode::VAdd, t, Sb, ACC, Sb, ACC, 1, tmp, ACC, isa::kBVector));
+              if (jj) v.push_back(vec(Opcode::VAdd, t, Sb, ACC, Sb, ACC, 1, tmp, ACC, isa::kBVector));
             } else {
               v.push_back(vec(Opcode::VRedSum, t, jj ? tmp : Sa, ACC, xc, ACC, c));
-              if (jj) v.push_back(vbin(Opcode::VAdd, t, Sa, ACC, Sa, ACC, 1, tmp, ACC, isa::kBVector));
+              if (jj) v.push_back(vec(Opcode::VAdd, t, Sa, ACC, Sa, ACC, 1, tmp, ACC, isa::kBVector));
             }
             v.back().signal(sFree);
             for (size_t i = 0; i < v.size(); ++i) st.add(key + 1, t, v[i], i == 0 ? name + ": x.x of the piece" : "");
@@ -684,7 +658,7 @@ class Gen {
           std::vector<Ins> v;
           if (s > 0) {
             v.push_back(vec(Opcode::VShr, t, Sb, ACC, Sb, ACC, 1).set(Field::Shift, s));
-            v.push_back(vbin(Opcode::VAdd, t, Sa, ACC, Sa, ACC, 1, Sb, ACC, isa::kBVector));
+            v.push_back(vec(Opcode::VAdd, t, Sa, ACC, Sa, ACC, 1, Sb, ACC, isa::kBVector));
           }
           v.push_back(vec(Opcode::VAdd, t, Sa, ACC, Sa, ACC, 1).set(Field::BMode, isa::kBImm).set(Field::Imm, p.eps));
           v.push_back(vec(Opcode::VRsqrt, t, rr, ACC, Sa, ACC, 1).set(Field::Shift, p.rs_shift));
@@ -693,9 +667,9 @@ class Gen {
           for (uint64_t jj = 0; jj < J; ++jj, key += 4) {
             st.add(key, t, load(t, x_dram + 4 * (r * H + jj * c), xc, ACC, 4 * c).wait(sFree), "piece again");
             st.add(key, t, load(t, params_dram + 4 * jj * c, gc, ACC, 4 * c).signal(sIn), "gamma piece");
-            st.add(key + 1, t, vbin(Opcode::VMul, t, xc, ACC, xc, ACC, c, rr, ACC, isa::kBScalar).set(Field::Shift, p.u_shift).wait(sIn),
+            st.add(key + 1, t, vec(Opcode::VMul, t, xc, ACC, xc, ACC, c, rr, ACC, isa::kBScalar).set(Field::Shift, p.u_shift).wait(sIn),
                    "x / rms");
-            Ins g = vbin(Opcode::VMul, t, y + jj * c, SP, xc, ACC, c, gc, ACC, isa::kBVector).set(Field::Shift, p.out_shift);
+            Ins g = vec(Opcode::VMul, t, y + jj * c, SP, xc, ACC, c, gc, ACC, isa::kBVector).set(Field::Shift, p.out_shift);
             if (jj == 0 && r > r0 + f) g.wait(sYf);
             const bool more_loads = !(last_row && jj + 1 == J);
             if (more_loads) g.signal(sFree);
@@ -737,10 +711,10 @@ class Gen {
     unsigned workers = 0;
     auto rope = [&](std::vector<Ins>& v, unsigned t, uint64_t x, uint64_t dst, uint64_t len) {
       for (uint64_t h = 0; h * hd < len; ++h) {
-        v.push_back(vbin(Opcode::VMul, t, pc, ACC, x + h * hd, SP, hd, cb, ACC, isa::kBVector));
+        v.push_back(vec(Opcode::VMul, t, pc, ACC, x + h * hd, SP, hd, cb, ACC, isa::kBVector));
         if (h == 0) v.push_back(vec(Opcode::VRot, t, rb, SP, x, SP, len).set(Field::Imm, int64_t(hd / 2)));
-        v.push_back(vbin(Opcode::VMul, t, pt, ACC, rb + h * hd, SP, hd, sb, ACC, isa::kBVector));
-        v.push_back(vbin(Opcode::VAdd, t, dst + h * hd, SP, pc, ACC, hd, pt, ACC, isa::kBVector).set(Field::Shift, 14));
+        v.push_back(vec(Opcode::VMul, t, pt, ACC, rb + h * hd, SP, hd, sb, ACC, isa::kBVector));
+        v.push_back(vec(Opcode::VAdd, t, dst + h * hd, SP, pc, ACC, hd, pt, ACC, isa::kBVector).set(Field::Shift, 14));
       }
     };
     for (unsigned t = 0; t < hw_.tiles; ++t) {
@@ -870,7 +844,7 @@ class Gen {
           Ins a = vec(Opcode::VRedMax, t, mx, ACC, row, ACC, len);
           if (k == 0) a.wait(sS);
           st.add(kV, t, a, k == 0 ? "softmax, row by row" : "");
-          Ins sub = vbin(Opcode::VSub, t, d, SP, row, ACC, len, mx, ACC, isa::kBScalar).set(Field::Shift, sh);
+          Ins sub = vec(Opcode::VSub, t, d, SP, row, ACC, len, mx, ACC, isa::kBScalar).set(Field::Shift, sh);
           if (k + 1 == w.rows && b + 2 < total) sub.signal(sSf);
           st.add(kV, t, sub);
           // zeros beyond the row's position (up to the block's n), then the probabilities
@@ -899,7 +873,7 @@ class Gen {
         // normalise into the output rows, store
         const int64_t kN = int64_t(b + 1) * 8 + 5;
         for (uint64_t k = 0; k < w.rows; ++k) {
-          Ins v = vbin(Opcode::VMul, t, OB[par] + k * hd, SP, O[par] + 4 * k * hd, ACC, hd, inv(par, k), ACC, isa::kBScalar)
+          Ins v = vec(Opcode::VMul, t, OB[par] + k * hd, SP, O[par] + 4 * k * hd, ACC, hd, inv(par, k), ACC, isa::kBScalar)
                       .set(Field::Shift, rs);
           if (k == 0) v.wait(sO).wait(b >= 2 ? sOutF : 0);
           if (k + 1 == w.rows) v.signal(sOut).signal(b + 2 < total ? sOf : 0);
@@ -1156,7 +1130,7 @@ class Gen {
             const bool last_piece = q + 1 == j.pieces;
             std::vector<std::pair<Ins, std::string>> v;
             auto vreq = [&](uint64_t dst, int ds) {
-              return vbin(Opcode::VRequant, t, dst, ds, Rr, ACC, len, tab, ACC, isa::kBVector).set(Field::Imm2, int64_t(n));
+              return vec(Opcode::VRequant, t, dst, ds, Rr, ACC, len, tab, ACC, isa::kBVector).set(Field::Imm2, int64_t(n));
             };
             const bool to_y = j.kind == OutKind::Gated || j.kind == OutKind::PlainAct;
             const uint64_t out_o = o;  // the output this block produces (for Int8 / Residual / Logits / PlainAct)
@@ -1169,14 +1143,14 @@ class Gen {
               if (q == 0) v.push_back({vreq(TT, ACC), strf("group 0: T = acc * M_0 >> %u", l.form.a)});
               else {
                 v.push_back({vreq(Rr, ACC), strf("group %llu: P = acc * M_g >> %u", (ull)q, l.form.a)});
-                v.push_back({vbin(Opcode::VAdd, t, TT, ACC, TT, ACC, len, Rr, ACC, isa::kBVector), "T += P"});
+                v.push_back({vec(Opcode::VAdd, t, TT, ACC, TT, ACC, len, Rr, ACC, isa::kBVector), "T += P"});
               }
             } else {
               v.push_back({vreq(TT, ACC), "T = requant(acc)"});
             }
             if (last_piece && l.form.bias)
               for (uint64_t rr = 0; rr < mr; ++rr)
-                v.push_back({vbin(Opcode::VAdd, t, TT + 4 * rr * n, ACC, TT + 4 * rr * n, ACC, n, tab + 8 * n, ACC, isa::kBVector),
+                v.push_back({vec(Opcode::VAdd, t, TT + 4 * rr * n, ACC, TT + 4 * rr * n, ACC, n, tab + 8 * n, ACC, isa::kBVector),
                              rr == 0 ? "T += bias, row by row" : ""});
             // waits of the first, signals of the last core op
             {
@@ -1218,7 +1192,7 @@ class Gen {
                   break;
                 }
                 case OutKind::Residual: {
-                  v.push_back({vbin(Opcode::VAdd, t, OB[out_o % 2], ACC, OB[out_o % 2], ACC, len, TT, ACC, isa::kBVector)
+                  v.push_back({vec(Opcode::VAdd, t, OB[out_o % 2], ACC, OB[out_o % 2], ACC, len, TT, ACC, isa::kBVector)
                                    .wait(sE).signal(sY),
                                "residual += T"});
                   out_store(out_o, OB[out_o % 2], ACC, slt, j.out_pitch, j.out_dram);
@@ -1255,7 +1229,7 @@ class Gen {
                                  sl == 0 ? "narrow gate" : "narrow up"});
                   if (sl == 1) {
                     v.push_back({vec(Opcode::VLut, t, Ea, ACC, Y[0], SP, len).set(Field::Imm, kActLut), "act(gate), int16"});
-                    v.push_back({vbin(Opcode::VMul, t, OB[out_o % 2], SP, Ea, ACC, len, Y[1], SP, isa::kBVector)
+                    v.push_back({vec(Opcode::VMul, t, OB[out_o % 2], SP, Ea, ACC, len, Y[1], SP, isa::kBVector)
                                      .set(Field::Shift, j.product_shift).wait(out_o >= 2 ? sYf : 0).signal(sY),
                                  "x up, to int8"});
                     out_store(out_o, OB[out_o % 2], SP, p.s[0], j.out_pitch, j.out_dram);

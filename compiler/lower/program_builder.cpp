@@ -75,6 +75,14 @@ Ins vec(Opcode op, unsigned tile, uint64_t dst, int dspace, uint64_t a, int aspa
       .set(Field::Len, int64_t(len));
 }
 
+Ins vec(Opcode op, unsigned tile, uint64_t dst, int dspace, uint64_t a, int aspace, uint64_t len, uint64_t b,
+        int bspace, int bmode) {
+  return vec(op, tile, dst, dspace, a, aspace, len)
+      .set(Field::B, int64_t(b))
+      .set(Field::BSpace, bspace)
+      .set(Field::BMode, bmode);
+}
+
 void ProgramBuilder::emit(const Ins& ins, const std::string& comment) {
   const std::string problem = isa::check(ins.get());
   if (!problem.empty()) {

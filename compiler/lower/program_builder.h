@@ -42,6 +42,9 @@ Ins matmul(unsigned tile, uint64_t act, uint64_t wgt, uint64_t acc, uint64_t m, 
            bool int4, bool accum, uint64_t astride, uint64_t cstride);
 // A vector op with its destination and first source; add .set(Field::B...) etc.
 Ins vec(isa::Opcode op, unsigned tile, uint64_t dst, int dspace, uint64_t a, int aspace, uint64_t len);
+// The same with the second operand: b in bspace, read as bmode (isa::BMode).
+Ins vec(isa::Opcode op, unsigned tile, uint64_t dst, int dspace, uint64_t a, int aspace, uint64_t len, uint64_t b,
+        int bspace, int bmode);
 
 class ProgramBuilder {
  public:
