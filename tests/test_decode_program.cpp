@@ -25,6 +25,7 @@
 #include "model/model.h"
 #include "sim/stats.h"
 #include "sim_test_util.h"
+#include "test_util.h"
 #include "weights/quantize.h"
 
 using namespace clonesim;
@@ -195,15 +196,6 @@ Result run_decode(const hw::HwConfig& hw, const ModelConfig& cfg, const std::str
 
 ModelConfig tiny() { return load_model_or_named("tiny"); }
 
-template <class F>
-std::string wtest_error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -305,7 +297,7 @@ TEST_CASE("decode program: a design point too small for a kernel's buffers gives
   hw::HwConfig small = test::design("clone-28nm");
   small.name = "clone-28nm-small-acc";
   small.accumulator.depth = 16;  // 2 banks of 1 KiB
-  const std::string e = wtest_error_of([&] { build_decode_program(m.qm, small, 5); });
+  const std::string e = test::error_of([&] { build_decode_program(m.qm, small, 5); });
   INFO(e);
   CHECK(e.find('\n') == std::string::npos);
   CHECK(e.rfind("decode program for tiny on clone-28nm-small-acc: accumulator: ", 0) == 0);
@@ -319,10 +311,10 @@ TEST_CASE("decode program: unsupported features are named", "[decode]") {
   ModelConfig c = tiny();
   c.sliding_window = 4;
   const Model m = make(c, "W8A8");
-  const std::string e = wtest_error_of([&] { build_decode_program(m.qm, test::design("clone-28nm"), 5); });
+  const std::string e = test::error_of([&] { build_decode_program(m.qm, test::design("clone-28nm"), 5); });
   CHECK(e == "decode program for tiny on clone-28nm: sliding window 4: position 5 needs it, the decode attention "
              "attends to every position");
-  const std::string e2 = wtest_error_of([&] { build_decode_program(m.qm, test::design("clone-28nm"), 128); });
+  const std::string e2 = test::error_of([&] { build_decode_program(m.qm, test::design("clone-28nm"), 128); });
   CHECK(e2 == "decode program for tiny on clone-28nm: position 128 is beyond max_positions 128");
 }
 

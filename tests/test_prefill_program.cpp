@@ -23,6 +23,7 @@
 #include "model/model.h"
 #include "sim/stats.h"
 #include "sim_test_util.h"
+#include "test_util.h"
 #include "model/compress.h"
 #include "weights/prune.h"
 #include "weights/quantize.h"
@@ -184,15 +185,6 @@ Result run_prefill(const hw::HwConfig& hw, const Model& m, const std::string& wh
   return r;
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -248,7 +240,7 @@ TEST_CASE("prefill program: errors name the model, the design point, the kernel 
   hw::HwConfig small = test::design("clone-28nm");
   small.name = "clone-28nm-small-acc";
   small.accumulator.depth = 2;  // 2 banks of 128 bytes
-  const std::string e = error_of([&] { build_prefill_program(m.qm, small, prompt(tiny(), 8)); });
+  const std::string e = test::error_of([&] { build_prefill_program(m.qm, small, prompt(tiny(), 8)); });
   INFO(e);
   CHECK(e.find('\n') == std::string::npos);
   CHECK(e.rfind("prefill program for tiny on clone-28nm-small-acc: ", 0) == 0);
@@ -257,10 +249,10 @@ TEST_CASE("prefill program: errors name the model, the design point, the kernel 
   ModelConfig c = tiny();
   c.sliding_window = 4;
   const Model w = make(c, "W8A8");
-  CHECK(error_of([&] { build_prefill_program(w.qm, test::design("clone-28nm"), prompt(c, 8)); }) ==
+  CHECK(test::error_of([&] { build_prefill_program(w.qm, test::design("clone-28nm"), prompt(c, 8)); }) ==
         "prefill program for tiny on clone-28nm: sliding window 4: a prompt of 8 tokens needs it, the prefill attends "
         "to every position");
-  CHECK(error_of([&] { build_prefill_program(m.qm, test::design("clone-28nm"), std::vector<int64_t>(129, 1)); }) ==
+  CHECK(test::error_of([&] { build_prefill_program(m.qm, test::design("clone-28nm"), std::vector<int64_t>(129, 1)); }) ==
         "prefill program for tiny on clone-28nm: 129 tokens: beyond max_positions 128");
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/model_config.h"
+#include "test_util.h"
 #include "weights/model_weights.h"
 
 namespace wtest {
@@ -21,16 +22,7 @@ inline std::string tmp_path(const std::string& name) {
   return "/tmp/clonesim_weights_" + std::to_string(getpid()) + "_" + name;
 }
 
-// The message of the clonesim::Error (or any std::exception) `f` throws, "" if none.
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using clonesim::test::error_of;
 
 inline void uniform_layers(ModelConfig& c) {
   c.layer.clear();
