@@ -260,8 +260,7 @@ ModelConfig gemma_like() {
   c.embed_scale = true;
   c.tied_embeddings = true;
   c.rope_theta = 1000000.0;
-  c.layer.clear();
-  for (int64_t i = 0; i < c.layers; ++i) c.layer.push_back({c.heads, c.kv_heads, c.intermediate, i});
+  fill_uniform_layers(c);
   return c;
 }
 
