@@ -130,7 +130,7 @@ inline void for_each_mxu_tile(const hw::HwConfig& hw, const isa::Instruction& in
   // the same lines: mxu_tile_timing's closed form, its k-slice terms computed
   // once per k-slice and its n-slice terms once per n-slice (the same values).
   const bool uniform = M == 1 || (as % lbs == 0 && uint64_t(in[isa::Field::CStride]) % lba == 0);
-  thread_local std::vector<uint64_t> slice_lines, slice_mask;  // per k-slice: activation lines per row, banks
+  std::vector<uint64_t> slice_lines, slice_mask;  // per k-slice: activation lines per row, banks
   if (uniform) {
     slice_lines.resize(kt);
     slice_mask.resize(kt);

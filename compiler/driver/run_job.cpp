@@ -293,18 +293,19 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
     const DecodeProgram d = build_decode_program(m.qm, hw, {DecodeStep{pos, next}});
     const double tc = seconds_since(t0);
     const std::string what = strf("decode step at position %llu", (ull)pos);
-    std::vector<DramChunk> image = d.image;
+    std::vector<DramChunk> with_kv;  // functional: the image and the golden KV cache so far
     std::vector<std::pair<uint64_t, uint64_t>> dumps;
     if (functional) {
+      with_kv = d.image;
       for (size_t l = 0; l < d.layers.size(); ++l)
-        for (DramChunk& c : kv_cache_image(hw, d, l, g->k_cache(l), g->v_cache(l), pos)) image.push_back(std::move(c));
+        for (DramChunk& c : kv_cache_image(hw, d, l, g->k_cache(l), g->v_cache(l), pos)) with_kv.push_back(std::move(c));
       dumps.push_back({d.logits.at(0), 4 * uint64_t(m.cfg.vocab)});
       for (size_t l = 0; l < d.layers.size(); ++l) {
         dumps.push_back({d.layers[l].k_cache, k_cache_bytes(d.layers[l].attn)});
         dumps.push_back({d.layers[l].v_cache, v_cache_bytes(d.layers[l].attn)});
       }
     }
-    ChildRun cr = simulate_in_child(hw, d.program, image, so, what, dumps);
+    ChildRun cr = simulate_in_child(hw, d.program, functional ? with_kv : d.image, so, what, dumps);
     json s = std::move(cr.stats);
     if (functional) {
       const std::vector<int32_t> got = int32s(cr.dumps[0]);

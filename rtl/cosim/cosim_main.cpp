@@ -326,16 +326,22 @@ std::vector<DramChunkFile> compiled_image(const std::string& dir, const std::str
   }
   if (!m.contains("programs") || !m["programs"].contains(name))
     throw Error(mpath + ": no program named " + name);
-  const std::string ipath = dir + "/" + m["programs"][name]["dram_image"].get<std::string>();
-  std::ifstream f(ipath, std::ios::binary);
-  std::vector<uint8_t> all{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
   std::vector<DramChunkFile> out;
-  for (const auto& c : m["programs"][name]["image"]) {
-    const uint64_t off = c["offset"], n = c["bytes"];
-    if (off + n > all.size())
-      throw Error(ipath + ": chunk " + c["name"].get<std::string>() + " at offset " + std::to_string(off) +
-                  " is beyond the file's " + std::to_string(all.size()) + " bytes");
-    out.push_back({c["dram"].get<uint64_t>(), std::vector<uint8_t>(all.begin() + long(off), all.begin() + long(off + n))});
+  try {
+    const std::string ipath = dir + "/" + m["programs"][name]["dram_image"].get<std::string>();
+    std::ifstream f(ipath, std::ios::binary);
+    if (!f) throw Error(ipath + ": cannot open");
+    std::vector<uint8_t> all{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+    for (const auto& c : m["programs"][name]["image"]) {
+      const uint64_t off = c["offset"], n = c["bytes"];
+      if (off + n > all.size())
+        throw Error(ipath + ": chunk " + c["name"].get<std::string>() + " at offset " + std::to_string(off) +
+                    " is beyond the file's " + std::to_string(all.size()) + " bytes");
+      out.push_back(
+          {c["dram"].get<uint64_t>(), std::vector<uint8_t>(all.begin() + long(off), all.begin() + long(off + n))});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(mpath + ": programs." + name + ": " + e.what());
   }
   return out;
 }
