@@ -62,12 +62,13 @@ int sc_main(int argc, char* argv[]) {
     std::printf("%s %s on %s (weights: %s)\n", m.cfg.name.c_str(), m.recipe.name.c_str(), hw.name.c_str(),
                 m.weights.c_str());
     auto t0 = std::chrono::steady_clock::now();
-    const DecodeProgram d = build_decode_program(m.qm, hw, {DecodeStep{ctx, 0}});
+    const DecodeProgram d = build_decode_program(m.qm, hw, ctx);
     const double tc = since(t0);
     std::printf("decode step: %zu instructions\n", d.program.code.size());
     line("compile: whole-model decode step", tc, "s", "<=", 10);
     sim::Options so;
     so.mode = sim::Mode::Timing;
+    so.ctx = decode_context(d, ctx, 0);
     t0 = std::chrono::steady_clock::now();
     const nlohmann::json ds = simulate_in_child(hw, d.program, {}, so, "decode step").stats;
     const double ts = since(t0);

@@ -136,22 +136,23 @@ struct Result {
 
 // A golden prefill of `prefill` tokens, then `steps` decode steps on the
 // SystemC model (one program; with one step the token comes from c1).
+// `given`: a one-step program built before (for another position of its range).
 Result run_decode(const hw::HwConfig& hw, const ModelConfig& cfg, const std::string& recipe, int prefill,
-                  int steps) {
+                  int steps, const DecodeProgram* given = nullptr) {
   const Model m = make(cfg, recipe);
   const auto toks = prompt(cfg, prefill + steps);
   golden::GoldenModel g(m.qm);
   g.prefill(std::vector<int64_t>(toks.begin(), toks.begin() + prefill));
   std::vector<DecodeStep> st;
   for (int s = 0; s < steps; ++s) st.push_back({uint64_t(prefill + s), steps == 1 ? -1 : toks[size_t(prefill + s)]});
-  const DecodeProgram p = build_decode_program(m.qm, hw, st);
+  const DecodeProgram p = given ? *given : build_decode_program(m.qm, hw, st);
   {
     const auto problems = check_semaphores(p.program, hw);
     for (const auto& pr : problems) UNSCOPED_INFO(pr);
     CHECK(problems.empty());
   }
   sim::Options opt;
-  opt.ctx[p.token_reg] = toks[size_t(prefill)];
+  opt.ctx = decode_context(p, uint64_t(prefill), toks[size_t(prefill)]);
   sim::Accelerator a("acc", hw, p.program, opt);
   for (const DramChunk& c : p.image) a.dram().write(c.addr, c.bytes.data(), c.bytes.size());
   for (size_t l = 0; l < m.qm.layers.size(); ++l)
@@ -328,7 +329,10 @@ TEST_CASE("decode program: memory map, plan and listing", "[decode]") {
   CHECK(p.map.regions()[0].name == "layers.0.q weights");
   CHECK(p.map.regions()[1].name == "layers.0.k weights");
   CHECK(map.find("layers.1.K cache") != std::string::npos);
-  CHECK(map.find("RoPE cos, position 5") != std::string::npos);
+  // tiny's 128 positions are one KV block: the program serves them all
+  CHECK(p.first_pos == 0);
+  CHECK(p.last_pos == 127);
+  CHECK(map.find("RoPE cos, positions 0..127") != std::string::npos);
   CHECK(p.plan.find("layers.0.gate: decode linear 64x128 int8 per channel") != std::string::npos);
   CHECK(p.plan.find("residual stream") != std::string::npos);
   // every image chunk lies inside its region
@@ -388,7 +392,9 @@ TEST_CASE("decode program: print tiny on clone-28nm", "[.report]") {
   std::printf("%s\nDRAM map:\n%s\n%s", p.plan.c_str(), p.map.to_string().c_str(), p.listing.c_str());
   // and its run (the KV cache left empty: the timing does not depend on it)
   const hw::HwConfig hw = test::design("clone-28nm");
-  sim::Accelerator a("acc", hw, p.program, sim::Options{});
+  sim::Options o;
+  o.ctx = decode_context(p, 5, 0);
+  sim::Accelerator a("acc", hw, p.program, o);
   for (const DramChunk& c : p.image) a.dram().write(c.addr, c.bytes.data(), c.bytes.size());
   sc_core::sc_start();
   REQUIRE(a.finished());
@@ -437,6 +443,67 @@ TEST_CASE("decode program: a 3 KiB accumulator on one tile (tiny at position 127
   const hw::HwConfig hw = small_acc(1);
   check_fitted_plan(tiny(), hw, 127);
   run_decode(hw, tiny(), "W8A8", 127, 1);
+}
+
+// One program serves every position of its range: the position (c4) and the
+// token (c1) are the host's; the rows of the last KV block, the append
+// offsets and the RoPE row follow from c4.  Built from any position of the
+// range it is the same program, and it runs each bit for bit (one SystemC
+// run per test case).
+TEST_CASE("decode program: one program serves every position with as many KV blocks", "[decode]") {
+  const hw::HwConfig hw = small_acc(2);
+  const Model m = make(tiny(), "W8A8");
+  const DecodeProgram p = build_decode_program(m.qm, hw, 40);  // blocks of 16: positions 32..47 have 3
+  CHECK(p.first_pos == 32);
+  CHECK(p.last_pos == 47);
+  CHECK(p.listing.find("3 block(s) of up to 16 positions") != std::string::npos);
+  for (const uint64_t pos : {32, 47}) {
+    const DecodeProgram o = build_decode_program(m.qm, hw, pos);
+    CHECK(o.program.code == p.program.code);
+    CHECK(o.image.size() == p.image.size());
+    for (size_t i = 0; i < std::min(o.image.size(), p.image.size()); ++i) CHECK(o.image[i].bytes == p.image[i].bytes);
+  }
+  CHECK(build_decode_program(m.qm, hw, 48).first_pos == 48);
+  CHECK(build_decode_program(m.qm, hw, 31).last_pos == 31);
+  CHECK(test::error_of([&] { decode_context(p, 48, 0); }) ==
+        "decode program for positions 32..47: position 48 is outside them");
+  CHECK(test::error_of([&] { decode_context(p, 31, 0); }) ==
+        "decode program for positions 32..47: position 31 is outside them");
+  const auto c = decode_context(p, 40, 7);
+  CHECK(c[p.token_reg] == 7);
+  CHECK(c[p.pos_reg] == 40);
+  // one block (clone-28nm): positions 0..127
+  const DecodeProgram q = build_decode_program(m.qm, test::design("clone-28nm"), 64);
+  CHECK(q.first_pos == 0);
+  CHECK(q.last_pos == 127);
+}
+
+namespace {
+void run_at(const hw::HwConfig& hw, uint64_t built_at, int pos) {
+  const DecodeProgram p = build_decode_program(make(tiny(), "W8A8").qm, hw, built_at);
+  run_decode(hw, tiny(), "W8A8", pos, 1, &p);
+}
+}  // namespace
+
+TEST_CASE("decode program: built at position 40, run at 32 (the last block's first row)", "[decode][sim]") {
+  run_at(small_acc(2), 40, 32);
+}
+TEST_CASE("decode program: built at position 40, run at 33", "[decode][sim]") { run_at(small_acc(2), 40, 33); }
+TEST_CASE("decode program: built at position 40, run at 47 (a full last block)", "[decode][sim]") {
+  run_at(small_acc(2), 40, 47);
+}
+TEST_CASE("decode program: built at position 64 on clone-28nm, run at 0", "[decode][sim]") {
+  run_at(test::design("clone-28nm"), 64, 0);
+}
+TEST_CASE("decode program: built at position 64 on clone-28nm, run at 127", "[decode][sim]") {
+  run_at(test::design("clone-28nm"), 64, 127);
+}
+
+TEST_CASE("decode program: only the first step takes its token from the host", "[decode]") {
+  const Model m = make(tiny(), "W8A8");
+  CHECK(test::error_of([&] { build_decode_program(m.qm, test::design("clone-28nm"), {{5, 1}, {6, -1}}); }) ==
+        "decode program for tiny on clone-28nm: decode steps after the first take their token from the program "
+        "(ctx.set), not the host");
 }
 
 TEST_CASE("decode program: a 3 KiB accumulator on two tiles, W4A8-g32, two steps in a row", "[decode][sim]") {
@@ -516,6 +583,7 @@ TEST_CASE("decode program: Llama-2-7B W4A8-g128 decode step at position 511, tim
   const std::clock_t c1 = std::clock();
   sim::Options opt;
   opt.mode = sim::Mode::Timing;
+  opt.ctx = decode_context(p, pos, 0);
   sim::Accelerator a("acc", hw, p.program, opt);
   sc_core::sc_start();
   const auto t2 = std::chrono::steady_clock::now();
@@ -570,6 +638,7 @@ TEST_CASE("decode program: Llama-2-7B DRAM gaps by kernel", "[.gaps]") {
   }
   sim::Options opt;
   opt.mode = sim::Mode::Timing;
+  opt.ctx = decode_context(p, pos, 0);
   sim::Accelerator a("acc", hw, p.program, opt);
   sc_core::sc_start();
   REQUIRE(a.finished());

@@ -255,11 +255,13 @@ TEST_CASE("run_model: a functional tiny run is bit-exact against the golden inte
       CHECK(f.contains(k));
     // each step's program in timing mode (with the same token: the embedding
     // row's address is data the timing sees): the same cycles
+    // (one program serves all three positions)
     sim::Options to;
     to.mode = sim::Mode::Timing;
+    const DecodeProgram d = build_decode_program(m.qm, hw, 6);
     for (size_t i = 1; i < 4; ++i) {
-      const DecodeProgram d =
-          build_decode_program(m.qm, hw, {DecodeStep{5 + i, f["phases"][i]["token_in"].get<int64_t>()}});
+      CHECK(f["phases"][i]["program_positions"] == nlohmann::json{d.first_pos, d.last_pos});
+      to.ctx = decode_context(d, 5 + i, f["phases"][i]["token_in"].get<int64_t>());
       CHECK(simulate_in_child(hw, d.program, {}, to, "timing").stats["cycles"] == f["phases"][i]["cycles"]);
     }
   }

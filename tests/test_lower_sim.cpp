@@ -169,6 +169,7 @@ void run_decode_attention(const hw::HwConfig& hw, uint64_t qh, uint64_t kvh, uin
   io.kc_dram = dram.alloc("K cache", kc.size());
   io.vc_dram = dram.alloc("V cache", vc.size());
   io.out_dram = dram.alloc("out", qw);
+  io.rope_first = pos;  // the tables hold position pos only
   SramArena spa(hw.scratchpad, "scratchpad"), acc(hw.accumulator, "accumulator");
   const DecodeAttentionBuffers buf = place_decode_attention(hw, s, spa, acc);
   if (block) CHECK(buf.block == block);
@@ -182,7 +183,9 @@ void run_decode_attention(const hw::HwConfig& hw, uint64_t qh, uint64_t kvh, uin
   emit_decode_attention(b, hw, s, io, buf, sem, 0, "attn");
   b.emit(Ins(isa::Opcode::Halt).wait(io.done));
 
-  sim::Accelerator a("acc", hw, b.program(), sim::Options{});
+  sim::Options opt;
+  opt.ctx[kPosReg] = int64_t(pos);
+  sim::Accelerator a("acc", hw, b.program(), opt);
   auto put32 = [&](uint64_t addr, const std::vector<int32_t>& x) {
     std::vector<uint8_t> bytes(4 * x.size());
     for (size_t i = 0; i < x.size(); ++i)

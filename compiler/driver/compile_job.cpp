@@ -141,7 +141,15 @@ nlohmann::json compile_model(const PreparedModel& m, const hw::HwConfig& hw, con
   nlohmann::json dj = write_program_files(
       dir, {"decode", &d.program, &d.listing, &d.plan, &d.map, &d.image});
   dj["position"] = req.decode_pos;
+  dj["positions"] = {d.first_pos, d.last_pos};
   dj["token_register"] = strf("c%u", d.token_reg);
+  dj["position_register"] = strf("c%u", d.pos_reg);
+  // the context registers of a run at the position asked for (token 0)
+  nlohmann::json ctx = nlohmann::json::object();
+  const std::array<int64_t, 8> c = decode_context(d, req.decode_pos, 0);
+  for (unsigned r = 1; r < 8; ++r)
+    if (r == d.token_reg || r == d.pos_reg) ctx[strf("c%u", r)] = c[r];
+  dj["context"] = ctx;
   dj["logits"] = d.logits.at(0);
   j["programs"]["decode"] = dj;
   if (req.prompt > 0) {

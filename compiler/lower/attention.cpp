@@ -88,8 +88,13 @@ AttentionSems make_attention_sems(SemPool& sems) {
   a.sc = sems.local("scores");
   a.sc_free = sems.local("scores read");
   a.e = sems.local("probabilities");
-  a.o = sems.local("value product");
+  // The value product shares the scores' semaphore: the matrix unit signals
+  // a head's score blocks and value products in exactly the order the vector
+  // unit waits for them (block 0, 1, the previous head's value product, the
+  // other blocks; see attention_on_tile), so one counter serves both.
+  a.o = a.sc;
   a.free = sems.local("KV block buffer read");
+  a.app = sems.local("new k, v rows in the cache");
   return a;
 }
 
@@ -139,20 +144,35 @@ void emit_rope(Seq& b, unsigned tile, uint64_t x, uint64_t dst, uint64_t len, ui
   }
 }
 
+// Context registers of the attention (kPosReg = c4 holds p): set in
+// emit_attention before the tiles' code.
+constexpr unsigned kRegM = 1,     // rows of the last KV block: p + 1 - (nb - 1) * block
+    kRegKB = 2,                   // its key bytes (rows * hd)
+    kRegVB = 3,                   // its value bytes per column block (rows * C)
+    kRegRope = 5,                 // the RoPE row's offset (the input loads), then
+    kRegN = 5,                    //   p + 1 (the positions)
+    kRegKA = 6,                   // p * hd: the key append's offset
+    kRegVA = 7;                   // p * C: the value append's offset
+
 // The attention of the query heads of KV heads [kv0, kv1) on tile t, after
-// its six input signals of `in` (exp table, q, cos, sin, k, v).  Position p's
-// key and value are used from the scratchpad (after RoPE) by matmuls of one
-// row; every other position streams from the cache in blocks.
+// its six input signals of `in` (exp table, q, cos, sin, k, v).  The new key
+// and value (after RoPE) are appended to the cache first; every position,
+// p's included, then streams from the cache in blocks of B, the last block's
+// rows (1..B) from kRegM.
 void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShape& s, const DecodeAttentionIO& io,
                        const DecodeAttentionBuffers& buf, const AttentionSems& sem, unsigned t, uint64_t kv0,
                        uint64_t kv1, const std::string& name) {
-  const uint64_t C = hw.mxu.cols, n = s.pos + 1, p = s.pos, hd = s.hd;
+  const uint64_t C = hw.mxu.cols, hd = s.hd;
   const uint64_t group = s.q_heads / s.kv_heads, cb = hd / C, B = buf.block;
   const uint64_t h0 = kv0 * group, h1 = kv1 * group;
-  const uint64_t nb = (n + B - 1) / B;
+  const uint64_t nb = (s.pos + 1 + B - 1) / B, last = nb - 1;
   const bool blocked = nb > 1;
-  auto m_of = [&](uint64_t j) { return std::min(B, n - j * B); };
-  auto d_of = [&](uint64_t j) { return m_of(j) - (j + 1 == nb ? 1 : 0); };  // rows from the cache
+  // a vector instruction over the rows of block j (the last one's from kRegM)
+  auto rows = [&](Ins x, uint64_t j) { return j == last ? x.cnt(kRegM) : x; };
+  auto len_of = [&](uint64_t j) { return j == last ? uint64_t(0) : B; };
+  auto span = [&](uint64_t j) {
+    return j == last ? strf("positions %llu..p", (ull)(j * B)) : strf("positions %llu..%llu", (ull)(j * B), (ull)(j * B + B - 1));
+  };
   // ---- vector unit: exp table, RoPE of the tile's q heads and k heads (in place)
   b.emit(vec(Opcode::LutLoad, t, 0, SP, buf.lut, SP, 256).set(Field::Imm, s.lut).wait(sem.in),
          strf("tile %u: exp table to LUT", t));
@@ -162,13 +182,18 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
   // for the append store and the matrix unit (the new rows, q after RoPE)
   b.emit(vec(Opcode::VMov, t, buf.v, SP, buf.v, SP, 1).wait(sem.in).signal(sem.kn).signal(sem.kn),
          "v is in place too");
-  // ---- KV append to DRAM: the tile's KV heads' new rows (k after RoPE)
-  b.emit(store(t, io.kc_dram + (kv0 * s.max_pos + p) * hd, buf.k + kv0 * hd, SP, hd, kv1 - kv0, s.max_pos * hd, hd)
+  // ---- KV append to DRAM: the tile's KV heads' new rows (k after RoPE) at
+  // position p; the value append (after the key append in the one store
+  // queue, so it completes later) lets the last block's loads go
+  b.emit(store(t, io.kc_dram + kv0 * s.max_pos * hd, buf.k + kv0 * hd, SP, hd, kv1 - kv0, s.max_pos * hd, hd)
+             .addr(kRegKA)
              .wait(sem.kn),
-         "append keys");
-  b.emit(store(t, io.vc_dram + v_cache_offset(hw, s, kv0, p, 0), buf.v + kv0 * hd, SP, C, (kv1 - kv0) * cb,
-               s.max_pos * C, C),
-         "append values");
+         "append keys at position p");
+  b.emit(store(t, io.vc_dram + v_cache_offset(hw, s, kv0, 0, 0), buf.v + kv0 * hd, SP, C, (kv1 - kv0) * cb,
+               s.max_pos * C, C)
+             .addr(kRegVA)
+             .signal(sem.app),
+         "append values at position p");
   // ---- the cache blocks in the order the matrix unit reads them: per KV
   // head its keys and values when a head is one block (its query heads share
   // them); else per query head its key blocks and values, pipelined: the
@@ -176,14 +201,14 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
   // probabilities the vector unit makes meanwhile), the rest of u's keys
   struct Blk {
     bool values;
-    uint64_t kh, j, d;
+    uint64_t kh, j;
   };
   std::vector<Blk> blocks;
   std::map<std::tuple<bool, uint64_t, uint64_t>, size_t> index;  // (values, unit, j) -> block
   auto add = [&](bool values, uint64_t unit, uint64_t kh, uint64_t j) {
-    if (j >= nb || d_of(j) == 0) return;
+    if (j >= nb) return;
     index[{values, unit, j}] = blocks.size();
-    blocks.push_back({values, kh, j, d_of(j)});
+    blocks.push_back({values, kh, j});
   };
   if (!blocked) {
     for (uint64_t kh = kv0; kh < kv1; ++kh) {
@@ -202,15 +227,21 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
   }
   const size_t total = blocks.size();
   size_t loaded = 0;
+  bool appended = false;  // the first load of a last block waits for the append
   auto emit_load = [&]() {
     const size_t i = loaded++;
     const Blk& k = blocks[i];
-    Ins ld = k.values ? load(t, io.vc_dram + v_cache_offset(hw, s, k.kh, k.j * B, 0), buf.kv[i % 2], SP, k.d * C, cb,
-                             s.max_pos * C, k.d * C)
-                      : load(t, io.kc_dram + (k.kh * s.max_pos + k.j * B) * hd, buf.kv[i % 2], SP, k.d * hd);
-    b.emit(ld.wait(i >= 2 ? sem.free : 0).signal(sem.kv),
-           strf("%s of KV head %llu, positions %llu..%llu", k.values ? "values (column blocks)" : "keys", (ull)k.kh,
-                (ull)(k.j * B), (ull)(k.j * B + k.d - 1)));
+    const bool lastb = k.j == last;
+    // values: cb column blocks of the block's rows, each B * C bytes apart
+    // in the buffer (the tile-major weight image when the block is full)
+    Ins ld = k.values ? load(t, io.vc_dram + v_cache_offset(hw, s, k.kh, k.j * B, 0), buf.kv[i % 2], SP,
+                             lastb ? 0 : B * C, cb, s.max_pos * C, B * C)
+                      : load(t, io.kc_dram + (k.kh * s.max_pos + k.j * B) * hd, buf.kv[i % 2], SP, lastb ? 0 : B * hd);
+    if (lastb) ld.cnt_alt(k.values ? kRegVB : kRegKB);
+    const bool wait_app = lastb && !appended;
+    appended |= lastb;
+    b.emit(ld.wait(i >= 2 ? sem.free : 0).wait(wait_app ? sem.app : 0).signal(sem.kv),
+           strf("%s of KV head %llu, %s", k.values ? "values (column blocks)" : "keys", (ull)k.kh, span(k.j).c_str()));
   };
   // the index of a block in `blocks`: `unit` is the KV head (one block per
   // head) or the query head (blocked) relative to the tile's first
@@ -229,51 +260,41 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
   const uint64_t mx = buf.scal, sum = buf.scal + buf.slot, inv = buf.scal + 2 * buf.slot, bmx = buf.scal + 3 * buf.slot;
   const uint64_t total_r = (h1 - h0) * nb;  // score blocks of the tile
   uint64_t r = 0;                            // the next score block
-  bool first_matmul = true;                  // waits for q and k after RoPE
-  // The scores of block j of head h into the next score buffer: the rows
-  // from the cache (buffer of block i, when j has any), then (last block)
-  // position p from the scratchpad; `wait_kv`: the block's first reader.
+  bool first_matmul = true;                  // waits for q after RoPE
+  // The scores of block j of head h into the next score buffer (from the
+  // buffer of block i); `wait_kv`: the block's first reader.
   auto score = [&](uint64_t h, uint64_t j, size_t i, bool wait_kv, bool last_reader) {
-    const uint64_t kh = h / group, ring = buf.ring[r % 2], d = d_of(j);
+    const uint64_t ring = buf.ring[r % 2];
     const unsigned sc_free = r >= 2 ? sem.sc_free : 0;
-    const bool newrow = j + 1 == nb;
-    if (d) {
-      b.emit(matmul(t, buf.kv[i % 2], buf.qr + h * hd, ring, d, hd, 1, false, false, hd, 4)
-                 .wait(wait_kv ? sem.kv : 0)
-                 .wait(first_matmul ? sem.kn : sc_free)
-                 .signal(newrow ? 0 : sem.sc)
-                 .signal(last_reader ? frees(i) : 0),
-             strf("head %llu scores, positions %llu..%llu", (ull)h, (ull)(j * B), (ull)(j * B + d - 1)));
-      first_matmul = false;
-      if (last_reader) after_last_reader(i);
-    }
-    if (newrow) {
-      b.emit(matmul(t, buf.k + kh * hd, buf.qr + h * hd, ring + 4 * d, 1, hd, 1, false, false, hd, 4)
-                 .wait(first_matmul ? sem.kn : 0)
-                 .wait(d == 0 ? sc_free : 0)
-                 .signal(sem.sc),
-             strf("head %llu score of position %llu (its key in the scratchpad)", (ull)h, (ull)p));
-      first_matmul = false;
-    }
+    Ins mm = matmul(t, buf.kv[i % 2], buf.qr + h * hd, ring, len_of(j), hd, 1, false, false, hd, 4);
+    if (j == last) mm.cnt(kRegM);
+    b.emit(mm.wait(wait_kv ? sem.kv : 0)
+               .wait(first_matmul ? sem.kn : sc_free)
+               .signal(sem.sc)
+               .signal(last_reader ? frees(i) : 0),
+           strf("head %llu scores, %s", (ull)h, span(j).c_str()));
+    first_matmul = false;
+    if (last_reader) after_last_reader(i);
     ++r;
   };
-  // The value product of block j into o: the cached rows, then (last block) position p's.
-  auto values = [&](uint64_t h, uint64_t j, size_t i, bool wait_kv, bool last_reader) {
-    const uint64_t kh = h / group, d = d_of(j);
-    const bool newrow = j + 1 == nb;
-    if (d) {
-      b.emit(matmul(t, buf.e + j * B, buf.kv[i % 2], buf.o, 1, d, hd, false, j > 0, d, 4 * hd)
-                 .wait(j == 0 ? sem.e : 0)
-                 .wait(wait_kv ? sem.kv : 0)
-                 .signal(last_reader ? frees(i) : 0),
-             strf("probabilities x values, positions %llu..%llu", (ull)(j * B), (ull)(j * B + d - 1)));
-      if (last_reader) after_last_reader(i);
+  // The value product of block j into o; the last block's column blocks one
+  // matmul each (its rows, the contraction, from kRegM).
+  auto values = [&](uint64_t j, size_t i, bool wait_kv, bool last_reader) {
+    const unsigned e = j == 0 ? sem.e : 0, kv = wait_kv ? sem.kv : 0, fr = last_reader ? frees(i) : 0;
+    const std::string what = "probabilities x values, " + span(j);
+    if (j != last) {
+      b.emit(matmul(t, buf.e + j * B, buf.kv[i % 2], buf.o, 1, B, hd, false, j > 0, B, 4 * hd)
+                 .wait(e).wait(kv).signal(fr),
+             what);
+    } else {
+      for (uint64_t c = 0; c < cb; ++c)
+        b.emit(matmul(t, buf.e + j * B, buf.kv[i % 2] + c * B * C, buf.o + 4 * c * C, 1, 0, C, false, j > 0, B, 4 * hd)
+                   .cnt_alt(kRegM)
+                   .wait(c == 0 ? e : 0).wait(c == 0 ? kv : 0)
+                   .signal(c + 1 == cb ? sem.o : 0).signal(c + 1 == cb ? fr : 0),
+               c == 0 ? what + (cb > 1 ? strf(", column block 0 of %llu", (ull)cb) : "") : "");
     }
-    if (newrow)
-      b.emit(matmul(t, buf.e + p, buf.v + kh * hd, buf.o, 1, 1, hd, false, p > 0, 1, 4 * hd)
-                 .wait(p == 0 ? sem.e : 0)
-                 .signal(sem.o),
-             strf("probability x value of position %llu", (ull)p));
+    if (last_reader) after_last_reader(i);
   };
   auto normalise = [&](uint64_t h) {
     b.emit(vec(Opcode::VMul, t, buf.y + h * hd, SP, buf.o, ACC, hd)
@@ -284,7 +305,7 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
            "normalise");
   };
   auto sums = [&]() {
-    b.emit(vec(Opcode::VRedSum, t, sum, ACC, buf.e, SP, n), "sum");
+    b.emit(vec(Opcode::VRedSum, t, sum, ACC, buf.e, SP, 0).cnt(blocked ? kRegN : kRegM), "sum over p + 1 positions");
     b.emit(vec(Opcode::VRecip, t, inv, ACC, sum, ACC, 1).set(Field::Shift, s.recip_shift), "1 / sum");
   };
   if (!blocked) {
@@ -292,20 +313,21 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
       const size_t ik = block_of(false, kh - kv0, 0), iv = block_of(true, kh - kv0, 0);
       for (uint64_t g = 0; g < group; ++g) {
         const uint64_t h = kh * group + g;
-        const bool first = g == 0, last = g + 1 == group;
+        const bool first = g == 0, lastg = g + 1 == group;
         const uint64_t ring = buf.ring[r % 2], rr = r;
         ++b.slot;
         b.section(strf("%s tile %u: head %llu", name.c_str(), t, (ull)h));
-        score(h, 0, ik, first, last);
-        b.emit(vec(Opcode::VRedMax, t, mx, ACC, ring, ACC, n).wait(sem.sc), "max");
-        b.emit(vec(Opcode::VSub, t, buf.d, SP, ring, ACC, n)
-                   .set(Field::B, int64_t(mx)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBScalar)
-                   .set(Field::Shift, s.d_shift)
-                   .signal(rr + 2 < total_r ? sem.sc_free : 0),
+        score(h, 0, ik, first, lastg);
+        b.emit(rows(vec(Opcode::VRedMax, t, mx, ACC, ring, ACC, 0).wait(sem.sc), 0), "max");
+        b.emit(rows(vec(Opcode::VSub, t, buf.d, SP, ring, ACC, 0)
+                        .set(Field::B, int64_t(mx)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBScalar)
+                        .set(Field::Shift, s.d_shift)
+                        .signal(rr + 2 < total_r ? sem.sc_free : 0),
+                    0),
                "score - max, to LUT steps");
-        b.emit(vec(Opcode::VLut, t, buf.e, SP, buf.d, SP, n).set(Field::Imm, s.lut).signal(sem.e), "exp");
+        b.emit(rows(vec(Opcode::VLut, t, buf.e, SP, buf.d, SP, 0).set(Field::Imm, s.lut).signal(sem.e), 0), "exp");
         sums();
-        values(h, 0, iv, first, last);
+        values(0, iv, first, lastg);
         normalise(h);
       }
     }
@@ -317,47 +339,56 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
     // rshr(s, 8), d2 = rshr(rshr(s, 8), 8); each digit lies in -128..127
     // while |s| <= head_dim * 2^14 (head_dim <= 496)
     auto pass1 = [&](uint64_t h, uint64_t j) {
-      const uint64_t m = m_of(j), r_j = r0[h - h0] + j, ring_j = buf.ring[r_j % 2], o = j * B;
+      const uint64_t m = len_of(j), r_j = r0[h - h0] + j, ring_j = buf.ring[r_j % 2], o = j * B;
       ++b.slot;
       if (j == 0) {
-        b.emit(vec(Opcode::VRedMax, t, mx, ACC, ring_j, ACC, m).wait(sem.sc), strf("head %llu block 0: max", (ull)h));
+        b.emit(rows(vec(Opcode::VRedMax, t, mx, ACC, ring_j, ACC, m).wait(sem.sc), j),
+               strf("head %llu block 0: max", (ull)h));
       } else {
-        b.emit(vec(Opcode::VRedMax, t, bmx, ACC, ring_j, ACC, m).wait(sem.sc),
+        b.emit(rows(vec(Opcode::VRedMax, t, bmx, ACC, ring_j, ACC, m).wait(sem.sc), j),
                strf("head %llu block %llu: max", (ull)h, (ull)j));
         b.emit(vec(Opcode::VMax, t, mx, ACC, mx, ACC, 1)
                    .set(Field::B, int64_t(bmx)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector),
                "running max");
       }
-      b.emit(vec(Opcode::VMov, t, buf.x1, ACC, ring_j, ACC, m).set(Field::Shift, 8), "q1 = rshr(s, 8)");
-      b.emit(vec(Opcode::VShl, t, buf.x2, ACC, buf.x1, ACC, m).set(Field::Shift, 8), "q1 2^8");
-      b.emit(vec(Opcode::VSub, t, P[0] + o, SP, ring_j, ACC, m)
-                 .set(Field::B, int64_t(buf.x2)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector),
+      b.emit(rows(vec(Opcode::VMov, t, buf.x1, ACC, ring_j, ACC, m).set(Field::Shift, 8), j), "q1 = rshr(s, 8)");
+      b.emit(rows(vec(Opcode::VShl, t, buf.x2, ACC, buf.x1, ACC, m).set(Field::Shift, 8), j), "q1 2^8");
+      b.emit(rows(vec(Opcode::VSub, t, P[0] + o, SP, ring_j, ACC, m)
+                      .set(Field::B, int64_t(buf.x2)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector),
+                  j),
              "digit 0 = s - q1 2^8");
-      b.emit(vec(Opcode::VMov, t, buf.x2, ACC, buf.x1, ACC, m).set(Field::Shift, 8), "q2 = rshr(q1, 8)");
-      b.emit(vec(Opcode::VShl, t, ring_j, ACC, buf.x2, ACC, m).set(Field::Shift, 8), "q2 2^8");
-      b.emit(vec(Opcode::VSub, t, P[1] + o, SP, buf.x1, ACC, m)
-                 .set(Field::B, int64_t(ring_j)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
-                 .signal(r_j + 2 < total_r ? sem.sc_free : 0),
+      b.emit(rows(vec(Opcode::VMov, t, buf.x2, ACC, buf.x1, ACC, m).set(Field::Shift, 8), j), "q2 = rshr(q1, 8)");
+      b.emit(rows(vec(Opcode::VShl, t, ring_j, ACC, buf.x2, ACC, m).set(Field::Shift, 8), j), "q2 2^8");
+      b.emit(rows(vec(Opcode::VSub, t, P[1] + o, SP, buf.x1, ACC, m)
+                      .set(Field::B, int64_t(ring_j)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBVector)
+                      .signal(r_j + 2 < total_r ? sem.sc_free : 0),
+                  j),
              "digit 1 = q1 - q2 2^8");
-      b.emit(vec(Opcode::VMov, t, P[2] + o, SP, buf.x2, ACC, m), "digit 2 = q2");
+      b.emit(rows(vec(Opcode::VMov, t, P[2] + o, SP, buf.x2, ACC, m), j), "digit 2 = q2");
     };
     // pass 2: every block's scores back from the digits, to LUT steps and exp
     auto pass2 = [&](uint64_t h) {
       ++b.slot;
       for (uint64_t j = 0; j < nb; ++j) {
-        const uint64_t m = m_of(j), o = j * B;
-        b.emit(vec(Opcode::VMul, t, buf.x1, ACC, P[2] + o, SP, m).set(Field::BMode, isa::kBImm).set(Field::Imm, 256),
+        const uint64_t m = len_of(j), o = j * B;
+        b.emit(rows(vec(Opcode::VMul, t, buf.x1, ACC, P[2] + o, SP, m).set(Field::BMode, isa::kBImm).set(Field::Imm, 256),
+                    j),
                strf("head %llu block %llu: s = (d2 2^8 + d1) 2^8 + d0", (ull)h, (ull)j));
-        b.emit(vec(Opcode::VAdd, t, buf.x1, ACC, buf.x1, ACC, m)
-                   .set(Field::B, int64_t(P[1] + o)).set(Field::BSpace, SP).set(Field::BMode, isa::kBVector));
-        b.emit(vec(Opcode::VShl, t, buf.x1, ACC, buf.x1, ACC, m).set(Field::Shift, 8));
-        b.emit(vec(Opcode::VAdd, t, buf.x1, ACC, buf.x1, ACC, m)
-                   .set(Field::B, int64_t(P[0] + o)).set(Field::BSpace, SP).set(Field::BMode, isa::kBVector));
-        b.emit(vec(Opcode::VSub, t, buf.d, SP, buf.x1, ACC, m)
-                   .set(Field::B, int64_t(mx)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBScalar)
-                   .set(Field::Shift, s.d_shift),
+        b.emit(rows(vec(Opcode::VAdd, t, buf.x1, ACC, buf.x1, ACC, m)
+                        .set(Field::B, int64_t(P[1] + o)).set(Field::BSpace, SP).set(Field::BMode, isa::kBVector),
+                    j));
+        b.emit(rows(vec(Opcode::VShl, t, buf.x1, ACC, buf.x1, ACC, m).set(Field::Shift, 8), j));
+        b.emit(rows(vec(Opcode::VAdd, t, buf.x1, ACC, buf.x1, ACC, m)
+                        .set(Field::B, int64_t(P[0] + o)).set(Field::BSpace, SP).set(Field::BMode, isa::kBVector),
+                    j));
+        b.emit(rows(vec(Opcode::VSub, t, buf.d, SP, buf.x1, ACC, m)
+                        .set(Field::B, int64_t(mx)).set(Field::BSpace, ACC).set(Field::BMode, isa::kBScalar)
+                        .set(Field::Shift, s.d_shift),
+                    j),
                "score - max, to LUT steps");
-        b.emit(vec(Opcode::VLut, t, buf.e + o, SP, buf.d, SP, m).set(Field::Imm, s.lut).signal(j + 1 == nb ? sem.e : 0),
+        b.emit(rows(vec(Opcode::VLut, t, buf.e + o, SP, buf.d, SP, m).set(Field::Imm, s.lut)
+                        .signal(j + 1 == nb ? sem.e : 0),
+                    j),
                "exp");
       }
       sums();
@@ -365,7 +396,7 @@ void attention_on_tile(Seq& b, const hw::HwConfig& hw, const DecodeAttentionShap
     auto value_blocks = [&](uint64_t h) {
       for (uint64_t j = 0; j < nb; ++j) {
         ++b.slot;
-        values(h, j, block_of(true, h - h0, j), true, true);
+        values(j, block_of(true, h - h0, j), true, true);
       }
     };
     // Heads pipelined: the matrix unit runs head h's first key blocks while
@@ -412,19 +443,34 @@ void emit_attention(ProgramBuilder& b, const hw::HwConfig& hw, const DecodeAtten
   if (s.q_heads % s.kv_heads) throw Error(name + ": query heads must be a multiple of the KV heads");
   const uint64_t group = s.q_heads / s.kv_heads;
   const unsigned T = unsigned(std::min<uint64_t>(tiles, s.kv_heads));
-  b.section(strf("%s: decode attention at position %llu, %llu query heads over %llu KV heads of %llu on %u tile(s), "
-                 "%llu block(s) of up to %llu positions",
-                 name.c_str(), (ull)s.pos, (ull)s.q_heads, (ull)s.kv_heads, (ull)hd, T, (ull)nb, (ull)buf.block));
+  const uint64_t B = buf.block, C = hw.mxu.cols;
+  b.section(strf("%s: decode attention at a position p in %llu..%llu (c%u), %llu query heads over %llu KV heads of "
+                 "%llu on %u tile(s), %llu block(s) of up to %llu positions",
+                 name.c_str(), (ull)((nb - 1) * B), (ull)(nb * B - 1), kPosReg, (ull)s.q_heads, (ull)s.kv_heads,
+                 (ull)hd, T, (ull)nb, (ull)B));
+  auto ctx = [&](isa::Opcode op, unsigned reg, unsigned src, int64_t value, const std::string& what) {
+    b.emit(Ins(op).set(Field::Reg, reg).set(Field::Src, src).set(Field::Value, value), what);
+  };
+  ctx(Opcode::CtxMul, kRegRope, kPosReg, int64_t(4 * hd), "p * 4 head_dim: the RoPE tables' row");
+  if (io.rope_first)
+    ctx(Opcode::CtxAdd, kRegRope, kRegRope, -int64_t(4 * hd * io.rope_first),
+        strf("(tables from position %llu)", (ull)io.rope_first));
   // ---- inputs, in the order the vector units consume them (one queue: they
   // complete in this order, so the k-th signal of `in` means the first k
   // loaded); to every tile when several share the heads
   const unsigned lt = tiles > 1 ? isa::kAllTiles : first_tile;
   b.emit(load(lt, io.exp_dram, buf.lut, SP, 512).wait(io.in_ready).signal(sem.in), "exp table");
   b.emit(load(lt, io.q_dram, buf.q, SP, qw).signal(sem.in), "q");
-  b.emit(load(lt, io.cos_dram, buf.cos, ACC, 4 * hd).signal(sem.in), "cos of position p (one head)");
-  b.emit(load(lt, io.sin_dram, buf.sin, ACC, 4 * hd).signal(sem.in), "sin of position p (one head)");
+  b.emit(load(lt, io.cos_dram, buf.cos, ACC, 4 * hd).addr(kRegRope).signal(sem.in), "cos of position p (one head)");
+  b.emit(load(lt, io.sin_dram, buf.sin, ACC, 4 * hd).addr(kRegRope).signal(sem.in), "sin of position p (one head)");
   b.emit(load(lt, io.k_dram, buf.k, SP, kw).signal(sem.in), "k");
   b.emit(load(lt, io.v_dram, buf.v, SP, kw).signal(sem.in), "v");
+  ctx(Opcode::CtxAdd, kRegM, kPosReg, 1 - int64_t((nb - 1) * B), "rows of the last KV block: p + 1 - (blocks - 1) * block");
+  ctx(Opcode::CtxMul, kRegKB, kRegM, int64_t(hd), "its key bytes");
+  ctx(Opcode::CtxMul, kRegVB, kRegM, int64_t(C), "its value bytes per column block");
+  ctx(Opcode::CtxAdd, kRegN, kPosReg, 1, "p + 1 positions");
+  ctx(Opcode::CtxMul, kRegKA, kPosReg, int64_t(hd), "p * head_dim: the key append's offset");
+  ctx(Opcode::CtxMul, kRegVA, kPosReg, int64_t(C), "p * C: the value append's offset");
   for (unsigned t = T; t < tiles; ++t)
     for (int k = 0; k < 3; ++k)
       b.emit(vec(Opcode::VMov, first_tile + t, buf.v, SP, buf.v, SP, 1).wait(sem.in).wait(sem.in),

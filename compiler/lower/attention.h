@@ -4,9 +4,11 @@
 // step by step.  The KV cache streams through two scratchpad buffers in blocks
 // of positions, so any position up to the cache's capacity fits the tile; the
 // scores of a block are kept as three int8 digit planes when a head has more
-// than one block (docs/compiler.md, "Decode attention").  The KV position is
-// fixed at compile time in this version; docs/compiler.md describes the
-// context-register form.
+// than one block (docs/compiler.md, "Decode attention").  The KV position p
+// comes from context register c4 (kPosReg) at run time: one program serves
+// every position with the same number of KV blocks (the compile-time `pos`
+// picks them), the rows of the last block, the sums' lengths and the DRAM
+// addresses of the append and the RoPE row taken from context registers.
 #pragma once
 
 #include <cstdint>
@@ -18,10 +20,18 @@
 
 namespace clonesim::compiler {
 
+// The context register that holds the token's KV position p (set by the host
+// or a ctx.set before the attention).  The attention sets c1..c3 and c5..c7
+// itself (rows of the last KV block, its key and value bytes, p + 1, the
+// append offsets, the RoPE row offset): they are scratch from its first
+// instruction on.
+constexpr unsigned kPosReg = 4;
+
 struct DecodeAttentionShape {
   uint64_t q_heads = 0, kv_heads = 0, hd = 0;  // hd: head dim (rotary over all of it), a multiple of the array width
   uint64_t max_pos = 0;                        // KV-cache capacity (positions)
-  uint64_t pos = 0;                            // this token's position p (attends to 0..p)
+  uint64_t pos = 0;                            // the largest position p served (attends to 0..p): any p
+                                               // with as many KV blocks runs the same code
   unsigned d_shift = 0, recip_shift = 0;       // golden::SoftmaxParams
   unsigned lut = 0;                            // LUT id for the exp table
   uint64_t block = 0;                          // positions per KV block (0: the largest the SRAM budget allows)
@@ -38,7 +48,8 @@ uint64_t v_cache_offset(const hw::HwConfig& hw, const DecodeAttentionShape& s, u
 
 struct DecodeAttentionIO {
   uint64_t q_dram = 0, k_dram = 0, v_dram = 0;  // this token's projections (int8)
-  uint64_t cos_dram = 0, sin_dram = 0;          // Q14 int32 tables of position p for one head (hd each)
+  uint64_t cos_dram = 0, sin_dram = 0;          // Q14 int32 tables of one head (hd each), one row per position
+  uint64_t rope_first = 0;                      //   from this position on (row p - rope_first is read)
   uint64_t exp_dram = 0;                        // 256 int16 entries
   uint64_t kc_dram = 0, vc_dram = 0;            // the layer's KV cache
   uint64_t out_dram = 0;                        // q_heads * hd int8
@@ -64,11 +75,12 @@ struct DecodeAttentionBuffers {
   uint64_t block = 0;                 // positions per KV block
   uint64_t positions = 0;             // the most positions (pos + 1) the buffers hold
 };
-// `s.pos` is the largest position the buffers must serve.
+// `s.pos` is the largest position the buffers must serve.  The positions
+// with `nb` KV blocks are (nb - 1) * block .. nb * block - 1.
 DecodeAttentionBuffers place_decode_attention(const hw::HwConfig& hw, const DecodeAttentionShape& s, SramArena& sp,
                                               SramArena& acc);
 
-// Eight tile-local semaphores of the attention (balanced within the layer, so
+// Eight tile-local semaphores (`o` is `sc`) of the attention (balanced within the layer, so
 // every layer reuses them; each has its consumers in one unit).
 struct AttentionSems {
   unsigned in = 0;       // loads -> vector: the attention's inputs (in order: one load queue)
@@ -77,8 +89,9 @@ struct AttentionSems {
   unsigned sc = 0;       // matrix -> vector: a block's scores
   unsigned sc_free = 0;  // vector -> matrix: a score buffer is read
   unsigned e = 0;        // vector -> matrix: the probabilities of a head
-  unsigned o = 0;        // matrix -> vector: the value product of a head
+  unsigned o = 0;        // matrix -> vector: the value product of a head (the same as sc: in order with it)
   unsigned free = 0;     // matrix -> load: a KV block buffer is read
+  unsigned app = 0;      // store -> load: the new k, v rows are in the cache (the last block may be read)
 };
 AttentionSems make_attention_sems(SemPool& sems);
 

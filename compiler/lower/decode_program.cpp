@@ -63,6 +63,9 @@ class Gen {
     out_.listing = b_.listing();
     out_.steps = steps_;
     out_.token_reg = kTokenReg;
+    out_.pos_reg = kPosReg;
+    out_.first_pos = first_pos_;
+    out_.last_pos = last_pos_;
     out_.timing_only = qm_.shapes_only;
     if (!qm_.shapes_only) build_image();
     describe();
@@ -86,6 +89,8 @@ class Gen {
         throw Error(strf("sliding window %lld: position %llu needs it, the decode attention attends to every position",
                          (long long)cfg_.sliding_window, (ull)s.pos));
       if (s.token >= cfg_.vocab) throw Error(strf("token %lld is outside the vocabulary", (long long)s.token));
+      if (s.token < 0 && &s != &steps_.front())
+        throw Error("decode steps after the first take their token from the program (ctx.set), not the host");
     }
     if (qm_.recipe.weights == WeightType::Int4 && !hw_.mxu.supports(hw::WeightType::Int4))
       throw Error("int4 weights: the design point's matrix unit does not support them");
@@ -248,6 +253,14 @@ class Gen {
       const uint64_t by_sp = std::min(sp_.bank_bytes(), hw_.scratchpad.total_bytes() / 8) / hd;
       s.block = std::max(L, std::min(by_acc, by_sp) / L * L);
     }
+    // One step: the program serves every position with as many KV blocks
+    // as steps_[0].pos (the host sets c4); several: each step's own.
+    first_pos_ = last_pos_ = steps_.front().pos;
+    if (steps_.size() == 1) {
+      first_pos_ = s.pos / s.block * s.block;
+      last_pos_ = std::min(first_pos_ + s.block, uint64_t(qm_.position_limit)) - 1;
+      s.pos = last_pos_;
+    }
     ab_ = place_decode_attention(hw_, s, sp_, acc_);
     // scratchpad
     x_n_ = sp_.alloc(H, 0, "norm output (q/k/v, FFN and LM head input)");
@@ -332,10 +345,15 @@ class Gen {
       l.v_cache = m.alloc(p + "V cache", v_cache_bytes(l.attn));
       out_.layers.push_back(l);
     }
-    for (size_t s = 0; s < steps_.size(); ++s) {
-      cos_.push_back(m.alloc(strf("RoPE cos, position %llu", (ull)steps_[s].pos), 4 * hd));
-      sin_.push_back(m.alloc(strf("RoPE sin, position %llu", (ull)steps_[s].pos), 4 * hd));
+    rope_first_ = first_pos_;
+    rope_last_ = last_pos_;
+    for (const DecodeStep& st : steps_) {
+      rope_first_ = std::min(rope_first_, st.pos);
+      rope_last_ = std::max(rope_last_, st.pos);
     }
+    const uint64_t rows = rope_last_ - rope_first_ + 1;
+    cos_ = m.alloc(strf("RoPE cos, positions %llu..%llu (one head)", (ull)rope_first_, (ull)rope_last_), rows * 4 * hd);
+    sin_ = m.alloc(strf("RoPE sin, positions %llu..%llu (one head)", (ull)rope_first_, (ull)rope_last_), rows * 4 * hd);
     q_dram_ = m.alloc("q", qmax_ * hd);
     k_dram_ = m.alloc("k", kvmax_ * hd);
     v_dram_ = m.alloc("v", kvmax_ * hd);
@@ -507,7 +525,13 @@ class Gen {
   void emit_step(size_t si) {
     const DecodeStep& st = steps_[si];
     const uint64_t H = uint64_t(cfg_.hidden), hd = uint64_t(cfg_.head_dim);
-    b_.section(strf("==== decode step %zu: position %llu", si, (ull)st.pos));
+    if (steps_.size() == 1)
+      b_.section(strf("==== decode step: position p in %llu..%llu (c%u, set by the host)", (ull)first_pos_,
+                      (ull)last_pos_, kPosReg));
+    else
+      b_.section(strf("==== decode step %zu: position %llu", si, (ull)st.pos));
+    if (steps_.size() > 1)
+      b_.emit(Ins(Opcode::CtxSet).set(Field::Reg, kPosReg).set(Field::Value, int64_t(st.pos)), "the position");
     if (st.token >= 0) b_.emit(Ins(Opcode::CtxSet).set(Field::Reg, kTokenReg).set(Field::Value, st.token), "the token");
     b_.emit(Ins(Opcode::CtxMul).set(Field::Reg, kRowReg).set(Field::Src, kTokenReg).set(Field::Value, int64_t(H)),
             "token * hidden: its embedding row");
@@ -548,7 +572,7 @@ class Gen {
       prefetch(l.o);
       // the attention, its heads split across the tiles
       DecodeAttentionShape s = out_.layers[i].attn;
-      s.pos = st.pos;
+      s.pos = steps_.size() == 1 ? last_pos_ : st.pos;
       s.d_shift = Q.softmax.d_shift;
       s.recip_shift = Q.softmax.recip_shift;
       s.lut = kExpLut;
@@ -556,8 +580,9 @@ class Gen {
       aio.q_dram = q_dram_;
       aio.k_dram = k_dram_;
       aio.v_dram = v_dram_;
-      aio.cos_dram = cos_[si];
-      aio.sin_dram = sin_[si];
+      aio.cos_dram = cos_;
+      aio.sin_dram = sin_;
+      aio.rope_first = rope_first_;
       aio.exp_dram = exp_[i];
       aio.kc_dram = out_.layers[i].k_cache;
       aio.vc_dram = out_.layers[i].v_cache;
@@ -662,12 +687,13 @@ class Gen {
       put(p + "exp table", exp_[i], lut_image(Q.softmax.exp_table));
     }
     if (cfg_.final_norm) put("final_norm", final_norm_, norm_table_image(qm_.final_norm));
-    for (size_t s = 0; s < steps_.size(); ++s) {
-      const size_t row = size_t(steps_[s].pos * hd);  // one head's tables: they repeat per head
-      const std::vector<int32_t> c(qm_.rope_cos.begin() + long(row), qm_.rope_cos.begin() + long(row + hd));
-      const std::vector<int32_t> sn(qm_.rope_sin.begin() + long(row), qm_.rope_sin.begin() + long(row + hd));
-      put(strf("RoPE cos, position %llu", (ull)steps_[s].pos), cos_[s], bytes32(c));
-      put(strf("RoPE sin, position %llu", (ull)steps_[s].pos), sin_[s], bytes32(sn));
+    {
+      // one head's tables (they repeat per head), rows rope_first_..rope_last_
+      const long a = long(rope_first_ * hd), z = long((rope_last_ + 1) * hd);
+      const std::vector<int32_t> c(qm_.rope_cos.begin() + a, qm_.rope_cos.begin() + z);
+      const std::vector<int32_t> sn(qm_.rope_sin.begin() + a, qm_.rope_sin.begin() + z);
+      put(strf("RoPE cos, positions %llu..%llu", (ull)rope_first_, (ull)rope_last_), cos_, bytes32(c));
+      put(strf("RoPE sin, positions %llu..%llu", (ull)rope_first_, (ull)rope_last_), sin_, bytes32(sn));
     }
   }
 
@@ -736,7 +762,9 @@ class Gen {
   uint64_t R_ = 0, T_lm_[2] = {0, 0}, a_acc_ = 0, sink_ = 0;
 
   uint64_t embed_ = 0, embed_mult_ = 0, final_norm_ = 0;
-  std::vector<uint64_t> attn_norm_, ffn_norm_, act_, exp_, cos_, sin_;
+  std::vector<uint64_t> attn_norm_, ffn_norm_, act_, exp_;
+  uint64_t cos_ = 0, sin_ = 0;                 // RoPE tables, rows rope_first_..rope_last_
+  uint64_t first_pos_ = 0, last_pos_ = 0, rope_first_ = 0, rope_last_ = 0;
   uint64_t q_dram_ = 0, k_dram_ = 0, v_dram_ = 0, attn_dram_ = 0, prod_dram_ = 0;
   uint64_t part_dram_ = 0, part_row_ = 0, xn_dram_ = 0;
 };
@@ -790,6 +818,16 @@ std::vector<DramChunk> kv_cache_image(const hw::HwConfig& hw, const std::vector<
       }
   const std::string n = "layers." + std::to_string(layer) + ".";
   return {{n + "K cache", l.k_cache, std::move(kb)}, {n + "V cache", l.v_cache, std::move(vb)}};
+}
+
+std::array<int64_t, 8> decode_context(const DecodeProgram& p, uint64_t pos, int64_t token) {
+  if (pos < p.first_pos || pos > p.last_pos)
+    throw Error(strf("decode program for positions %llu..%llu: position %llu is outside them", (ull)p.first_pos,
+                     (ull)p.last_pos, (ull)pos));
+  std::array<int64_t, 8> c{};
+  c[p.token_reg] = token;
+  c[p.pos_reg] = int64_t(pos);
+  return c;
 }
 
 uint64_t k_cache_addr(const std::vector<DecodeLayerMap>& layers, size_t layer, uint64_t pos, uint64_t j, uint64_t e) {

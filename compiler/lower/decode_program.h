@@ -1,11 +1,13 @@
 // One decode step of a quantized decoder-only model as one program for a
 // design point, and the DRAM image it runs on (docs/compiler.md, "The decode
-// program").  The token comes from context register c1 (set by the host), so
-// one program serves every token at its KV position; the position is a
-// compile-time constant in this version.  Several steps in a row (positions
-// p, p+1, ...) can be generated as one program: each step is the same code
-// for its position, with its token set by ctx.set, and reads the KV cache the
-// steps before it appended in DRAM.
+// program").  The token comes from context register c1 and the KV position
+// from c4, both set by the host, so one program of one step serves every
+// token at every position from `first_pos` to `last_pos`: the positions with
+// as many KV blocks as the position it was built for (decode_context makes
+// the registers).  Several steps in a row (positions p, p+1, ...) can be
+// generated as one program: each step is the same code with its position and
+// token set by ctx.set, and reads the KV cache the steps before it appended
+// in DRAM.
 //
 // Per step: the embedding row widened into the residual stream (int32; each
 // tile keeps the columns o and down compute on it); per layer the norm (exact
@@ -18,6 +20,7 @@
 // row equal GoldenModel::decode's bit for bit.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -57,17 +60,23 @@ struct DecodeProgram {
   std::vector<DecodeStep> steps;
   std::vector<uint64_t> logits;    // per step: vocab int32 logits (T of the LM head)
   unsigned token_reg = 1;          // the context register that holds the token
+  unsigned pos_reg = 4;            // the context register that holds the position (one-step programs)
+  uint64_t first_pos = 0, last_pos = 0;  // the positions a one-step program serves (several steps: the first's)
   bool timing_only = false;        // built from a shapes-only model: `image` is empty, run it in timing mode
 };
 
 // Throws clonesim::Error (one line, naming the model, the design point and
 // the kernel) for an unsupported model feature or a buffer the design point
-// cannot hold.
+// cannot hold.  Only the first step may take its token from the host.
 DecodeProgram build_decode_program(const golden::QuantModel& qm, const hw::HwConfig& hw,
                                    const std::vector<DecodeStep>& steps);
 inline DecodeProgram build_decode_program(const golden::QuantModel& qm, const hw::HwConfig& hw, uint64_t pos) {
   return build_decode_program(qm, hw, std::vector<DecodeStep>{{pos, -1}});
 }
+
+// The context registers of a run of `p` at position `pos` with `token`
+// (c1, c4); throws clonesim::Error when `pos` is outside first_pos..last_pos.
+std::array<int64_t, 8> decode_context(const DecodeProgram& p, uint64_t pos, int64_t token);
 
 // The KV cache of one layer for positions 0..positions-1 in the program's
 // layout, from GoldenModel's (k_cache / v_cache: [pos][kv_head][head_dim]).

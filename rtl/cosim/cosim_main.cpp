@@ -314,7 +314,10 @@ struct DramChunkFile {
   uint64_t addr;
   std::vector<uint8_t> bytes;
 };
-std::vector<DramChunkFile> compiled_image(const std::string& dir, const std::string& name) {
+// The manifest's context registers ("context": {"c4": 5, ...}) go into `ctx`
+// where the command line did not set them (`given`).
+std::vector<DramChunkFile> compiled_image(const std::string& dir, const std::string& name,
+                                          std::array<int64_t, 8>& ctx, const std::array<bool, 8>& given) {
   const std::string mpath = dir + "/compile.json";
   std::ifstream mf(mpath);
   if (!mf) throw Error(mpath + ": cannot open (is " + dir + " a directory clonesim compile wrote?)");
@@ -332,6 +335,12 @@ std::vector<DramChunkFile> compiled_image(const std::string& dir, const std::str
     std::ifstream f(ipath, std::ios::binary);
     if (!f) throw Error(ipath + ": cannot open");
     std::vector<uint8_t> all{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+    if (m["programs"][name].contains("context"))
+      for (const auto& [reg, value] : m["programs"][name]["context"].items()) {
+        const int r = reg.size() == 2 && reg[0] == 'c' && reg[1] >= '1' && reg[1] <= '7' ? reg[1] - '0' : 0;
+        if (!r) throw Error(mpath + ": programs." + name + ".context: " + reg + " is not a context register c1..c7");
+        if (!given[size_t(r)]) ctx[size_t(r)] = value.get<int64_t>();
+      }
     for (const auto& c : m["programs"][name]["image"]) {
       const uint64_t off = c["offset"], n = c["bytes"];
       if (off + n > all.size())
@@ -352,6 +361,7 @@ int sc_main(int argc, char* argv[]) {
   Verilated::commandArgs(argc, argv);
   std::string program_path, vcd_path, generate_kind, only, dump_path, compiled;
   std::array<int64_t, 8> ctx{};
+  std::array<bool, 8> ctx_given{};
   std::vector<std::array<uint64_t, 3>> fills;
   bool quiet = false, verbose = false;
   for (int i = 1; i < argc; ++i) {
@@ -369,7 +379,9 @@ int sc_main(int argc, char* argv[]) {
       const std::string v = next();
       const auto eq = v.find('=');
       if (eq == std::string::npos || v.size() < 3 || v[0] != 'c') throw Error("--ctx " + v + ": expected cN=VALUE");
-      ctx[std::stoi(v.substr(1, eq - 1)) & 7] = std::stoll(v.substr(eq + 1), nullptr, 0);
+      const int r = std::stoi(v.substr(1, eq - 1)) & 7;
+      ctx[size_t(r)] = std::stoll(v.substr(eq + 1), nullptr, 0);
+      ctx_given[size_t(r)] = true;
     } else if (a == "--dram-random") {
       std::string v = next();
       std::array<uint64_t, 3> f{0, 0, 1};
@@ -390,7 +402,7 @@ int sc_main(int argc, char* argv[]) {
       if (colon == std::string::npos || !program_path.empty() || !generate_kind.empty())
         throw Error("--compiled " + compiled + ": expected DIR:NAME (a program clonesim compile wrote), alone");
       const std::string dir = compiled.substr(0, colon), name = compiled.substr(colon + 1);
-      image = compiled_image(dir, name);
+      image = compiled_image(dir, name, ctx, ctx_given);
       program_path = dir + "/" + name + ".bin";
     }
     if (program_path.empty() == generate_kind.empty())
