@@ -322,10 +322,11 @@ TEST_CASE("bad technology files give one line naming file, line and key", "[area
   check(error_of(bad), "bad.yaml:" + std::to_string(line_with(bad, "int8_addd_um2")) +
                            ": area.logic.int8_addd_um2: unknown key",
         "got 'int8_addd_um2'");
-  // A section the file does not have yet (energy comes later).
+  // A section the format does not have.
   const int last = int(std::count(good.begin(), good.end(), '\n'));
-  check(error_of(good + "energy:\n  int8_mac_pj: 0.15\n"),
-        "bad.yaml:" + std::to_string(last + 1) + ": energy: unknown key", "expected one of node, area");
+  check(error_of(good + "thermal:\n  theta_ja: 40\n"),
+        "bad.yaml:" + std::to_string(last + 1) + ": thermal: unknown key",
+        "expected one of node, area, energy, leakage, vf");
 
   // Missing key: the whole int32_mult_um2 figure; blamed on the `logic:` line.
   bad = replace_once(good, "    int32_mult_um2:\n", "");
