@@ -237,6 +237,27 @@ TEST_CASE("bad technology files and names give one line", "[cli][area][errors]")
   CHECK_THAT(o.err, Catch::Contains("tech-28nm, tech-45nm"));
 }
 
+TEST_CASE("area refuses an operating point faster than the technology's V-f curve", "[cli][area][errors]") {
+  std::string t = read_file(kSrc + "/configs/hw/edge-small.yaml");
+  // The compute domain's second point: 0.8 V allows 836 MHz on tech-28nm.
+  const auto pos = t.find("{volts: 0.80, mhz: 400}");
+  REQUIRE(pos != std::string::npos);
+  t.replace(pos, 23, "{volts: 0.80, mhz: 900}");
+  const std::string f = tmp_path("fast.yaml");
+  write_file(f, t);
+  Out o = run("area --hw " + f);
+  CHECK(o.code != 0);
+  CHECK(lines(o.err) == 1);
+  CHECK_THAT(o.err, Catch::Contains(f + ": dvfs.compute.operating_points[1]: expected at most 836 MHz at 0.8 V") &&
+                        Catch::Contains("got 900 MHz"));
+  // On a technology of another node the operating points are only noted.
+  o = run("area --hw clone-28nm --tech tech-45nm");
+  CHECK(o.code == 0);
+  CHECK(lines(o.err) == 1);
+  CHECK_THAT(o.err, Catch::Contains("note: 28 nm design point on 45 nm technology") &&
+                        Catch::Contains("dvfs.compute.operating_points[0]"));
+}
+
 TEST_CASE("compile prints the model's size and writes the program files", "[cli]") {
   const std::string dir = tmp_path("compile");
   const Out o = run("compile --model tiny --quant W4A8-g32 --hw edge-small --pos 3 -o " + dir);

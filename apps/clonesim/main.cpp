@@ -50,6 +50,24 @@ power::Tech tech_for(const hw::HwConfig& h, std::string name) {
   return power::load_tech_or_named(name);
 }
 
+// The design point's operating points against the technology's V-f curve
+// (power::check_operating_points).  A point faster than the curve is an error
+// when the technology is of the design point's node; with a technology of
+// another node (comparing nodes), the operating points are not that node's,
+// and a failure is only noted.
+void check_vf(const hw::HwConfig& h, const power::Tech& tech) {
+  if (tech.nm == h.technology_nm) {
+    power::check_operating_points(h, tech);
+    return;
+  }
+  try {
+    power::check_operating_points(h, tech);
+  } catch (const Error& e) {
+    std::cerr << "clonesim: note: " << h.technology_nm << " nm design point on " << tech.nm
+              << " nm technology: " << e.what() << "\n";
+  }
+}
+
 // "c3=42" or "3=42"
 void parse_ctx(const std::string& s, std::array<int64_t, isa::kNumContextRegs>& ctx) {
   const auto eq = s.find('=');
@@ -367,6 +385,7 @@ int sc_main(int argc, char* argv[]) {
     } else if (*synth_cmd) {
       const hw::HwConfig h = hw::load_hw_config_or_named(rtl_hw);
       const power::Tech tech = tech_for(h, synth_tech);
+      check_vf(h, tech);
       power::AreaOptions ao;
       ao.imem_depth = imem_depth;
       const power::AreaBreakdown model = power::area_model(h, tech, ao);
@@ -382,6 +401,7 @@ int sc_main(int argc, char* argv[]) {
     } else if (*area_cmd) {
       const hw::HwConfig h = hw::load_hw_config_or_named(area_hw);
       const power::Tech tech = tech_for(h, area_tech);
+      check_vf(h, tech);
       power::AreaOptions ao;
       ao.imem_depth = area_imem;
       const power::AreaBreakdown a = power::area_model(h, tech, ao);
