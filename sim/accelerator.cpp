@@ -271,7 +271,7 @@ void Accelerator::step_controller(uint64_t t) {
   // Resolve the context registers: ctx[cnt_reg] replaces the count field, or
   // with cnt_alt the alternate one (matmul k, load/store bytes).
   const int cf = isa::cnt_reg_field(in);
-  if (cf < isa::kNumFields) in.f[cf] = ctx_[in.cnt_reg];
+  if (cf < isa::kNumFields) in[cf] = ctx_[in.cnt_reg];
   if (in.addr_reg) in[Field::Dram] += ctx_[in.addr_reg];
   if (!at_end) {
     const std::string p = check_against(hw_, in);

@@ -291,14 +291,14 @@ std::string check_against(const hw::HwConfig& hw, const Instruction& in) {
   const int rf = isa::cnt_reg_field(in);
   if (rf < isa::kNumFields) {
     const isa::FieldRange r = isa::immediate_range(in, static_cast<Field>(rf));
-    if (in.f[rf] < r.lo || in.f[rf] > r.hi)
-      return std::string(isa::field_name(static_cast<Field>(rf))) + ": count is " + std::to_string(in.f[rf]) +
+    if (in[rf] < r.lo || in[rf] > r.hi)
+      return std::string(isa::field_name(static_cast<Field>(rf))) + ": count is " + std::to_string(in[rf]) +
              " (from context register c" + std::to_string(in.cnt_reg) + (in.cnt_alt ? ", cnt_alt" : "") +
              "), must be " + std::to_string(r.lo) + ".." + std::to_string(r.hi);
   }
   const int cf = isa::count_field(in.op);
-  if (cf < isa::kNumFields && cf != rf && in.f[cf] < 1)
-    return std::string(isa::field_name(static_cast<Field>(cf))) + ": count is " + std::to_string(in.f[cf]) +
+  if (cf < isa::kNumFields && cf != rf && in[cf] < 1)
+    return std::string(isa::field_name(static_cast<Field>(cf))) + ": count is " + std::to_string(in[cf]) +
            ", must be >= 1";
   switch (u) {
     case isa::Unit::Load:

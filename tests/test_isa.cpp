@@ -39,7 +39,7 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 Instruction make(Opcode op) {
   Instruction in;
   in.op = op;
-  if (count_field(op) != kNumFields) in.f[count_field(op)] = 1;
+  if (count_field(op) != kNumFields) in[count_field(op)] = 1;
   return in;
 }
 
@@ -67,7 +67,7 @@ void legalize(Instruction& in, std::mt19937_64& rng) {
   // the field ctx[cnt_reg] replaces may be 0; every other count is >= 1
   const bool from_reg = in.cnt_reg != 0 && !in.cnt_alt;
   const bool alt_from_reg = in.cnt_reg != 0 && in.cnt_alt;
-  if (cf != kNumFields && !from_reg && in.f[cf] == 0) in.f[cf] = 1;
+  if (cf != kNumFields && !from_reg && in[cf] == 0) in[cf] = 1;
   switch (op) {
     case Opcode::Load:
     case Opcode::Store:
@@ -1010,4 +1010,35 @@ TEST_CASE("from_binary and the assembler never crash on garbage", "[isa][fuzz]")
       if (!starts_with(e.what(), "soup:")) FAIL("unexpected message: " << e.what());
     }
   }
+}
+
+TEST_CASE("compact instructions: has_field and the slots agree with every opcode's layout", "[isa]") {
+  for (const OpcodeInfo& oi : all_opcodes()) {
+    INFO(oi.mnemonic);
+    std::set<int> slots;
+    std::set<Field> in_layout;
+    for (const FieldLayout& l : fields_of(oi.op)) {
+      in_layout.insert(l.field);
+      CHECK(has_field(oi.op, l.field));
+      CHECK(field_slot(l.field) < kMaxOpFields);
+      CHECK(slots.insert(field_slot(l.field)).second);  // no two fields of an opcode share a slot
+    }
+    for (int f = 0; f < kNumFields; ++f)
+      if (!in_layout.count(static_cast<Field>(f))) CHECK_FALSE(has_field(oi.op, static_cast<Field>(f)));
+  }
+  // a field the opcode does not have reads 0 and a write to it is dropped
+  Instruction in;
+  in.op = Opcode::Matmul;
+  in[Field::K] = 7;
+  in[Field::Len] = 9;
+  CHECK(in[Field::K] == 7);
+  CHECK(in[Field::Len] == 0);
+  CHECK(in[Field::M] == 0);
+  // load and store share their slots
+  in = Instruction{};
+  in.op = Opcode::Load;
+  in[Field::Bytes] = 64;
+  in.op = Opcode::Store;
+  CHECK(in[Field::Bytes] == 64);
+  CHECK(sizeof(Instruction) <= 104);
 }

@@ -38,7 +38,7 @@ std::vector<Instruction> resolve(const isa::Program& p) {
   std::vector<Instruction> out;
   for (Instruction in : p.code) {
     const int cf = isa::cnt_reg_field(in);  // the count field, or with cnt_alt matmul k / DMA bytes
-    if (cf < isa::kNumFields) in.f[cf] = ctx[in.cnt_reg];
+    if (cf < isa::kNumFields) in[cf] = ctx[in.cnt_reg];
     if (in.addr_reg) in[Field::Dram] += ctx[in.addr_reg];
     const int r = static_cast<int>(in[Field::Reg]);
     const int64_t v = in[Field::Value];

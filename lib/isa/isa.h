@@ -166,6 +166,52 @@ const OpcodeInfo* opcode_by_mnemonic(const std::string& m);
 inline Unit unit_of(Opcode op) { return opcode_info(static_cast<uint8_t>(op))->unit; }
 const char* field_name(Field f);
 
+// The operand fields an opcode has, and where a decoded instruction keeps
+// them: each field belongs to one class of opcodes (DMA, matmul, vector,
+// ctx.*, dvfs) and has a fixed slot, its index within that class, so an
+// instruction holds at most kMaxOpFields values whatever its opcode.
+enum class FieldClass : uint8_t { None, Dma, Matmul, Vector, Ctx, Dvfs };
+constexpr FieldClass field_class(Field f) {
+  const int i = static_cast<int>(f);
+  return i <= static_cast<int>(Field::SStride)   ? FieldClass::Dma
+         : i <= static_cast<int>(Field::CStride) ? FieldClass::Matmul
+         : i <= static_cast<int>(Field::Imm2)    ? FieldClass::Vector
+         : i <= static_cast<int>(Field::Value)   ? FieldClass::Ctx
+                                                 : FieldClass::Dvfs;
+}
+constexpr int field_slot(Field f) {
+  const int i = static_cast<int>(f);
+  switch (field_class(f)) {
+    case FieldClass::Dma: return i;
+    case FieldClass::Matmul: return i - static_cast<int>(Field::Act);
+    case FieldClass::Vector: return i - static_cast<int>(Field::Dst);
+    case FieldClass::Ctx: return i - static_cast<int>(Field::Reg);
+    default: return i - static_cast<int>(Field::DomainF);
+  }
+}
+constexpr FieldClass opcode_class(Opcode op) {
+  switch (op) {
+    case Opcode::Load:
+    case Opcode::Store: return FieldClass::Dma;
+    case Opcode::Matmul: return FieldClass::Matmul;
+    case Opcode::CtxSet:
+    case Opcode::CtxAdd:
+    case Opcode::CtxMul: return FieldClass::Ctx;
+    case Opcode::Dvfs: return FieldClass::Dvfs;
+    default: {
+      const uint8_t c = static_cast<uint8_t>(op);
+      return c >= static_cast<uint8_t>(Opcode::VAdd) && c <= static_cast<uint8_t>(Opcode::VRedMax) ? FieldClass::Vector
+                                                                                                    : FieldClass::None;
+    }
+  }
+}
+// Whether `op` has field `f` (the fields of fields_of(op); tests check they agree).
+constexpr bool has_field(Opcode op, Field f) {
+  return opcode_class(op) != FieldClass::None && field_class(f) == opcode_class(op) &&
+         !(op == Opcode::CtxSet && f == Field::Src) && f != Field::kCount;
+}
+constexpr int kMaxOpFields = 11;  // the vector class's
+
 // The decoded form every consumer works with.
 struct Instruction {
   Opcode op = Opcode::Nop;
@@ -175,10 +221,20 @@ struct Instruction {
   uint8_t cnt_reg = 0;
   uint8_t addr_reg = 0;
   bool cnt_alt = false;  // ctx[cnt_reg] replaces the alternate count field (alt_count_field)
-  std::array<int64_t, kNumFields> f{};  // operand fields; only those of fields_of(op) are meaningful
+  // The operand fields of `op`, each in its slot (field_slot).  Reading a
+  // field the opcode does not have gives 0; writing one is ignored.  (Set
+  // `op` first; load and store, and the ctx.* opcodes, share their slots.)
+  std::array<int64_t, kMaxOpFields> f{};
 
-  int64_t operator[](Field x) const { return f[static_cast<int>(x)]; }
-  int64_t& operator[](Field x) { return f[static_cast<int>(x)]; }
+  int64_t operator[](Field x) const { return has_field(op, x) ? f[size_t(field_slot(x))] : 0; }
+  int64_t& operator[](Field x) {
+    if (has_field(op, x)) return f[size_t(field_slot(x))];
+    static thread_local int64_t ignored;
+    ignored = 0;
+    return ignored;
+  }
+  int64_t operator[](int x) const { return (*this)[static_cast<Field>(x)]; }
+  int64_t& operator[](int x) { return (*this)[static_cast<Field>(x)]; }
   bool operator==(const Instruction& o) const;
   bool operator!=(const Instruction& o) const { return !(*this == o); }
 };
