@@ -288,16 +288,25 @@ class Gen {
         if (!gw && piece > j.K) piece = j.K;
         const uint64_t gc = std::max<uint64_t>(1, wb_target / std::max<uint64_t>(1, pair_bytes(piece)));
         const uint64_t pieces = (j.K + piece - 1) / piece;
-        const uint64_t g = std::min(gc, pieces);
-        const uint64_t tab = g * table_bytes_per_piece(j, nc) / 2;  // one slot's part
-        if (tab > acc_bank) continue;
-        try {
-          SramArena tsp(hw_.scratchpad, "scratchpad"), tacc(hw_.accumulator, "accumulator");
-          place_gemm(j, mb, nc, std::max<uint64_t>(pair_bytes(piece) * g, 1), std::max<uint64_t>(tab, 4), tsp, tacc);
-        } catch (const Error& e) {
-          if (nc == u0) last_error = e.what();
-          continue;
+        // pieces per load: as many as fill the weight buffer; when their tables do not fit beside the results,
+        // fewer (down to 2), rather than narrower column blocks (more instructions per MAC)
+        uint64_t g = std::min(gc, pieces);
+        const uint64_t g_min = std::min<uint64_t>(g, 2);
+        bool placed = false;
+        for (;; --g) {
+          const uint64_t tab = g * table_bytes_per_piece(j, nc) / 2;  // one slot's part
+          try {
+            if (tab > acc_bank) throw Error("tables beyond a bank");
+            SramArena tsp(hw_.scratchpad, "scratchpad"), tacc(hw_.accumulator, "accumulator");
+            place_gemm(j, mb, nc, std::max<uint64_t>(pair_bytes(piece) * g, 1), std::max<uint64_t>(tab, 4), tsp, tacc);
+            placed = true;
+            break;
+          } catch (const Error& e) {
+            if (nc == u0 && g == g_min) last_error = e.what();
+          }
+          if (g == g_min) break;
         }
+        if (!placed) continue;
         // the largest n_c that fits; among those down to 3/4 of it, one that gives every tile an even
         // number of column blocks per linear (pairs of blocks alternate the accumulator banks; a lone
         // block's units use both)
@@ -971,7 +980,9 @@ class Gen {
       g.Y[1] = sp.alloc(mn, 0, j.name + ": int8 outputs 1");
       g.lut = sp.alloc(512, 0, j.name + ": activation table");
     }
-    if (j.kind == OutKind::Gated) g.Ea = acc.alloc(4 * mn, 0, j.name + ": act(gate), int16 in int32");
+    // act(gate) goes to the gate slot's T once the gate is narrowed (the vector unit runs in order: the next
+    // pair's first write of that T comes after the product)
+    if (j.kind == OutKind::Gated) g.Ea = j.needs_T() ? g.T[0] : acc.alloc(4 * mn, 0, j.name + ": act(gate), int16 in int32");
     const uint64_t slot = lane_slot();
     g.scratch = acc.alloc(2 * slot, slot, j.name + ": sink slots");
     return g;
