@@ -717,7 +717,10 @@ class Gen {
   // the builder as a piece (run() joins the pieces).
   void flush(Stream& st) {
     st.flush(b_);
-    if (!opt_.listing) chunks_.push_back(b_.take_code());
+    if (!opt_.listing) {
+      chunks_.push_back(b_.take_code());
+      chunks_.back().shrink_to_fit();  // no capacity beyond the piece (the builder's vector grew by doubling)
+    }
   }
 
   static Ins from(const isa::Instruction& in) {
