@@ -265,6 +265,19 @@ TEST_CASE("prefill program: plan, map and listing, and a shapes-only model gives
   CHECK(p.plan.find("rows in blocks of 10") != std::string::npos);
   CHECK(p.map.to_string().find("layers.1.K cache") != std::string::npos);
   CHECK(isa::assemble(p.listing, "prefill.s").code == p.program.code);
+  {  // without a listing (joined from per-phase pieces): the same program; beyond the listing limit: a
+     // listing without comments, which still re-assembles to the program
+    PrefillOptions none;
+    none.listing = false;
+    const PrefillProgram q = build_prefill_program(m.qm, hw, toks, none);
+    CHECK(q.listing.empty());
+    CHECK(q.program.code == p.program.code);
+    PrefillOptions bare;
+    bare.listing_limit = 10;
+    const PrefillProgram r = build_prefill_program(m.qm, hw, toks, bare);
+    CHECK(r.listing.find("    ; ") == std::string::npos);
+    CHECK(isa::assemble(r.listing, "prefill.s").code == p.program.code);
+  }
   for (const DramChunk& c : p.image) {
     bool inside = false;
     for (const Region& r : p.map.regions()) inside |= c.addr >= r.addr && c.addr + c.bytes.size() <= r.addr + r.bytes;
@@ -298,12 +311,15 @@ void llama_timing(int n, int layers) {
   const golden::QuantModel shapes = golden::plan_quant_shapes(cfg, parse_recipe("W4A8-g128"));
   const hw::HwConfig hw = test::design("clone-28nm");
   const auto t0 = std::chrono::steady_clock::now();
-  const PrefillProgram p = build_prefill_program(shapes, hw, std::vector<int64_t>(size_t(n), 1));
+  PrefillOptions po;
+  po.listing = false;  // a timing run: no listing, and the program moved into the simulator (one copy)
+  PrefillProgram p = build_prefill_program(shapes, hw, std::vector<int64_t>(size_t(n), 1), po);
   const double build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%s", p.plan.c_str());
+  const size_t instructions = p.program.code.size();
   sim::Options o;
   o.mode = sim::Mode::Timing;
-  sim::Accelerator a("acc", hw, p.program, o);
+  sim::Accelerator a("acc", hw, std::move(p.program), o);
   const auto t1 = std::chrono::steady_clock::now();
   sc_core::sc_start();
   const double sim_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
@@ -318,7 +334,7 @@ void llama_timing(int n, int layers) {
   std::printf("llama-2-7b W4A8-g128, %d layer(s), %d tokens on clone-28nm: %zu instructions, build %.1f s, "
               "simulation %.1f s, %llu cycles, MXU utilisation %.1f%% (MACs / (cycles x %g)), matrix units busy "
               "%.1f%%\n%s\n",
-              layers > 0 ? layers : int(cfg.layers), n, p.program.code.size(), build_s, sim_s,
+              layers > 0 ? layers : int(cfg.layers), n, instructions, build_s, sim_s,
               (unsigned long long)s.cycles, 100.0 * macs / (double(s.cycles) * peak), peak,
               100.0 * mxu_busy / (double(s.cycles) * hw.tiles), sim::summary(s, hw).c_str());
   CHECK(macs > 0);

@@ -67,34 +67,39 @@ struct PhaseSems {
   }
 };
 
-// An instruction of one tile's stream with the key that places it among the
-// other tiles' (stable: equal keys keep their generation order).
-struct Item {
-  int64_t key;
-  unsigned tile;
-  uint64_t seq;
-  Ins ins;
-  std::string note;
-};
-
+// The instructions of one phase, one tile's stream at a time, each with the
+// key that places it among the other tiles' (stable: equal keys keep their
+// generation order).  The sort moves 16-byte keys, not the instructions.
 class Stream {
  public:
+  explicit Stream(bool notes = true) : notes_(notes) {}
   void add(int64_t key, unsigned tile, const Ins& ins, std::string note = "") {
-    items_.push_back({key, tile, seq_++, ins, std::move(note)});
+    const uint64_t seq = ins_.size();
+    if (seq >= (uint64_t(1) << 48)) throw Error("a phase beyond 2^48 instructions");
+    keys_.push_back({key, uint64_t(tile) << 48 | seq});
+    ins_.push_back(ins.get());
+    if (notes_) notes_of_.push_back(std::move(note));
   }
   void flush(ProgramBuilder& b) {
-    std::stable_sort(items_.begin(), items_.end(), [](const Item& x, const Item& y) {
-      if (x.key != y.key) return x.key < y.key;
-      if (x.tile != y.tile) return x.tile < y.tile;
-      return x.seq < y.seq;
-    });
-    for (const Item& it : items_) b.emit(it.ins, it.note);
-    items_.clear();
+    std::sort(keys_.begin(), keys_.end());  // (key, tile, seq): seq is unique, so the order is total
+    static const std::string none;
+    for (const auto& [key, ts] : keys_) {
+      const uint64_t seq = ts & ((uint64_t(1) << 48) - 1);
+      Ins w(ins_[seq].op);
+      const_cast<isa::Instruction&>(w.get()) = ins_[seq];
+      b.emit(w, notes_ ? notes_of_[seq] : none);
+    }
+    // release the memory (assigning {} would keep the capacity)
+    std::vector<std::pair<int64_t, uint64_t>>().swap(keys_);
+    std::vector<isa::Instruction>().swap(ins_);
+    std::vector<std::string>().swap(notes_of_);
   }
 
  private:
-  std::vector<Item> items_;
-  uint64_t seq_ = 0;
+  bool notes_;
+  std::vector<std::pair<int64_t, uint64_t>> keys_;  // key, tile << 48 | seq
+  std::vector<isa::Instruction> ins_;
+  std::vector<std::string> notes_of_;
 };
 
 // ---- GEMM jobs ------------------------------------------------------------------
@@ -170,11 +175,25 @@ class Gen {
     N_ = tokens_.size();
     plan_all();
     place_dram();
-    if (estimated_instructions_ > opt_.listing_limit) b_.keep_comments(false);
+    if (!opt_.listing || estimated_instructions_ > opt_.listing_limit) b_.keep_comments(false);
     emit_all();
     b_.emit(Ins(Opcode::Halt));
-    out_.program = b_.program();
-    if (out_.program.code.size() <= opt_.listing_limit) out_.listing = b_.listing();
+    if (opt_.listing) out_.listing = b_.listing();
+    if (chunks_.empty()) {
+      out_.program = b_.take_program();
+    } else {
+      // the phases' pieces into one program, each freed once copied: at the peak, one program and a piece
+      chunks_.push_back(b_.take_code());
+      out_.program = b_.take_program();
+      size_t total = 0;
+      for (const auto& c : chunks_) total += c.size();
+      out_.program.code.reserve(total);
+      for (auto& c : chunks_) {
+        out_.program.code.insert(out_.program.code.end(), c.begin(), c.end());
+        std::vector<isa::Instruction>().swap(c);  // freed as soon as copied
+      }
+      chunks_.clear();
+    }
     out_.tokens = N_;
     out_.timing_only = qm_.shapes_only;
     if (!qm_.shapes_only) build_image();
@@ -269,16 +288,25 @@ class Gen {
         if (!gw && piece > j.K) piece = j.K;
         const uint64_t gc = std::max<uint64_t>(1, wb_target / std::max<uint64_t>(1, pair_bytes(piece)));
         const uint64_t pieces = (j.K + piece - 1) / piece;
-        const uint64_t g = std::min(gc, pieces);
-        const uint64_t tab = g * table_bytes_per_piece(j, nc) / 2;  // one slot's part
-        if (tab > acc_bank) continue;
-        try {
-          SramArena tsp(hw_.scratchpad, "scratchpad"), tacc(hw_.accumulator, "accumulator");
-          place_gemm(j, mb, nc, std::max<uint64_t>(pair_bytes(piece) * g, 1), std::max<uint64_t>(tab, 4), tsp, tacc);
-        } catch (const Error& e) {
-          if (nc == u0) last_error = e.what();
-          continue;
+        // pieces per load: as many as fill the weight buffer; when their tables do not fit beside the results,
+        // fewer (down to 2), rather than narrower column blocks (more instructions per MAC)
+        uint64_t g = std::min(gc, pieces);
+        const uint64_t g_min = std::min<uint64_t>(g, 2);
+        bool placed = false;
+        for (;; --g) {
+          const uint64_t tab = g * table_bytes_per_piece(j, nc) / 2;  // one slot's part
+          try {
+            if (tab > acc_bank) throw Error("tables beyond a bank");
+            SramArena tsp(hw_.scratchpad, "scratchpad"), tacc(hw_.accumulator, "accumulator");
+            place_gemm(j, mb, nc, std::max<uint64_t>(pair_bytes(piece) * g, 1), std::max<uint64_t>(tab, 4), tsp, tacc);
+            placed = true;
+            break;
+          } catch (const Error& e) {
+            if (nc == u0 && g == g_min) last_error = e.what();
+          }
+          if (g == g_min) break;
         }
+        if (!placed) continue;
         // the largest n_c that fits; among those down to 3/4 of it, one that gives every tile an even
         // number of column blocks per linear (pairs of blocks alternate the accumulator banks; a lone
         // block's units use both)
@@ -537,7 +565,7 @@ class Gen {
     const uint64_t m = acc.alloc(slot, slot, "embedding: multiplier");
     PhaseSems ps;
     const unsigned sIn = ps.get("row loaded"), sOut = ps.get("row widened"), sFree = ps.get("buffers free");
-    Stream st;
+    Stream st(b_.keeps_comments());
     unsigned workers = 0;
     for (unsigned t = 0; t < hw_.tiles; ++t) {
       const auto [r0, n] = row_range(N_, hw_.tiles, t);
@@ -554,7 +582,7 @@ class Gen {
                "residual row");
       }
     }
-    st.flush(b_);
+    flush(st);
     barrier(workers, "residual rows");
     note_sram("embedding", sp, acc);
   }
@@ -575,7 +603,7 @@ class Gen {
     const bool pieces = n && (whole > hw_.accumulator.total_bytes() || 4 * H > hw_.accumulator.bank_bytes() ||
                               (opt_.max_norm_piece && opt_.max_norm_piece < H));
     PhaseSems ps;
-    Stream st;
+    Stream st(b_.keeps_comments());
     unsigned workers = 0;
     if (!pieces) {
       const uint64_t x = acc.alloc(4 * H, 0, name + ": row");
@@ -680,9 +708,19 @@ class Gen {
         }
       }
     }
-    st.flush(b_);
+    flush(st);
     barrier(workers, name);
     note_sram(pieces ? "norm (in pieces)" : "norm", sp, acc);
+  }
+
+  // A phase's instructions into the program; without a listing, moved out of
+  // the builder as a piece (run() joins the pieces).
+  void flush(Stream& st) {
+    st.flush(b_);
+    if (!opt_.listing) {
+      chunks_.push_back(b_.take_code());
+      chunks_.back().shrink_to_fit();  // no capacity beyond the piece (the builder's vector grew by doubling)
+    }
   }
 
   static Ins from(const isa::Instruction& in) {
@@ -707,7 +745,7 @@ class Gen {
     const uint64_t pc = acc.alloc(4 * hd, 0, "rope: x cos"), pt = acc.alloc(4 * hd, 0, "rope: rot(x) sin");
     PhaseSems ps;
     const unsigned sIn = ps.get("row loaded"), sOut = ps.get("row rotated"), sFree = ps.get("row stored");
-    Stream st;
+    Stream st(b_.keeps_comments());
     unsigned workers = 0;
     auto rope = [&](std::vector<Ins>& v, unsigned t, uint64_t x, uint64_t dst, uint64_t len) {
       for (uint64_t h = 0; h * hd < len; ++h) {
@@ -748,7 +786,7 @@ class Gen {
                "append values");
       }
     }
-    st.flush(b_);
+    flush(st);
     barrier(workers, name);
     note_sram("rope and KV append", sp, acc);
   }
@@ -799,7 +837,7 @@ class Gen {
                    sOutF = ps.get("output rows stored");
     const unsigned sh = Q.softmax.d_shift, rs = Q.softmax.recip_shift;
     const uint64_t L = hw_.vxu.lanes;
-    Stream st;
+    Stream st(b_.keeps_comments());
     unsigned workers = 0;
     for (unsigned t = 0; t < hw_.tiles; ++t) {
       std::vector<uint64_t> mine;
@@ -884,7 +922,7 @@ class Gen {
                "output rows");
       }
     }
-    st.flush(b_);
+    flush(st);
     barrier(workers, name);
     note_sram("attention", sp, acc);
   }
@@ -945,7 +983,9 @@ class Gen {
       g.Y[1] = sp.alloc(mn, 0, j.name + ": int8 outputs 1");
       g.lut = sp.alloc(512, 0, j.name + ": activation table");
     }
-    if (j.kind == OutKind::Gated) g.Ea = acc.alloc(4 * mn, 0, j.name + ": act(gate), int16 in int32");
+    // act(gate) goes to the gate slot's T once the gate is narrowed (the vector unit runs in order: the next
+    // pair's first write of that T comes after the product)
+    if (j.kind == OutKind::Gated) g.Ea = j.needs_T() ? g.T[0] : acc.alloc(4 * mn, 0, j.name + ": act(gate), int16 in int32");
     const uint64_t slot = lane_slot();
     g.scratch = acc.alloc(2 * slot, slot, j.name + ": sink slots");
     return g;
@@ -969,7 +1009,7 @@ class Gen {
                    sYf = ps.get("output block stored"), sE = ps.get("residual rows / table loaded"),
                    sEf = ps.get("residual block stored");
     const uint64_t nrb = (j.rows + j.mb - 1) / j.mb;
-    Stream st;
+    Stream st(b_.keeps_comments());
     unsigned workers = 0;
     if (j.kind == OutKind::Gated || j.kind == OutKind::PlainAct) {
       st.add(-(int64_t(1) << 40), 0, load(kAll, j.act_dram, lut, SP, 512).signal(sE), "activation table to every tile");
@@ -1248,7 +1288,7 @@ class Gen {
                  "input rows free");
       }
     }
-    st.flush(b_);
+    flush(st);
     barrier(workers, j.name);
     note_sram("gemm " + j.name, sp, acc);
   }
@@ -1389,6 +1429,7 @@ class Gen {
   std::vector<LayerJobs> jobs_;
   GemmJob head_;
   std::vector<uint64_t> ts_of_step_, unit_at_step_;
+  std::vector<std::vector<isa::Instruction>> chunks_;  // without a listing: the program's pieces so far
   std::map<std::string, std::string> sram_notes_;
   uint64_t embed_ = 0, embed_mult_ = 0, final_norm_ = 0, cos_ = 0, sin_ = 0;
   std::vector<uint64_t> attn_norm_, ffn_norm_, act_, exp_;

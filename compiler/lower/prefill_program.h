@@ -31,7 +31,7 @@ namespace clonesim::compiler {
 
 struct PrefillProgram {
   isa::Program program;
-  std::string listing, plan;             // listing: empty for programs beyond PrefillOptions::listing_limit
+  std::string listing, plan;             // listing: empty when PrefillOptions::listing is false
   DramMap map;
   std::vector<DramChunk> image;          // weights, tables, norms, LUTs, RoPE tables, embedding (not the KV cache)
   std::vector<DecodeLayerMap> layers;    // the KV cache per layer, the decode program's layout
@@ -41,9 +41,14 @@ struct PrefillProgram {
 };
 
 struct PrefillOptions {
+  // false: no listing and no comments (a timing run needs neither); the
+  // program is then assembled from per-phase pieces, so building it takes
+  // about one copy of the program at its peak (the instructions alone are
+  // 280 bytes each in memory: a 512-token Llama-2-7B prefill has tens of
+  // millions of them).
+  bool listing = true;
   // Programs with more instructions than this are built without comments
-  // and without a listing (a 512-token Llama-2-7B prefill has tens of
-  // millions of instructions).
+  // (the listing then has the instructions only).
   uint64_t listing_limit = 2000000;
   // Upper bound on the GEMM row block and the attention's query-row block
   // (0: as the SRAM allows).  Tests use it to run several blocks on tiny prompts.

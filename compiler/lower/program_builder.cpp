@@ -87,7 +87,7 @@ void ProgramBuilder::emit(const Ins& ins, const std::string& comment) {
   const std::string problem = isa::check(ins.get());
   if (!problem.empty()) {
     const std::string where = comment.empty() ? "" : " (" + comment + ")";
-    throw Error(strf("%s: instruction %zu%s: %s", prog_.source.c_str(), prog_.code.size(), where.c_str(),
+    throw Error(strf("%s: instruction %zu%s: %s", prog_.source.c_str(), size(), where.c_str(),
                      problem.c_str()));
   }
   prog_.code.push_back(ins.get());
@@ -99,6 +99,24 @@ void ProgramBuilder::emit(const Ins& ins, const std::string& comment) {
 
 void ProgramBuilder::section(const std::string& text) {
   if (keep_comments_) sections_.emplace_back(prog_.code.size(), text);
+}
+
+isa::Program ProgramBuilder::take_program() {
+  isa::Program p;
+  p.source = prog_.source;
+  p.code = std::move(prog_.code);
+  std::vector<isa::Instruction>().swap(prog_.code);
+  std::vector<std::string>().swap(comment_);
+  std::vector<std::pair<size_t, std::string>>().swap(sections_);
+  return p;
+}
+
+std::vector<isa::Instruction> ProgramBuilder::take_code() {
+  if (keep_comments_) throw Error(prog_.source + ": take_code needs comments off (the listing needs every instruction)");
+  std::vector<isa::Instruction> c = std::move(prog_.code);
+  std::vector<isa::Instruction>().swap(prog_.code);
+  taken_ += c.size();
+  return c;
 }
 
 std::string ProgramBuilder::listing() const {

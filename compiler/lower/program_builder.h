@@ -54,19 +54,29 @@ class ProgramBuilder {
   void emit(const Ins& ins, const std::string& comment = "");
   // A comment line before the next instruction in the listing.
   void section(const std::string& text);
-  size_t size() const { return prog_.code.size(); }
+  // Instructions emitted so far (those taken by take_code() included).
+  size_t size() const { return taken_ + prog_.code.size(); }
   // Off: comments and sections are dropped (very large programs; the
   // listing then has the instructions only).
   void keep_comments(bool keep) { keep_comments_ = keep; }
+  bool keeps_comments() const { return keep_comments_; }
   const isa::Program& program() const { return prog_; }
   // Assembly listing: re-assembles to program() (comments included).
   std::string listing() const;
+  // Moves the program out (the builder is left empty).  For very large
+  // programs, where a copy would double the memory.
+  isa::Program take_program();
+  // Moves the instructions emitted since the last call out; the numbering
+  // (size(), error messages) continues.  program() and listing() then hold
+  // only the instructions not taken.  Only without comments.
+  std::vector<isa::Instruction> take_code();
 
  private:
   isa::Program prog_;
   std::vector<std::string> comment_;                        // per instruction
   std::vector<std::pair<size_t, std::string>> sections_;    // before instruction index
   bool keep_comments_ = true;
+  size_t taken_ = 0;  // instructions moved out by take_code()
 };
 
 }  // namespace clonesim::compiler
