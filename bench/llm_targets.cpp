@@ -58,7 +58,8 @@ uint64_t mem_available() {
   return 0;
 }
 
-constexpr double kBytesPerInstruction = 310;  // simulated: the program (280) and the retirement log (24), and slack
+// simulated: the program (one isa::Instruction each), the retirement log (24), and slack
+constexpr double kBytesPerInstruction = double(sizeof(isa::Instruction)) + 24 + 30;
 
 }  // namespace
 
@@ -135,6 +136,7 @@ int sc_main(int argc, char* argv[]) {
                   "simulating\n",
                   (unsigned long long)prefill, c.layer.size(), m.cfg.layer.size(), n_ins, tb);
       std::fflush(stdout);
+      so.ctx = {};  // (the decode step's registers)
       t0 = std::chrono::steady_clock::now();
       nlohmann::json ps;
       {

@@ -65,6 +65,15 @@ struct Events {
   uint64_t semaphore_signals = 0;
 };
 
+// What a domain did at one operating point: the events charged to it
+// (compute: the MXUs, VXUs and tile SRAMs; memory: the DMA engine;
+// always-on: instruction fetch and semaphores), for the energy model, which
+// scales dynamic energy with the point's voltage.
+struct PointActivity {
+  Events events;
+  std::array<uint64_t, 2> sram_reads{}, sram_writes{};  // [space]: every tile and bank
+};
+
 struct Stats {
   std::string design_point;
   uint64_t time_ps = 0;
@@ -77,6 +86,9 @@ struct Stats {
   std::vector<dram::ChannelStats> dram_channels;
   dram::ChannelStats dram_total;
   Events events;
+  // [domain][point]: the events while the domain was at that point (their
+  // sum is `events` and the banks' totals, each field in its domain)
+  std::array<std::vector<PointActivity>, hw::kNumDomains> activity;
 };
 
 nlohmann::json to_json(const Stats& s, const hw::HwConfig& hw);

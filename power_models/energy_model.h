@@ -1,0 +1,74 @@
+// Energy of a simulated run (docs/energy-model.md, "Energy accounting"):
+// the simulator's events (sim::Stats) priced with a technology file's
+// per-event energies, each domain's dynamic energy scaled with the voltage
+// of the operating point the events ran at, leakage integrated over each
+// domain's time at each point, the DVFS transitions, and the off-chip DRAM
+// (reads, writes, activates, refreshes, background power).
+//
+// The components are the area model's (power_models/area_model.h), so the
+// energy of a component and its area line up, plus two that have no area
+// on the chip: the DVFS transitions and the DRAM.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hw/hw_config.h"
+#include "power_models/area_model.h"
+#include "power_models/tech.h"
+#include "sim/stats.h"
+
+namespace clonesim::power {
+
+struct ComponentEnergy {
+  std::string key, label;
+  std::string domain;     // "compute", "memory", "always_on", or "dram" (off-chip, not scaled)
+  double dynamic_j = 0;
+  double leakage_j = 0;
+  double total_j() const { return dynamic_j + leakage_j; }
+};
+
+struct PointEnergy {
+  double volts = 0, mhz = 0;
+  double time_s = 0;
+  double dynamic_j = 0, leakage_j = 0;
+};
+
+struct DomainEnergy {
+  std::string domain;
+  std::vector<PointEnergy> points;  // per operating point
+  double transition_j = 0;
+  double dynamic_j = 0, leakage_j = 0;  // over the points
+};
+
+struct DramEnergyBreakdown {
+  double read_j = 0, write_j = 0, act_pre_j = 0, refresh_j = 0, background_j = 0;
+  double total_j() const { return read_j + write_j + act_pre_j + refresh_j + background_j; }
+};
+
+struct EnergyReport {
+  std::string hw_name, tech_name;
+  double time_s = 0;
+  std::vector<ComponentEnergy> components;  // the area model's, then "dvfs_transitions", "dram"
+  std::vector<DomainEnergy> domains;        // compute, memory, always_on
+  DramEnergyBreakdown dram;
+  double ops = 0;        // 2 x MACs
+  double area_mm2 = 0;   // the area model's total
+  double total_j() const;
+  double avg_power_w() const { return time_s > 0 ? total_j() / time_s : 0; }
+  double tops_per_w() const { return total_j() > 0 ? ops / total_j() / 1e12 : 0; }
+  const ComponentEnergy& component(const std::string& key) const;  // throws Error if absent
+};
+
+// Throws clonesim::Error when the statistics do not say at which point the
+// events ran (a domain changed point but `activity` is empty) or do not
+// match the design point.
+EnergyReport energy_report(const sim::Stats& stats, const hw::HwConfig& hw, const Tech& tech,
+                           const AreaBreakdown& area);
+
+nlohmann::json energy_json(const EnergyReport& e);
+std::string energy_table(const EnergyReport& e);
+
+}  // namespace clonesim::power
