@@ -460,7 +460,8 @@ void Accelerator::step_dma(uint64_t t) {
 // MXU: weight preload into shadow registers overlaps the previous tile's
 // stream; streams follow each other back to back.  A matmul larger than the
 // array runs its tiles through the pipeline one after the other
-// (sim/timing.h mxu_run); it waits for its semaphores and banks when its
+// (sim/timing.h mxu_run, here mxu_run_batched: runs of identical tiles in
+// closed form); it waits for its semaphores and banks when its
 // first tile is accepted and holds the banks until it completes.
 
 void Accelerator::step_matrix(int u, uint64_t t) {
@@ -509,24 +510,23 @@ void Accelerator::step_matrix(int u, uint64_t t) {
   // SRAM traffic, per tile, in the bank where each tile's range starts
   auto& sr = stats_.sram[tile];
   // the bank where each tile's range starts: the lowest bit of its mask (the
-  // masks cover banks 0..63), the accumulator's once per n-slice
+  // masks cover banks 0..63)
   const uint64_t sbb = hw_.scratchpad.bank_bytes(), abb = hw_.accumulator.bank_bytes();
   const auto first_bank = [](uint64_t mask, uint64_t addr, uint64_t bb) {
     return mask ? uint64_t(__builtin_ctzll(mask)) : addr / bb;
   };
-  uint64_t acc_addr = ~uint64_t(0), acc_bank = 0;
   uint64_t ntiles = 0;
-  const uint64_t done = mxu_run(hw_, e.in, t, P, ms.pipe, [&](const MxuTile& tl, uint64_t) {
-    sr[0][first_bank(tl.wgt_mask, tl.wgt, sbb)].reads += tl.t.wgt_lines;
-    sr[0][first_bank(tl.act_mask, tl.act, sbb)].reads += tl.t.act_lines;
-    if (tl.acc != acc_addr) {
-      acc_addr = tl.acc;
-      acc_bank = tl.acc / abb;
-    }
-    auto& ab = sr[1][acc_bank];
-    ab.writes += tl.t.acc_lines;
-    if (tl.accumulate) ab.reads += tl.t.acc_lines;
-    ++ntiles;
+  // A run of identical tiles adds its count times one tile's line accesses,
+  // each in the same banks (sim/timing.h MxuTileRun).
+  const uint64_t done = mxu_run_batched(hw_, e.in, t, P, ms.pipe, [&](const MxuTileRun& run, uint64_t, uint64_t) {
+    const MxuTile& tl = run.first;
+    const uint64_t n = run.count;
+    sr[0][first_bank(tl.wgt_mask, tl.wgt, sbb)].reads += n * tl.t.wgt_lines;
+    sr[0][first_bank(tl.act_mask, tl.act, sbb)].reads += n * tl.t.act_lines;
+    auto& ab = sr[1][tl.acc / abb];
+    ab.writes += n * tl.t.acc_lines;
+    ab.reads += run.accumulating * tl.t.acc_lines;
+    ntiles += n;
   });
   const uint64_t macs = M * K * uint64_t(e.in[Field::N]);
   (e.in[Field::WType] == 1 ? stats_.events.macs_int4 : stats_.events.macs_int8) += macs;

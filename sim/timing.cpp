@@ -150,7 +150,7 @@ std::vector<MxuTile> mxu_tiles(const hw::HwConfig& hw, const Instruction& in) {
 
 uint64_t mxu_latency_cycles(const hw::HwConfig& hw, const Instruction& in) {
   MxuPipe pipe;
-  return mxu_run(hw, in, 0, 1, pipe, [](const MxuTile&, uint64_t) {});
+  return mxu_run_batched(hw, in, 0, 1, pipe, [](const MxuTileRun&, uint64_t, uint64_t) {});
 }
 
 // ---- VXU -------------------------------------------------------------------
