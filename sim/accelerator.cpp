@@ -87,7 +87,7 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, i
     const auto& dc = hw_.domains[d];
     point_[d] = dc.initial;
     clk_[d].base = 0;
-    clk_[d].period = dc.points[dc.initial].period_ps;
+    clk_[d].set_period(dc.points[dc.initial].period_ps);
     stats_.domains[d].time_ps_at_point.assign(dc.points.size(), 0);
   }
   SC_THREAD(run);
@@ -254,7 +254,7 @@ void Accelerator::pop_queue(int u, uint64_t t) {
 
 void Accelerator::step_controller(uint64_t t) {
   if (halted_ || t < ctrl_next_ || t < trans_until_[kAO]) return;
-  const uint64_t P = clk_[kAO].period;
+  const uint64_t P = clk_[kAO].period();
   // Completions and queue pops the controller can see by now.
   for (int d = 0; d < hw::kNumDomains; ++d)
     while (!done_pending_[d].empty() && done_pending_[d].front() <= t) {
@@ -319,7 +319,7 @@ void Accelerator::step_controller(uint64_t t) {
         point_[d] = p;
         trans_until_[d] = end;
         clk_[d].base = end;
-        clk_[d].period = dc.points[p].period_ps;
+        clk_[d].set_period(dc.points[p].period_ps);
         dvfs_log_.push_back({static_cast<Domain>(d), p, t, end});
         wake(static_cast<Domain>(d), end);
         // The controller waits for the transition: nothing is dispatched, and
@@ -506,7 +506,7 @@ void Accelerator::step_matrix(int u, uint64_t t) {
     return;
   }
   sems_take(e.in, tiles, Domain::Compute, t);
-  const uint64_t P = clk_[di(Domain::Compute)].period;
+  const uint64_t P = clk_[di(Domain::Compute)].period();
   // SRAM traffic, per tile, in the bank where each tile's range starts
   auto& sr = stats_.sram[tile];
   // the bank where each tile's range starts: the lowest bit of its mask (the
@@ -558,7 +558,7 @@ void Accelerator::step_vector(int u, uint64_t t) {
   if (!banks_free(u, tiles, banks)) return set_stall(u, t, int(StallReason::Bank));
   sems_take(e.in, tiles, Domain::Compute, t);
   const VxuTiming tm = vxu_timing(hw_, e.in);
-  const uint64_t done = t + tm.total() * clk_[di(Domain::Compute)].period;
+  const uint64_t done = t + tm.total() * clk_[di(Domain::Compute)].period();
   auto& sr = stats_.sram[un.tile];
   for (const SramAccess& a : scratch_acc_) {
     sr[a.space][a.bank].reads += a.reads;
@@ -628,7 +628,7 @@ void Accelerator::finalize(uint64_t end) {
   // Per-unit cycles in the unit's own clock (exact while its domain keeps one
   // operating point; with DVFS, time / period of the final point).
   for (auto& s : stats_.units) {
-    const uint64_t P = clk_[di(s.domain)].period;
+    const uint64_t P = clk_[di(s.domain)].period();
     s.busy_cycles = s.busy_ps / P;
     for (int r = 0; r < kNumStallReasons; ++r) s.stall_cycles[r] = s.stall_ps[r] / P;
   }
@@ -640,6 +640,8 @@ void Accelerator::finalize(uint64_t end) {
 void Accelerator::run() {
   try {
     for (int d = 0; d < hw::kNumDomains; ++d) push_event(0, kWake, d);
+    // SystemC time units per ps: 1 at the default 1 ps resolution, 0 if coarser
+    const uint64_t ps_units = sc_core::sc_time(1, sc_core::SC_PS).value();
     std::vector<uint32_t> dones;
     while (!halted_) {
       if (events_.empty()) {
@@ -653,7 +655,11 @@ void Accelerator::run() {
       }
       const uint64_t t = events_.top().t;
       if (t > now_) {
-        wait(sc_core::sc_time(static_cast<double>(t - now_), sc_core::SC_PS));
+        const uint64_t dt = t - now_;
+        // the same time as sc_time(dt, SC_PS), without the floating point
+        wait(ps_units && dt < (uint64_t(1) << 52) / ps_units
+                 ? sc_core::sc_time::from_value(dt * ps_units)
+                 : sc_core::sc_time(static_cast<double>(dt), sc_core::SC_PS));
         now_ = t;
       }
       unsigned wake_mask = 0;

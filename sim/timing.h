@@ -23,6 +23,10 @@ namespace clonesim::sim {
 inline uint64_t lines_touched(uint64_t addr, uint64_t bytes, uint32_t line_bytes) {
   return (addr + bytes - 1) / line_bytes - addr / line_bytes + 1;
 }
+// The same with a divider by line_bytes made once.
+inline uint64_t lines_touched(uint64_t addr, uint64_t bytes, const FastDiv& line_bytes) {
+  return line_bytes(addr + bytes - 1) - line_bytes(addr) + 1;
+}
 // Banks touched by [addr, addr + bytes) as a bit mask (bank i -> bit i).
 uint64_t bank_mask(const hw::SramConfig& s, uint64_t addr, uint64_t bytes);
 const hw::SramConfig& space_config(const hw::HwConfig& hw, int space);

@@ -468,6 +468,42 @@ TEST_CASE("mxu_run_batched: the same per-tile times, completion and statistics a
     }
 }
 
+// The divider the clocks and the DMA pipeline use instead of a division.
+TEST_CASE("FastDiv: n / d exactly, for divisors and dividends over the whole 64-bit range", "[timing]") {
+  std::mt19937_64 rng(5);
+  std::vector<uint64_t> ds = {1, 2, 3, 5, 7, 10, 64, 1000, 1250, 1563, 2500, 3333, 1ull << 32, (1ull << 32) + 1,
+                              (1ull << 63) - 1, 1ull << 63, (1ull << 63) + 1, ~0ull - 1, ~0ull};
+  for (int k = 0; k < 300; ++k) ds.push_back(1 + (rng() >> (rng() % 64)));
+  for (const uint64_t d : ds) {
+    const sim::FastDiv div(d);
+    INFO("d = " << d);
+    REQUIRE(div.divisor() == d);
+    std::vector<uint64_t> ns = {0, 1, d - 1, d, d + 1, 2 * d - 1, 2 * d, ~0ull, ~0ull - 1, ~0ull / d * d, ~0ull / d * d - 1};
+    for (int k = 0; k < 2000; ++k) {
+      const uint64_t n = rng() >> (rng() % 64);
+      ns.push_back(n);
+      ns.push_back(n / d * d);
+      ns.push_back(n / d * d - 1);
+    }
+    for (const uint64_t n : ns) {
+      INFO("n = " << n);
+      REQUIRE(div(n) == n / d);
+    }
+  }
+  // a clock's edges
+  sim::DomainClock c;
+  c.base = 7000;
+  c.set_period(1250);
+  CHECK(c.next_edge(0) == 7000);
+  CHECK(c.next_edge(7000) == 7000);
+  CHECK(c.next_edge(7001) == 8250);
+  CHECK(c.next_edge(8250) == 8250);
+  CHECK(c.edge_after(8250, 2) == 10750);
+  CHECK(c.is_edge(9500));
+  CHECK(!c.is_edge(9499));
+  CHECK(!c.is_edge(5750));
+}
+
 TEST_CASE("vector latency = steps * conflict cycles + fixed, for every op class", "[timing][vxu]") {
   const hw::HwConfig small = single_clock(design(CLONESIM_SOURCE_DIR "/tests/data/hw/test-8x8.yaml"), 400);  // L=8, sp banks 32 KiB, acc banks 8 KiB
   hw::HwConfig dual = small;
