@@ -34,7 +34,17 @@ VecClass vec_class(Opcode op) {
 }  // namespace
 
 Accelerator::Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, isa::Program program, Options opt)
-    : sc_module(name), hw_(hw), prog_(std::move(program)), opt_(opt), dram_(hw.dram) {
+    : sc_module(name), hw_(hw), own_(std::move(program)), prog_(&own_), opt_(opt), dram_(hw.dram) {
+  init();
+}
+
+Accelerator::Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, const isa::Program* program,
+                         Options opt)
+    : sc_module(name), hw_(hw), prog_(program), opt_(opt), dram_(hw.dram) {
+  init();
+}
+
+void Accelerator::init() {
   tiles_.resize(hw_.tiles);
   if (opt_.mode == Mode::Functional) {
     for (auto& t : tiles_) {
@@ -90,6 +100,7 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, i
     clk_[d].set_period(dc.points[dc.initial].period_ps);
     stats_.domains[d].time_ps_at_point.assign(dc.points.size(), 0);
   }
+  retired_.reserve(prog_->code.size());
   SC_THREAD(run);
 }
 
@@ -113,7 +124,7 @@ void Accelerator::set_stall(int u, uint64_t t, int reason) {
 }
 
 void Accelerator::fail(uint32_t index, const Instruction& in, const std::string& what) const {
-  throw Error(prog_.source + ": instruction " + std::to_string(index) + " (" + isa::disassemble(in) + "): " + what);
+  throw Error(prog_->source + ": instruction " + std::to_string(index) + " (" + isa::disassemble(in) + "): " + what);
 }
 
 uint64_t Accelerator::tile_mask_of(const Instruction& in) const {
@@ -262,10 +273,10 @@ void Accelerator::step_controller(uint64_t t) {
       ++done_seen_[d];
     }
 
-  const bool at_end = pc_ >= prog_.code.size();
+  const bool at_end = pc_ >= prog_->code.size();
   Instruction in;
   if (at_end) in.op = Opcode::Halt;  // running off the end halts
-  else in = prog_.code[pc_];
+  else in = prog_->code[pc_];
   const uint32_t index = pc_;
 
   // Resolve the context registers: ctx[cnt_reg] replaces the count field, or
@@ -574,7 +585,8 @@ void Accelerator::step_vector(int u, uint64_t t) {
 // ---------------------------------------------------------------------------
 
 void Accelerator::complete(uint32_t slot, uint64_t t) {
-  Flight f = flights_[slot];
+  // (nothing below starts a flight: the slot stays as it is until the next one)
+  const Flight& f = flights_[slot];
   free_flights_.push_back(slot);
   Unit& un = units_[f.unit];
   --un.inflight;
@@ -647,9 +659,9 @@ void Accelerator::run() {
       if (events_.empty()) {
         std::string waiting;
         for (size_t u = 0; u < units_.size(); ++u)
-          if (!units_[u].q.empty() || (u == kCtrl && pc_ < prog_.code.size()))
+          if (!units_[u].q.empty() || (u == kCtrl && pc_ < prog_->code.size()))
             waiting += std::string(waiting.empty() ? "" : ", ") + stats_.units[u].name;
-        throw Error(prog_.source + ": deadlock at " + std::to_string(now_) + " ps: no instruction can ever start (" +
+        throw Error(prog_->source + ": deadlock at " + std::to_string(now_) + " ps: no instruction can ever start (" +
                     (waiting.empty() ? "nothing queued" : "waiting: " + waiting) +
                     "); a semaphore is waited on more often than it is signalled");
       }
