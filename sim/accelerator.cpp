@@ -284,9 +284,13 @@ void Accelerator::step_controller(uint64_t t) {
   const int cf = isa::cnt_reg_field(in);
   if (cf < isa::kNumFields) in.f[cf] = ctx_[in.cnt_reg];
   if (in.addr_reg) in[Field::Dram] += ctx_[in.addr_reg];
-  if (!at_end) {
+  // A stalled instruction is tried again at later edges with the same
+  // context registers (only a control instruction changes them, and it
+  // moves pc on): check it once.
+  if (!at_end && checked_pc_ != pc_) {
     const std::string p = check_against(hw_, in);
     if (!p.empty()) fail(index, in, p);
+    checked_pc_ = pc_;
   }
 
   const isa::Unit unit = isa::unit_of(in.op);

@@ -175,6 +175,7 @@ class Accelerator : public sc_core::sc_module {
 
   // controller
   uint32_t pc_ = 0;
+  uint32_t checked_pc_ = ~uint32_t(0);  // the instruction at pc_ passed check_against
   uint64_t ctrl_next_ = 0;
   std::array<int64_t, isa::kNumContextRegs> ctx_{};
   bool halted_ = false;
