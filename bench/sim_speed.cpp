@@ -1,7 +1,8 @@
 // Simulation speed: simulated cycles per wall-clock second, functional and
 // timing-only, on a large tiled GEMM (>= 10^4 MXU tiles with DMA) and on a
 // DRAM-bound stream.  Each measurement runs in its own process (one SystemC
-// kernel per process); run with no arguments for the whole table.
+// kernel per process); run with no arguments for the whole table, or with
+// `--asm CASE [HW]` for a case's program as assembly text.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -32,21 +33,25 @@ const Case kCases[] = {
     {"stream-small", "edge-small", "DRAM-bound stream on edge-small: 512 loads of 32 KiB"},
 };
 
-int run_one(const std::string& name, const std::string& mode) {
-  const Case* c = nullptr;
+const Case* find_case(const std::string& name) {
   for (const auto& k : kCases)
-    if (name == k.name) c = &k;
-  if (!c) {
-    std::fprintf(stderr, "sim_speed: unknown case %s\n", name.c_str());
-    return 2;
-  }
+    if (name == k.name) return &k;
+  throw Error("unknown case " + name);
+}
+
+// The program of a case, as assembly text, on `hw` (by default the case's).
+std::string case_program(const Case& c, const hw::HwConfig& hw) {
+  const std::string name = c.name;
+  if (name == "gemm") return bench::tiled_gemm(hw, 64, 16, 640, false);
+  if (name == "gemm-int4") return bench::tiled_gemm(hw, 64, 16, 640, true);
+  if (name == "stream") return bench::dram_stream(hw, 2048, 32768);
+  return bench::dram_stream(hw, 512, 32768);
+}
+
+int run_one(const std::string& name, const std::string& mode) {
+  const Case* c = find_case(name);
   const hw::HwConfig hw = hw::load_hw_config_or_named(c->hw);
-  std::string text;
-  if (name == "gemm") text = bench::tiled_gemm(hw, 64, 16, 640, false);
-  else if (name == "gemm-int4") text = bench::tiled_gemm(hw, 64, 16, 640, true);
-  else if (name == "stream") text = bench::dram_stream(hw, 2048, 32768);
-  else text = bench::dram_stream(hw, 512, 32768);
-  const isa::Program prog = isa::assemble(text, name);
+  const isa::Program prog = isa::assemble(case_program(*c, hw), name);
   sim::Options opt;
   opt.mode = mode == "timing" ? sim::Mode::Timing : sim::Mode::Functional;
   const auto t0 = std::chrono::steady_clock::now();
@@ -69,6 +74,12 @@ int run_one(const std::string& name, const std::string& mode) {
 int sc_main(int argc, char* argv[]) {
   try {
     if (argc == 4 && std::strcmp(argv[1], "--case") == 0) return run_one(argv[2], argv[3]);
+    // --asm CASE [HW]: print a case's program (e.g. for `clonesim sim`)
+    if ((argc == 3 || argc == 4) && std::strcmp(argv[1], "--asm") == 0) {
+      const Case* c = find_case(argv[2]);
+      std::fputs(case_program(*c, hw::load_hw_config_or_named(argc == 4 ? argv[3] : c->hw)).c_str(), stdout);
+      return 0;
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sim_speed: %s\n", e.what());
     return 1;

@@ -34,7 +34,17 @@ VecClass vec_class(Opcode op) {
 }  // namespace
 
 Accelerator::Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, isa::Program program, Options opt)
-    : sc_module(name), hw_(hw), prog_(std::move(program)), opt_(opt), dram_(hw.dram) {
+    : sc_module(name), hw_(hw), own_(std::move(program)), prog_(&own_), opt_(opt), dram_(hw.dram) {
+  init();
+}
+
+Accelerator::Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, const isa::Program* program,
+                         Options opt)
+    : sc_module(name), hw_(hw), prog_(program), opt_(opt), dram_(hw.dram) {
+  init();
+}
+
+void Accelerator::init() {
   tiles_.resize(hw_.tiles);
   if (opt_.mode == Mode::Functional) {
     for (auto& t : tiles_) {
@@ -87,9 +97,10 @@ Accelerator::Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, i
     const auto& dc = hw_.domains[d];
     point_[d] = dc.initial;
     clk_[d].base = 0;
-    clk_[d].period = dc.points[dc.initial].period_ps;
+    clk_[d].set_period(dc.points[dc.initial].period_ps);
     stats_.domains[d].time_ps_at_point.assign(dc.points.size(), 0);
   }
+  retired_.reserve(prog_->code.size());
   SC_THREAD(run);
 }
 
@@ -113,7 +124,7 @@ void Accelerator::set_stall(int u, uint64_t t, int reason) {
 }
 
 void Accelerator::fail(uint32_t index, const Instruction& in, const std::string& what) const {
-  throw Error(prog_.source + ": instruction " + std::to_string(index) + " (" + isa::disassemble(in) + "): " + what);
+  throw Error(prog_->source + ": instruction " + std::to_string(index) + " (" + isa::disassemble(in) + "): " + what);
 }
 
 uint64_t Accelerator::tile_mask_of(const Instruction& in) const {
@@ -254,7 +265,7 @@ void Accelerator::pop_queue(int u, uint64_t t) {
 
 void Accelerator::step_controller(uint64_t t) {
   if (halted_ || t < ctrl_next_ || t < trans_until_[kAO]) return;
-  const uint64_t P = clk_[kAO].period;
+  const uint64_t P = clk_[kAO].period();
   // Completions and queue pops the controller can see by now.
   for (int d = 0; d < hw::kNumDomains; ++d)
     while (!done_pending_[d].empty() && done_pending_[d].front() <= t) {
@@ -262,10 +273,10 @@ void Accelerator::step_controller(uint64_t t) {
       ++done_seen_[d];
     }
 
-  const bool at_end = pc_ >= prog_.code.size();
+  const bool at_end = pc_ >= prog_->code.size();
   Instruction in;
   if (at_end) in.op = Opcode::Halt;  // running off the end halts
-  else in = prog_.code[pc_];
+  else in = prog_->code[pc_];
   const uint32_t index = pc_;
 
   // Resolve the context registers: ctx[cnt_reg] replaces the count field, or
@@ -273,9 +284,13 @@ void Accelerator::step_controller(uint64_t t) {
   const int cf = isa::cnt_reg_field(in);
   if (cf < isa::kNumFields) in[cf] = ctx_[in.cnt_reg];
   if (in.addr_reg) in[Field::Dram] += ctx_[in.addr_reg];
-  if (!at_end) {
+  // A stalled instruction is tried again at later edges with the same
+  // context registers (only a control instruction changes them, and it
+  // moves pc on): check it once.
+  if (!at_end && checked_pc_ != pc_) {
     const std::string p = check_against(hw_, in);
     if (!p.empty()) fail(index, in, p);
+    checked_pc_ = pc_;
   }
 
   const isa::Unit unit = isa::unit_of(in.op);
@@ -319,7 +334,7 @@ void Accelerator::step_controller(uint64_t t) {
         point_[d] = p;
         trans_until_[d] = end;
         clk_[d].base = end;
-        clk_[d].period = dc.points[p].period_ps;
+        clk_[d].set_period(dc.points[p].period_ps);
         dvfs_log_.push_back({static_cast<Domain>(d), p, t, end});
         wake(static_cast<Domain>(d), end);
         // The controller waits for the transition: nothing is dispatched, and
@@ -460,7 +475,8 @@ void Accelerator::step_dma(uint64_t t) {
 // MXU: weight preload into shadow registers overlaps the previous tile's
 // stream; streams follow each other back to back.  A matmul larger than the
 // array runs its tiles through the pipeline one after the other
-// (sim/timing.h mxu_run); it waits for its semaphores and banks when its
+// (sim/timing.h mxu_run, here mxu_run_batched: runs of identical tiles in
+// closed form); it waits for its semaphores and banks when its
 // first tile is accepted and holds the banks until it completes.
 
 void Accelerator::step_matrix(int u, uint64_t t) {
@@ -505,28 +521,27 @@ void Accelerator::step_matrix(int u, uint64_t t) {
     return;
   }
   sems_take(e.in, tiles, Domain::Compute, t);
-  const uint64_t P = clk_[di(Domain::Compute)].period;
+  const uint64_t P = clk_[di(Domain::Compute)].period();
   // SRAM traffic, per tile, in the bank where each tile's range starts
   auto& sr = stats_.sram[tile];
   // the bank where each tile's range starts: the lowest bit of its mask (the
-  // masks cover banks 0..63), the accumulator's once per n-slice
+  // masks cover banks 0..63)
   const uint64_t sbb = hw_.scratchpad.bank_bytes(), abb = hw_.accumulator.bank_bytes();
   const auto first_bank = [](uint64_t mask, uint64_t addr, uint64_t bb) {
     return mask ? uint64_t(__builtin_ctzll(mask)) : addr / bb;
   };
-  uint64_t acc_addr = ~uint64_t(0), acc_bank = 0;
   uint64_t ntiles = 0;
-  const uint64_t done = mxu_run(hw_, e.in, t, P, ms.pipe, [&](const MxuTile& tl, uint64_t) {
-    sr[0][first_bank(tl.wgt_mask, tl.wgt, sbb)].reads += tl.t.wgt_lines;
-    sr[0][first_bank(tl.act_mask, tl.act, sbb)].reads += tl.t.act_lines;
-    if (tl.acc != acc_addr) {
-      acc_addr = tl.acc;
-      acc_bank = tl.acc / abb;
-    }
-    auto& ab = sr[1][acc_bank];
-    ab.writes += tl.t.acc_lines;
-    if (tl.accumulate) ab.reads += tl.t.acc_lines;
-    ++ntiles;
+  // A run of identical tiles adds its count times one tile's line accesses,
+  // each in the same banks (sim/timing.h MxuTileRun).
+  const uint64_t done = mxu_run_batched(hw_, e.in, t, P, ms.pipe, [&](const MxuTileRun& run, uint64_t, uint64_t) {
+    const MxuTile& tl = run.first;
+    const uint64_t n = run.count;
+    sr[0][first_bank(tl.wgt_mask, tl.wgt, sbb)].reads += n * tl.t.wgt_lines;
+    sr[0][first_bank(tl.act_mask, tl.act, sbb)].reads += n * tl.t.act_lines;
+    auto& ab = sr[1][tl.acc / abb];
+    ab.writes += n * tl.t.acc_lines;
+    ab.reads += run.accumulating * tl.t.acc_lines;
+    ntiles += n;
   });
   const uint64_t macs = M * K * uint64_t(e.in[Field::N]);
   (e.in[Field::WType] == 1 ? stats_.events.macs_int4 : stats_.events.macs_int8) += macs;
@@ -558,7 +573,7 @@ void Accelerator::step_vector(int u, uint64_t t) {
   if (!banks_free(u, tiles, banks)) return set_stall(u, t, int(StallReason::Bank));
   sems_take(e.in, tiles, Domain::Compute, t);
   const VxuTiming tm = vxu_timing(hw_, e.in);
-  const uint64_t done = t + tm.total() * clk_[di(Domain::Compute)].period;
+  const uint64_t done = t + tm.total() * clk_[di(Domain::Compute)].period();
   auto& sr = stats_.sram[un.tile];
   for (const SramAccess& a : scratch_acc_) {
     sr[a.space][a.bank].reads += a.reads;
@@ -574,7 +589,8 @@ void Accelerator::step_vector(int u, uint64_t t) {
 // ---------------------------------------------------------------------------
 
 void Accelerator::complete(uint32_t slot, uint64_t t) {
-  Flight f = flights_[slot];
+  // (nothing below starts a flight: the slot stays as it is until the next one)
+  const Flight& f = flights_[slot];
   free_flights_.push_back(slot);
   Unit& un = units_[f.unit];
   --un.inflight;
@@ -628,7 +644,7 @@ void Accelerator::finalize(uint64_t end) {
   // Per-unit cycles in the unit's own clock (exact while its domain keeps one
   // operating point; with DVFS, time / period of the final point).
   for (auto& s : stats_.units) {
-    const uint64_t P = clk_[di(s.domain)].period;
+    const uint64_t P = clk_[di(s.domain)].period();
     s.busy_cycles = s.busy_ps / P;
     for (int r = 0; r < kNumStallReasons; ++r) s.stall_cycles[r] = s.stall_ps[r] / P;
   }
@@ -640,20 +656,26 @@ void Accelerator::finalize(uint64_t end) {
 void Accelerator::run() {
   try {
     for (int d = 0; d < hw::kNumDomains; ++d) push_event(0, kWake, d);
+    // SystemC time units per ps: 1 at the default 1 ps resolution, 0 if coarser
+    const uint64_t ps_units = sc_core::sc_time(1, sc_core::SC_PS).value();
     std::vector<uint32_t> dones;
     while (!halted_) {
       if (events_.empty()) {
         std::string waiting;
         for (size_t u = 0; u < units_.size(); ++u)
-          if (!units_[u].q.empty() || (u == kCtrl && pc_ < prog_.code.size()))
+          if (!units_[u].q.empty() || (u == kCtrl && pc_ < prog_->code.size()))
             waiting += std::string(waiting.empty() ? "" : ", ") + stats_.units[u].name;
-        throw Error(prog_.source + ": deadlock at " + std::to_string(now_) + " ps: no instruction can ever start (" +
+        throw Error(prog_->source + ": deadlock at " + std::to_string(now_) + " ps: no instruction can ever start (" +
                     (waiting.empty() ? "nothing queued" : "waiting: " + waiting) +
                     "); a semaphore is waited on more often than it is signalled");
       }
       const uint64_t t = events_.top().t;
       if (t > now_) {
-        wait(sc_core::sc_time(static_cast<double>(t - now_), sc_core::SC_PS));
+        const uint64_t dt = t - now_;
+        // the same time as sc_time(dt, SC_PS), without the floating point
+        wait(ps_units && dt < (uint64_t(1) << 52) / ps_units
+                 ? sc_core::sc_time::from_value(dt * ps_units)
+                 : sc_core::sc_time(static_cast<double>(dt), sc_core::SC_PS));
         now_ = t;
       }
       unsigned wake_mask = 0;

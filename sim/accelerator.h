@@ -52,6 +52,9 @@ class Accelerator : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(Accelerator);
   Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, isa::Program program, Options opt = {});
+  // The same on a program it does not copy: `*program` must outlive the
+  // Accelerator (run_program: a whole-model program is a few hundred MB).
+  Accelerator(sc_core::sc_module_name name, const hw::HwConfig& hw, const isa::Program* program, Options opt = {});
 
   // Memory images; set them up before sc_start(), read them after.
   SparseMemory& dram() { return dram_data_; }
@@ -143,10 +146,12 @@ class Accelerator : public sc_core::sc_module {
   void pop_queue(int u, uint64_t t);
   [[noreturn]] void fail(uint32_t index, const isa::Instruction& in, const std::string& what) const;
   void finalize(uint64_t end);
+  void init();
   void account_domain(int d, uint64_t upto);
 
   hw::HwConfig hw_;
-  isa::Program prog_;
+  isa::Program own_;            // the program when the Accelerator holds it
+  const isa::Program* prog_;    // the program run: &own_ or the caller's
   Options opt_;
   SparseMemory dram_data_;
   std::vector<TileMemory> tiles_;
@@ -170,6 +175,7 @@ class Accelerator : public sc_core::sc_module {
 
   // controller
   uint32_t pc_ = 0;
+  uint32_t checked_pc_ = ~uint32_t(0);  // the instruction at pc_ passed check_against
   uint64_t ctrl_next_ = 0;
   std::array<int64_t, isa::kNumContextRegs> ctx_{};
   bool halted_ = false;

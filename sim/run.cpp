@@ -7,7 +7,7 @@ namespace clonesim::sim {
 void run_program(const hw::HwConfig& hw, const isa::Program& program, const Options& opt,
                  const std::function<void(Accelerator&)>& setup,
                  const std::function<void(const Accelerator&)>& inspect) {
-  Accelerator acc("accelerator", hw, program, opt);
+  Accelerator acc("accelerator", hw, &program, opt);
   if (setup) setup(acc);
   sc_core::sc_start();
   if (!acc.error().empty()) throw Error(acc.error());

@@ -1,6 +1,7 @@
 #include "sim/timing.h"
 
 #include <algorithm>
+#include <numeric>
 #include <string>
 
 #include "common/error.h"
@@ -29,9 +30,8 @@ DmaOutcome dma_timing(const hw::HwConfig& hw, const Instruction& in, uint64_t st
                       const DomainClock& clk, dram::DramModel& dram, uint64_t* bank_lines) {
   const bool is_store = in.op == Opcode::Store;
   const hw::SramConfig& sc = space_config(hw, static_cast<int>(in[Field::Space]));
-  const uint32_t lb = sc.line_bytes();
-  const uint64_t bank_bytes = sc.bank_bytes();
-  const uint64_t P = clk.period;
+  const FastDiv lb(sc.line_bytes()), bank_bytes(sc.bank_bytes());
+  const uint64_t P = clk.period();
   const uint32_t O = hw.dma.outstanding;
 
   // Ring of the times at which the last O requests free their slots.
@@ -44,7 +44,7 @@ DmaOutcome dma_timing(const hw::HwConfig& hw, const Instruction& in, uint64_t st
   }
 
   DmaOutcome out;
-  uint64_t i = 0;
+  uint64_t i = 0, slot_k = 0;
   // Load: issue_i = max(issue_{i-1} + P, free_{i-O}); data written to SRAM in
   // order, one line per cycle: w_end_i = max(c_i, w_end_{i-1}) + lines_i * P.
   // Store: the SRAM read of request i starts when its slot is free and the
@@ -59,14 +59,16 @@ DmaOutcome dma_timing(const hw::HwConfig& hw, const Instruction& in, uint64_t st
     const uint64_t nl = lines_touched(s, n, lb);
     if (bank_lines) {
       // A request may straddle a bank boundary: count each line in its bank.
-      const uint64_t b0 = s / bank_bytes, b1 = (s + n - 1) / bank_bytes;
+      const uint64_t b0 = bank_bytes(s), b1 = bank_bytes(s + n - 1);
       if (b0 == b1) {
         bank_lines[b0] += nl;
       } else {
-        for (uint64_t line = s / lb; line <= (s + n - 1) / lb; ++line) bank_lines[line * lb / bank_bytes] += 1;
+        for (uint64_t line = lb(s); line <= lb(s + n - 1); ++line)
+          bank_lines[bank_bytes(line * lb.divisor())] += 1;
       }
     }
-    const uint64_t k = i % O;
+    const uint64_t k = slot_k;  // i mod O
+    if (++slot_k == O) slot_k = 0;
     if (!is_store) {
       if (i >= O && slot[k] > issue) issue = slot[k];
       const dram::Completion c = dram.access(q.dram, n, false, issue);
@@ -130,12 +132,27 @@ MxuTiming mxu_tile_timing(const hw::HwConfig& hw, const Instruction& in, const M
     t.act_lines = M * a;
     t.acc_lines = M * c;
   } else {
-    for (uint64_t m = 0; m < M; ++m) {
+    // Row m's lines depend only on (act + m*as) mod LB_sp and (acc + m*cs) mod
+    // LB_acc, which repeat every p = lcm(LB_sp / gcd(as, LB_sp), LB_acc /
+    // gcd(cs, LB_acc)) rows: sum the first min(M, p) rows, and take the
+    // M / p whole periods and the M mod p rows left from them.
+    const uint64_t p = std::lcm(lbs / std::gcd(as, uint64_t(lbs)), lba / std::gcd(cs, uint64_t(lba)));
+    const uint64_t rows = std::min(M, p), reps = M / rows, rest = M % rows;
+    uint64_t stream = 0, act_lines = 0, acc_lines = 0;
+    for (uint64_t m = 0; m < rows; ++m) {
+      if (m == rest) {
+        t.stream = stream;
+        t.act_lines = act_lines;
+        t.acc_lines = acc_lines;
+      }
       const uint64_t a = lines_touched(act + m * as, K, lbs), c = lines_touched(acc + m * cs, 4 * N, lba);
-      t.stream += std::max(a, c);
-      t.act_lines += a;
-      t.acc_lines += c;
+      stream += std::max(a, c);
+      act_lines += a;
+      acc_lines += c;
     }
+    t.stream += reps * stream;
+    t.act_lines += reps * act_lines;
+    t.acc_lines += reps * acc_lines;
   }
   t.drain = uint64_t(hw.mxu.rows) + hw.mxu.cols;
   return t;
@@ -150,7 +167,7 @@ std::vector<MxuTile> mxu_tiles(const hw::HwConfig& hw, const Instruction& in) {
 
 uint64_t mxu_latency_cycles(const hw::HwConfig& hw, const Instruction& in) {
   MxuPipe pipe;
-  return mxu_run(hw, in, 0, 1, pipe, [](const MxuTile&, uint64_t) {});
+  return mxu_run_batched(hw, in, 0, 1, pipe, [](const MxuTileRun&, uint64_t, uint64_t) {});
 }
 
 // ---- VXU -------------------------------------------------------------------
@@ -225,7 +242,10 @@ VxuTiming vxu_timing(const hw::HwConfig& hw, const Instruction& in) {
   const uint64_t L = hw.vxu.lanes;
   t.steps = (uint64_t(in[Field::Len]) + L - 1) / L;
   // Accesses per step to each bank; a bank with P ports serves P per cycle.
-  uint64_t per_bank[2][64] = {};
+  // At most four operands: the banks they touch, (space, bank) -> accesses.
+  int bank_space[4];
+  uint64_t bank_index[4], per_bank[4];
+  int nb = 0;
   bool scalar = false;
   for (int i = 0; i < n; ++i) {
     const VOperand& o = ops[i];
@@ -234,12 +254,20 @@ VxuTiming vxu_timing(const hw::HwConfig& hw, const Instruction& in) {
       continue;
     }
     const hw::SramConfig& s = space_config(hw, o.space);
-    per_bank[o.space][(o.addr / s.bank_bytes()) & 63] += lines_per_step(hw, o);
+    const uint64_t b = (o.addr / s.bank_bytes()) & 63;
+    int k = 0;
+    while (k < nb && !(bank_space[k] == o.space && bank_index[k] == b)) ++k;
+    if (k == nb) {
+      bank_space[nb] = o.space;
+      bank_index[nb] = b;
+      per_bank[nb++] = 0;
+    }
+    per_bank[k] += lines_per_step(hw, o);
   }
   uint64_t c = 1;
-  for (int sp = 0; sp < 2; ++sp) {
-    const uint64_t ports = space_config(hw, sp).ports;
-    for (int b = 0; b < 64; ++b) c = std::max(c, (per_bank[sp][b] + ports - 1) / ports);
+  for (int k = 0; k < nb; ++k) {
+    const uint64_t ports = space_config(hw, bank_space[k]).ports;
+    c = std::max(c, (per_bank[k] + ports - 1) / ports);
   }
   if (in.op == Opcode::VRecip || in.op == Opcode::VRsqrt) c = std::max(c, kSfuCycles);
   t.step_cycles = c;

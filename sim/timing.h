@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,10 @@ namespace clonesim::sim {
 // Lines of `line_bytes` touched by [addr, addr + bytes); bytes >= 1.
 inline uint64_t lines_touched(uint64_t addr, uint64_t bytes, uint32_t line_bytes) {
   return (addr + bytes - 1) / line_bytes - addr / line_bytes + 1;
+}
+// The same with a divider by line_bytes made once.
+inline uint64_t lines_touched(uint64_t addr, uint64_t bytes, const FastDiv& line_bytes) {
+  return line_bytes(addr + bytes - 1) - line_bytes(addr) + 1;
 }
 // Banks touched by [addr, addr + bytes) as a bit mask (bank i -> bit i).
 uint64_t bank_mask(const hw::SramConfig& s, uint64_t addr, uint64_t bytes);
@@ -117,72 +122,149 @@ uint64_t mxu_tile_count(const hw::HwConfig& hw, const isa::Instruction& in);
 // the tile's own addresses).
 MxuTiming mxu_tile_timing(const hw::HwConfig& hw, const isa::Instruction& in, const MxuTile& tile);
 
-// Visit the tiles of a resolved matmul in order: f(const MxuTile&).
+// True when lines_touched(a + r*step, bytes, lb) is the same for every r >= 0:
+// the offsets (a + r*step) mod lb all lie in {a mod g + m*g} with
+// g = gcd(step, lb), and lines_touched grows with the offset, so it is enough
+// that the lowest and the highest such offset touch as many lines.
+inline bool lines_touched_constant(uint64_t a, uint64_t step, uint64_t bytes, uint32_t lb) {
+  const uint64_t g = std::gcd(step, uint64_t(lb)), lo = a % g;
+  return lines_touched(lo, bytes, lb) == lines_touched(lb - g + lo, bytes, lb);
+}
+
+// A run of array tiles: `count` consecutive tiles in visiting order that are
+// identical in everything the pipeline sees -- k, n, weight bytes, the
+// latency terms and line counts (t), the weight and activation bank masks --
+// and whose statistics go to the same banks (the same result bank).  Tile r
+// of the run is the tile r places after `first`: its k-slice and n-slice
+// follow from the visiting order (kt k-slices per n-slice), its weights are
+// r * wgt_bytes further, its activation slice and result columns those of
+// its slices, and it accumulates when i > 0 or the instruction's accum is set.
+// The instruction's last tile is always a run of its own.
+struct MxuTileRun {
+  MxuTile first;
+  uint64_t count = 1;
+  uint64_t kt = 1;            // k-slices per n-slice
+  bool accum = false;         // the instruction's accum flag
+  uint64_t accumulating = 0;  // tiles of the run that accumulate
+};
+// How many of the `count` tiles from visiting position x accumulate: all but
+// those with i == 0 (x a multiple of kt) when the accum flag is clear.
+inline uint64_t mxu_accumulating(bool accum, uint64_t x, uint64_t count, uint64_t kt) {
+  return accum ? count : count - ((x + count - 1) / kt - (x + kt - 1) / kt + 1);
+}
+// Tile r (r < run.count) of a run.
+inline MxuTile mxu_run_tile(const hw::HwConfig& hw, const MxuTileRun& run, uint64_t r) {
+  MxuTile t = run.first;
+  if (r == 0) return t;
+  const uint64_t x = t.i + r;  // k-slices after the start of the first tile's n-slice
+  const uint64_t i = x % run.kt, j = t.j + x / run.kt;
+  t.index += static_cast<uint32_t>(r);
+  t.act += (i - t.i) * hw.mxu.rows;  // (unsigned wrap-around when i < t.i cancels out)
+  t.acc += 4 * (j - t.j) * hw.mxu.cols;
+  t.i = static_cast<uint32_t>(i);
+  t.j = static_cast<uint32_t>(j);
+  t.wgt += r * t.wgt_bytes;
+  t.accumulate = i > 0 || run.accum;
+  return t;
+}
+// The `n` tiles of a run from its tile r, as a run.
+inline MxuTileRun mxu_subrun(const hw::HwConfig& hw, const MxuTileRun& run, uint64_t r, uint64_t n) {
+  MxuTileRun s = run;
+  s.first = mxu_run_tile(hw, run, r);
+  s.count = n;
+  s.accumulating = mxu_accumulating(run.accum, s.first.index, n, run.kt);
+  return s;
+}
+
+// Visit the tiles of a resolved matmul in order, as runs of identical tiles:
+// f(const MxuTileRun&).  A run's first tile has its terms computed as for a
+// lone tile; the run only grows over tiles whose terms provably equal them.
 template <typename F>
-inline void for_each_mxu_tile(const hw::HwConfig& hw, const isa::Instruction& in, F&& f) {
+inline void for_each_mxu_tile_run(const hw::HwConfig& hw, const isa::Instruction& in, F&& f) {
   const uint64_t R = hw.mxu.rows, C = hw.mxu.cols;
   const uint64_t M = in[isa::Field::M], K = in[isa::Field::K], N = in[isa::Field::N];
   const bool int4 = in[isa::Field::WType] == 1;
   const uint64_t act = in[isa::Field::Act], acc = in[isa::Field::Acc], as = in[isa::Field::AStride];
-  const uint64_t kt = (K + R - 1) / R, nt = (N + C - 1) / C;
+  const uint64_t kt = (K + R - 1) / R, nt = (N + C - 1) / C, total = kt * nt;
   const uint32_t lbs = hw.scratchpad.line_bytes(), lba = hw.accumulator.line_bytes();
   // With one row, or row strides of whole lines, every row of a tile touches
-  // the same lines: mxu_tile_timing's closed form, its k-slice terms computed
-  // once per k-slice and its n-slice terms once per n-slice (the same values).
+  // the same lines: mxu_tile_timing's closed form, with the row count M
+  // factored out.  Otherwise each tile is computed by mxu_tile_timing, alone.
   const bool uniform = M == 1 || (as % lbs == 0 && uint64_t(in[isa::Field::CStride]) % lba == 0);
-  std::vector<uint64_t> slice_lines, slice_mask;  // per k-slice: activation lines per row, banks
-  if (uniform) {
-    slice_lines.resize(kt);
-    slice_mask.resize(kt);
-    for (uint64_t i = 0; i < kt; ++i) {
-      const uint64_t k = std::min(R, K - i * R);
-      slice_lines[i] = lines_touched(act + i * R, k, lbs);
-      slice_mask[i] = bank_mask(hw.scratchpad, act + i * R, (M - 1) * as + k);
-    }
-  }
-  MxuTile tl;
+  const uint64_t sbb = hw.scratchpad.bank_bytes(), abb = hw.accumulator.bank_bytes();
+  const uint64_t act_rows = (M - 1) * as;  // an activation slice spans act_rows + k bytes
+  MxuTileRun run;
+  run.kt = kt;
+  run.accum = in[isa::Field::Accum] != 0;
+  MxuTile& tl = run.first;
   uint64_t wgt = in[isa::Field::Wgt];
-  // the weight tiles are contiguous: their bank changes rarely
-  const uint64_t bb = hw.scratchpad.bank_bytes();
-  uint64_t wbank_lo = 1, wbank_hi = 0, wbank_mask = 0;  // [lo, hi) lies in one bank, of mask wbank_mask
-  for (uint64_t j = 0; j < nt; ++j) {
-    const uint64_t n = std::min(C, N - j * C);
-    const uint64_t c_lines = uniform ? lines_touched(acc + 4 * j * C, 4 * n, lba) : 0;
-    for (uint64_t i = 0; i < kt; ++i) {
-      tl.i = static_cast<uint32_t>(i);
-      tl.j = static_cast<uint32_t>(j);
-      tl.k = static_cast<uint32_t>(std::min(R, K - i * R));
-      tl.n = static_cast<uint32_t>(n);
-      tl.wgt = wgt;
-      tl.wgt_bytes = tile_weight_bytes(tl.k, tl.n, int4);
-      tl.act = act + i * R;
-      tl.acc = acc + 4 * j * C;
-      tl.accumulate = i > 0 || in[isa::Field::Accum] != 0;
-      tl.last = i + 1 == kt && j + 1 == nt;
-      if (tl.wgt >= wbank_lo && tl.wgt + tl.wgt_bytes <= wbank_hi) {
-        tl.wgt_mask = wbank_mask;
-      } else {
-        tl.wgt_mask = bank_mask(hw.scratchpad, tl.wgt, tl.wgt_bytes);
-        wbank_lo = tl.wgt / bb * bb;
-        wbank_hi = wbank_lo + bb;
-        wbank_mask = tl.wgt / bb < 64 ? uint64_t(1) << (tl.wgt / bb) : 0;
+  for (uint64_t x = 0; x < total;) {
+    const uint64_t j = x / kt, i = x % kt;
+    tl.index = static_cast<uint32_t>(x);
+    tl.i = static_cast<uint32_t>(i);
+    tl.j = static_cast<uint32_t>(j);
+    tl.k = static_cast<uint32_t>(std::min(R, K - i * R));
+    tl.n = static_cast<uint32_t>(std::min(C, N - j * C));
+    tl.wgt = wgt;
+    tl.wgt_bytes = tile_weight_bytes(tl.k, tl.n, int4);
+    tl.act = act + i * R;
+    tl.acc = acc + 4 * j * C;
+    tl.accumulate = i > 0 || run.accum;
+    tl.last = x + 1 == total;
+    tl.wgt_mask = bank_mask(hw.scratchpad, tl.wgt, tl.wgt_bytes);
+    tl.act_mask = bank_mask(hw.scratchpad, tl.act, act_rows + tl.k);
+    run.count = 1;
+    if (uniform) {
+      const uint64_t a_lines = lines_touched(tl.act, tl.k, lbs), c_lines = lines_touched(tl.acc, 4 * tl.n, lba);
+      tl.t.wgt_lines = tl.t.preload = lines_touched(tl.wgt, tl.wgt_bytes, lbs);
+      tl.t.stream = M * std::max(a_lines, c_lines);
+      tl.t.act_lines = M * a_lines;
+      tl.t.acc_lines = M * c_lines;
+      tl.t.drain = R + C;
+      // The tiles after this one are identical to it while they have full
+      // k-slices (as this one) and its n, are not the last, keep their
+      // weights in this tile's one bank, their activation slices in this
+      // slice's one bank and their result rows' starts in this tile's
+      // accumulator bank, and touch as many lines (lines_touched_constant:
+      // the line counts, and so the stream, are then equal).
+      const uint64_t wbank = tl.wgt / sbb, abank = tl.act / sbb;
+      if (tl.k == R && !tl.last && wbank == (tl.wgt + tl.wgt_bytes - 1) / sbb &&
+          abank == (tl.act + act_rows + R - 1) / sbb && lines_touched_constant(tl.wgt, tl.wgt_bytes, tl.wgt_bytes, lbs) &&
+          lines_touched_constant(tl.act, R, R, lbs)) {
+        // this n-slice's full k-slices
+        uint64_t end = j * kt + K / R;
+        // later n-slices: all k-slices full and the same n; every k-slice's
+        // activations in this bank; every n-slice the same result lines
+        // and its start in this tile's accumulator bank
+        if (K % R == 0 && tl.n == C && act / sbb == abank && (act + act_rows + K - 1) / sbb == abank &&
+            lines_touched_constant(tl.acc, 4 * C, 4 * C, lba)) {
+          const uint64_t aend = (tl.acc / abb + 1) * abb;  // slices j' with acc + 4*j'*C < aend
+          const uint64_t jend = std::min(N / C, (aend - acc + 4 * C - 1) / (4 * C));
+          end = std::max(end, jend * kt);
+        } else {
+          // the rest of this n-slice: activation slices up to the bank's end
+          end = std::min(end, x + ((abank + 1) * sbb - (tl.act + act_rows + R)) / R + 1);
+        }
+        end = std::min(end, total - 1);
+        // weights: wgt + r*wgt_bytes + wgt_bytes <= the bank's end
+        end = std::min(end, x + ((wbank + 1) * sbb - tl.wgt) / tl.wgt_bytes);
+        run.count = end > x ? end - x : 1;
       }
-      if (uniform) {
-        tl.act_mask = slice_mask[i];
-        tl.t.wgt_lines = tl.t.preload = lines_touched(tl.wgt, tl.wgt_bytes, lbs);
-        tl.t.stream = M * std::max(slice_lines[i], c_lines);
-        tl.t.act_lines = M * slice_lines[i];
-        tl.t.acc_lines = M * c_lines;
-        tl.t.drain = R + C;
-      } else {
-        tl.act_mask = bank_mask(hw.scratchpad, tl.act, (M - 1) * as + tl.k);
-        tl.t = mxu_tile_timing(hw, in, tl);
-      }
-      f(static_cast<const MxuTile&>(tl));
-      ++tl.index;
-      wgt += tl.wgt_bytes;
+    } else {
+      tl.t = mxu_tile_timing(hw, in, tl);
     }
+    run.accumulating = mxu_accumulating(run.accum, x, run.count, kt);
+    f(static_cast<const MxuTileRun&>(run));
+    x += run.count;
+    wgt += run.count * tl.wgt_bytes;
   }
+}
+// Visit the tiles of a resolved matmul in order, one by one: f(const MxuTile&).
+template <typename F>
+inline void for_each_mxu_tile(const hw::HwConfig& hw, const isa::Instruction& in, F&& f) {
+  for_each_mxu_tile_run(hw, in, [&](const MxuTileRun& run) {
+    for (uint64_t r = 0; r < run.count; ++r) f(static_cast<const MxuTile&>(mxu_run_tile(hw, run, r)));
+  });
 }
 // The same as a list (for a cost model; the simulator uses the visitor).
 std::vector<MxuTile> mxu_tiles(const hw::HwConfig& hw, const isa::Instruction& in);
@@ -227,6 +309,63 @@ inline uint64_t mxu_run(const hw::HwConfig& hw, const isa::Instruction& in, uint
     mxu_accept(pipe, tl, a, P);
     drain = tl.t.drain;
     f(tl, a);
+  });
+  return pipe.s_end + drain * P;
+}
+// mxu_run, a run of identical tiles at a time, with the same result.  Accepting
+// a tile other than an instruction's first is a map G on the pipeline state
+// (mxu_ready, then mxu_accept) built from max and + only, so it commutes with
+// a shift of every time by d: G(S + d) = G(S) + d.  Once a tile has moved the
+// state by a uniform d (its p_end, s_start and s_end all by d, its activation
+// banks unchanged), a following tile with the same preload, stream and banks
+// moves it by d again, and so does every further one: the rest of the run
+// advances by d per tile without visiting the tiles.  (In steady state d is
+// max(preload, stream)*P, or (preload + stream)*P when a one-port weight bank
+// is read by the previous stream; it is taken from the state, not assumed.)
+// Calls f(run, a, d) per part of a run: its tile r is accepted at a + r*d,
+// and its state after tile r is the state `pipe` holds on the call minus
+// (run.count - 1 - r)*d.  Leaves `pipe` as mxu_run does and returns the same
+// completion time.
+template <typename F>
+inline uint64_t mxu_run_batched(const hw::HwConfig& hw, const isa::Instruction& in, uint64_t start, uint64_t P,
+                                MxuPipe& pipe, F&& f) {
+  uint64_t drain = 0, a_last = 0;
+  MxuPipe before;            // the state before the last accepted tile
+  bool shifted = false;      // the last tile was accepted by G (not an instruction's first)
+  MxuTile last;              // the last accepted tile's terms
+  for_each_mxu_tile_run(hw, in, [&](const MxuTileRun& run) {
+    const MxuTile& first = run.first;
+    drain = first.t.drain;
+    for (uint64_t r = 0; r < run.count;) {
+      const uint64_t d = pipe.s_start - before.s_start;
+      if (shifted && last.t.preload == first.t.preload && last.t.stream == first.t.stream &&
+          last.wgt_mask == first.wgt_mask && last.act_mask == first.act_mask && before.act_mask == pipe.act_mask &&
+          pipe.p_end - before.p_end == d && pipe.s_end - before.s_end == d) {
+        const uint64_t n = run.count - r;
+        const MxuTileRun rest = r ? mxu_subrun(hw, run, r, n) : run;
+        const uint64_t a = a_last + d;
+        before = pipe;
+        before.p_end += (n - 1) * d;
+        before.s_start += (n - 1) * d;
+        before.s_end += (n - 1) * d;
+        pipe.p_end = before.p_end + d;
+        pipe.s_start = before.s_start + d;
+        pipe.s_end = before.s_end + d;
+        a_last = a + (n - 1) * d;
+        f(rest, a, d);
+        break;
+      }
+      const MxuTileRun one = run.count == 1 ? run : mxu_subrun(hw, run, r, 1);
+      const MxuTile& tl = one.first;
+      const uint64_t a = tl.index == 0 ? start : mxu_ready(hw, pipe, tl.wgt_mask);
+      before = pipe;
+      mxu_accept(pipe, tl, a, P);
+      a_last = a;
+      shifted = tl.index != 0;
+      last = tl;
+      f(one, a, uint64_t(0));
+      ++r;
+    }
   });
   return pipe.s_end + drain * P;
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "dram/dram.h"
@@ -247,6 +248,260 @@ TEST_CASE("for_each_mxu_tile: per-slice line terms equal mxu_tile_timing's, on r
   }
   CHECK(uniform > 100);
   CHECK(uniform < 300);
+}
+
+namespace {
+// A random matmul with runs of identical tiles, bank and line edges: weights,
+// activations and results near a bank boundary or aligned, row strides of
+// whole lines or not.
+isa::Instruction random_matmul(std::mt19937_64& rng, const hw::HwConfig& hw) {
+  const uint64_t lb = hw.scratchpad.line_bytes(), la = hw.accumulator.line_bytes();
+  const uint64_t sbb = hw.scratchpad.bank_bytes(), abb = hw.accumulator.bank_bytes();
+  const uint64_t R = hw.mxu.rows, C = hw.mxu.cols;
+  isa::Instruction in;
+  in.op = isa::Opcode::Matmul;
+  const int shape = int(rng() % 4);
+  in[isa::Field::M] = int64_t(rng() % 3 == 0 ? 1 + rng() % 70 : 1 + rng() % 3);
+  in[isa::Field::K] = int64_t(shape == 0 ? R * (1 + rng() % 20) : 1 + rng() % (20 * R));
+  in[isa::Field::N] = int64_t(shape == 1 ? C * (1 + rng() % 20) : 1 + rng() % (20 * C));
+  in[isa::Field::WType] = int64_t(rng() % 2);
+  in[isa::Field::Accum] = int64_t(rng() % 2);
+  const uint64_t wb = sim::weight_bytes(hw, in);
+  switch (rng() % 3) {
+    case 0: in[isa::Field::Wgt] = int64_t(lb * (rng() % 64)); break;
+    case 1: in[isa::Field::Wgt] = int64_t(sbb - rng() % std::max<uint64_t>(wb, 1)); break;  // across a bank
+    default: in[isa::Field::Wgt] = int64_t(rng() % 300); break;
+  }
+  const uint64_t ak = uint64_t(in[isa::Field::K]);
+  switch (rng() % 3) {
+    case 0: in[isa::Field::Act] = int64_t(2 * sbb + lb * (rng() % 64)); break;
+    case 1: in[isa::Field::Act] = int64_t(3 * sbb - rng() % (ak + 2 * R)); break;
+    default: in[isa::Field::Act] = int64_t(2 * sbb + rng() % 300); break;
+  }
+  const uint64_t cn = 4 * uint64_t(in[isa::Field::N]);
+  in[isa::Field::Acc] = int64_t(rng() % 2 ? 4 * (rng() % 64) : abb - 4 * (rng() % (cn / 4 + C)));
+  const bool aligned = rng() % 2;
+  in[isa::Field::AStride] = aligned ? int64_t(lb * ((ak + lb - 1) / lb + rng() % 2)) : int64_t(ak + rng() % 9);
+  in[isa::Field::CStride] = aligned ? int64_t(la * ((cn + la - 1) / la + rng() % 2)) : int64_t(cn + 4 * (rng() % 5));
+  return in;
+}
+
+// Each tile's fields recomputed from its position alone (docs/timing.md, MXU).
+sim::MxuTile tile_by_hand(const hw::HwConfig& hw, const isa::Instruction& in, uint64_t x, uint64_t wgt) {
+  const uint64_t R = hw.mxu.rows, C = hw.mxu.cols, K = in[isa::Field::K], N = in[isa::Field::N];
+  const uint64_t M = in[isa::Field::M], as = in[isa::Field::AStride], cs = in[isa::Field::CStride];
+  const uint64_t kt = (K + R - 1) / R, nt = (N + C - 1) / C;
+  sim::MxuTile t;
+  t.index = uint32_t(x);
+  t.i = uint32_t(x % kt);
+  t.j = uint32_t(x / kt);
+  t.k = uint32_t(std::min(R, K - t.i * R));
+  t.n = uint32_t(std::min(C, N - t.j * C));
+  t.wgt = wgt;
+  t.wgt_bytes = in[isa::Field::WType] == 1 ? (uint64_t(t.k) * t.n + 1) / 2 : uint64_t(t.k) * t.n;
+  t.act = uint64_t(in[isa::Field::Act]) + t.i * R;
+  t.acc = uint64_t(in[isa::Field::Acc]) + 4 * t.j * C;
+  t.accumulate = t.i > 0 || in[isa::Field::Accum] != 0;
+  t.last = x + 1 == kt * nt;
+  t.wgt_mask = sim::bank_mask(hw.scratchpad, t.wgt, t.wgt_bytes);
+  t.act_mask = sim::bank_mask(hw.scratchpad, t.act, (M - 1) * as + t.k);
+  const uint32_t lbs = hw.scratchpad.line_bytes(), lba = hw.accumulator.line_bytes();
+  t.t.wgt_lines = t.t.preload = sim::lines_touched(t.wgt, t.wgt_bytes, lbs);
+  for (uint64_t m = 0; m < M; ++m) {
+    const uint64_t a = sim::lines_touched(t.act + m * as, t.k, lbs), c = sim::lines_touched(t.acc + m * cs, 4 * t.n, lba);
+    t.t.stream += std::max(a, c);
+    t.t.act_lines += a;
+    t.t.acc_lines += c;
+  }
+  t.t.drain = R + C;
+  return t;
+}
+
+// Per-tile pipeline times and per-bank line accesses, as the simulator counts them.
+struct TileTimes {
+  uint64_t a, p_end, s_start, s_end;
+  bool operator==(const TileTimes& o) const {
+    return a == o.a && p_end == o.p_end && s_start == o.s_start && s_end == o.s_end;
+  }
+};
+struct LineStats {
+  std::map<uint64_t, uint64_t> wgt, act, acc_w, acc_r;
+  uint64_t tiles = 0;
+  bool operator==(const LineStats& o) const {
+    return wgt == o.wgt && act == o.act && acc_w == o.acc_w && acc_r == o.acc_r && tiles == o.tiles;
+  }
+};
+uint64_t low_bank(uint64_t mask, uint64_t addr, uint64_t bb) { return mask ? uint64_t(__builtin_ctzll(mask)) : addr / bb; }
+}  // namespace
+
+// The tiles of a matmul, expanded from its runs of identical tiles, have the
+// fields, bank masks and terms each tile has on its own.
+TEST_CASE("for_each_mxu_tile_run: every tile of a run equals the tile computed alone, on random matmuls",
+          "[timing][mxu]") {
+  for (const char* f : {"test-8x8.yaml", "test-16x16.yaml"}) {
+    const hw::HwConfig hw = design(std::string(CLONESIM_SOURCE_DIR "/tests/data/hw/") + f);
+    std::mt19937_64 rng(23);
+    uint64_t runs = 0, tiles = 0;
+    for (int r = 0; r < 400; ++r) {
+      const isa::Instruction in = random_matmul(rng, hw);
+      INFO(f << " matmul " << r << ": " << isa::disassemble(in));
+      uint64_t x = 0, wgt = in[isa::Field::Wgt];
+      sim::for_each_mxu_tile_run(hw, in, [&](const sim::MxuTileRun& run) {
+        REQUIRE(run.count >= 1);
+        ++runs;
+        uint64_t accumulating = 0;
+        for (uint64_t q = 0; q < run.count; ++q, ++x) {
+          const sim::MxuTile got = sim::mxu_run_tile(hw, run, q), want = tile_by_hand(hw, in, x, wgt);
+          INFO("tile " << x << " (run tile " << q << " of " << run.count << ")");
+          REQUIRE(got.index == want.index);
+          REQUIRE(got.i == want.i);
+          REQUIRE(got.j == want.j);
+          REQUIRE(got.k == want.k);
+          REQUIRE(got.n == want.n);
+          REQUIRE(got.wgt == want.wgt);
+          REQUIRE(got.wgt_bytes == want.wgt_bytes);
+          REQUIRE(got.act == want.act);
+          REQUIRE(got.acc == want.acc);
+          REQUIRE(got.accumulate == want.accumulate);
+          REQUIRE(got.last == want.last);
+          REQUIRE(got.wgt_mask == want.wgt_mask);
+          REQUIRE(got.act_mask == want.act_mask);
+          REQUIRE(got.t.preload == want.t.preload);
+          REQUIRE(got.t.stream == want.t.stream);
+          REQUIRE(got.t.drain == want.t.drain);
+          REQUIRE(got.t.wgt_lines == want.t.wgt_lines);
+          REQUIRE(got.t.act_lines == want.t.act_lines);
+          REQUIRE(got.t.acc_lines == want.t.acc_lines);
+          const sim::MxuTiming alone = sim::mxu_tile_timing(hw, in, got);
+          REQUIRE(alone.preload == want.t.preload);
+          REQUIRE(alone.stream == want.t.stream);
+          REQUIRE(alone.act_lines == want.t.act_lines);
+          REQUIRE(alone.acc_lines == want.t.acc_lines);
+          // the statistics' banks are the run's
+          REQUIRE(low_bank(got.wgt_mask, got.wgt, hw.scratchpad.bank_bytes()) ==
+                  low_bank(run.first.wgt_mask, run.first.wgt, hw.scratchpad.bank_bytes()));
+          REQUIRE(low_bank(got.act_mask, got.act, hw.scratchpad.bank_bytes()) ==
+                  low_bank(run.first.act_mask, run.first.act, hw.scratchpad.bank_bytes()));
+          REQUIRE(got.acc / hw.accumulator.bank_bytes() == run.first.acc / hw.accumulator.bank_bytes());
+          accumulating += got.accumulate;
+          wgt += want.wgt_bytes;
+        }
+        REQUIRE(run.accumulating == accumulating);
+      });
+      REQUIRE(x == sim::mxu_tile_count(hw, in));
+      REQUIRE(wgt - uint64_t(in[isa::Field::Wgt]) == sim::weight_bytes(hw, in));
+      tiles += x;
+    }
+    CHECK(2 * tiles > 3 * runs);  // the runs do batch (random shapes and addresses often break them)
+  }
+}
+
+// mxu_run_batched against mxu_run, tile by tile: every tile's accept, preload
+// end, stream start and stream end, the completion, the pipeline left behind
+// and the line accesses per bank, for random matmuls back to back, with one
+// and two scratchpad ports.
+TEST_CASE("mxu_run_batched: the same per-tile times, completion and statistics as mxu_run, on random matmuls",
+          "[timing][mxu]") {
+  for (const char* f : {"test-8x8.yaml", "test-16x16.yaml"})
+    for (uint32_t ports : {1u, 2u}) {
+      hw::HwConfig hw = design(std::string(CLONESIM_SOURCE_DIR "/tests/data/hw/") + f);
+      hw.scratchpad.ports = ports;
+      const uint64_t sbb = hw.scratchpad.bank_bytes(), abb = hw.accumulator.bank_bytes();
+      std::mt19937_64 rng(ports * 7 + f[5]);
+      sim::MxuPipe ref, bat;
+      uint64_t t0 = 0, jumps = 0;
+      for (int r = 0; r < 300; ++r) {
+        const isa::Instruction in = random_matmul(rng, hw);
+        INFO(f << " ports " << ports << " matmul " << r << ": " << isa::disassemble(in));
+        const uint64_t P = 1 + rng() % 3000;
+        // tile 0 at an edge that satisfies the accept rule, sometimes later
+        const sim::MxuTile first = tile_by_hand(hw, in, 0, in[isa::Field::Wgt]);
+        REQUIRE(sim::mxu_ready(hw, ref, first.wgt_mask) == sim::mxu_ready(hw, bat, first.wgt_mask));
+        const uint64_t start = std::max(t0, sim::mxu_ready(hw, ref, first.wgt_mask)) + (rng() % 3 ? 0 : P * (rng() % 50));
+        std::vector<TileTimes> want, got;
+        LineStats ws, gs;
+        const uint64_t done_ref = sim::mxu_run(hw, in, start, P, ref, [&](const sim::MxuTile& tl, uint64_t a) {
+          want.push_back({a, ref.p_end, ref.s_start, ref.s_end});
+          ws.wgt[low_bank(tl.wgt_mask, tl.wgt, sbb)] += tl.t.wgt_lines;
+          ws.act[low_bank(tl.act_mask, tl.act, sbb)] += tl.t.act_lines;
+          ws.acc_w[tl.acc / abb] += tl.t.acc_lines;
+          if (tl.accumulate) ws.acc_r[tl.acc / abb] += tl.t.acc_lines;
+          ++ws.tiles;
+        });
+        const uint64_t done_bat =
+            sim::mxu_run_batched(hw, in, start, P, bat, [&](const sim::MxuTileRun& run, uint64_t a, uint64_t d) {
+              const uint64_t n = run.count;
+              if (n > 1) ++jumps;
+              for (uint64_t q = 0; q < n; ++q) {
+                const uint64_t back = (n - 1 - q) * d;
+                got.push_back({a + q * d, bat.p_end - back, bat.s_start - back, bat.s_end - back});
+              }
+              const sim::MxuTile& tl = run.first;
+              gs.wgt[low_bank(tl.wgt_mask, tl.wgt, sbb)] += n * tl.t.wgt_lines;
+              gs.act[low_bank(tl.act_mask, tl.act, sbb)] += n * tl.t.act_lines;
+              gs.acc_w[tl.acc / abb] += n * tl.t.acc_lines;
+              if (run.accumulating) gs.acc_r[tl.acc / abb] += run.accumulating * tl.t.acc_lines;
+              gs.tiles += n;
+            });
+        REQUIRE(got.size() == want.size());
+        for (size_t q = 0; q < want.size(); ++q) {
+          INFO("tile " << q);
+          REQUIRE(got[q].a == want[q].a);
+          REQUIRE(got[q].p_end == want[q].p_end);
+          REQUIRE(got[q].s_start == want[q].s_start);
+          REQUIRE(got[q].s_end == want[q].s_end);
+        }
+        REQUIRE(done_bat == done_ref);
+        REQUIRE(bat.p_end == ref.p_end);
+        REQUIRE(bat.s_start == ref.s_start);
+        REQUIRE(bat.s_end == ref.s_end);
+        REQUIRE(bat.act_mask == ref.act_mask);
+        REQUIRE(gs == ws);
+        REQUIRE(sim::mxu_latency_cycles(hw, in) == [&] {
+          sim::MxuPipe idle;
+          return sim::mxu_run(hw, in, 0, 1, idle, [](const sim::MxuTile&, uint64_t) {});
+        }());
+        // the next matmul may come at once or after a gap
+        t0 = rng() % 2 ? 0 : done_ref + P * (rng() % 10);
+      }
+      CHECK(jumps > 50);
+    }
+}
+
+// The divider the clocks and the DMA pipeline use instead of a division.
+TEST_CASE("FastDiv: n / d exactly, for divisors and dividends over the whole 64-bit range", "[timing]") {
+  std::mt19937_64 rng(5);
+  std::vector<uint64_t> ds = {1, 2, 3, 5, 7, 10, 64, 1000, 1250, 1563, 2500, 3333, 1ull << 32, (1ull << 32) + 1,
+                              (1ull << 63) - 1, 1ull << 63, (1ull << 63) + 1, ~0ull - 1, ~0ull};
+  for (int k = 0; k < 300; ++k) ds.push_back(1 + (rng() >> (rng() % 64)));
+  for (const uint64_t d : ds) {
+    const sim::FastDiv div(d);
+    INFO("d = " << d);
+    REQUIRE(div.divisor() == d);
+    std::vector<uint64_t> ns = {0, 1, d - 1, d, d + 1, 2 * d - 1, 2 * d, ~0ull, ~0ull - 1, ~0ull / d * d, ~0ull / d * d - 1};
+    for (int k = 0; k < 2000; ++k) {
+      const uint64_t n = rng() >> (rng() % 64);
+      ns.push_back(n);
+      ns.push_back(n / d * d);
+      ns.push_back(n / d * d - 1);
+    }
+    for (const uint64_t n : ns) {
+      INFO("n = " << n);
+      REQUIRE(div(n) == n / d);
+    }
+  }
+  // a clock's edges
+  sim::DomainClock c;
+  c.base = 7000;
+  c.set_period(1250);
+  CHECK(c.next_edge(0) == 7000);
+  CHECK(c.next_edge(7000) == 7000);
+  CHECK(c.next_edge(7001) == 8250);
+  CHECK(c.next_edge(8250) == 8250);
+  CHECK(c.edge_after(8250, 2) == 10750);
+  CHECK(c.is_edge(9500));
+  CHECK(!c.is_edge(9499));
+  CHECK(!c.is_edge(5750));
 }
 
 TEST_CASE("vector latency = steps * conflict cycles + fixed, for every op class", "[timing][vxu]") {
