@@ -1,5 +1,6 @@
 #include "power_models/energy_model.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/error.h"
@@ -94,6 +95,12 @@ EnergyReport energy_report(const sim::Stats& st, const hw::HwConfig& hw, const T
   const double weight_tile = double(hw.mxu.rows) * double(hw.mxu.cols) * 8.0 * E.register_bit_pj.value * pJ;
   const double lut_load = 256.0 * 16.0 * E.register_bit_pj.value * pJ;
   const double dma_byte = 2.0 * 8.0 * E.register_bit_pj.value * pJ;  // into the engine's buffer and out
+  auto sram_kib = [&](const std::string& key) {
+    if (key == "scratchpad") return double(hw.scratchpad.total_bytes()) * hw.tiles / 1024.0;
+    if (key == "accumulator") return double(hw.accumulator.total_bytes()) * hw.tiles / 1024.0;
+    if (key == "imem") return imem_bytes / 1024.0;
+    return 0.0;
+  };
 
   // components: the area model's, each with its domain
   for (const AreaComponent& a : area.components) {
@@ -150,18 +157,28 @@ EnergyReport energy_report(const sim::Stats& st, const hw::HwConfig& hw, const T
       // leakage of the domain's components over its time at this point
       for (const AreaComponent& a : area.components) {
         if (domain_of(a.key) != d) continue;
-        double kib = 0;
-        if (a.key == "scratchpad") kib = double(hw.scratchpad.total_bytes()) * hw.tiles / 1024.0;
-        else if (a.key == "accumulator") kib = double(hw.accumulator.total_bytes()) * hw.tiles / 1024.0;
-        else if (a.key == "imem") kib = imem_bytes / 1024.0;
         const double logic = a.kind == AreaKind::Logic ? a.mm2 : 0.0;
-        const double j = leakage_mw(tech, logic, kib, pe.volts) * 1e-3 * pe.time_s;
+        const double j = leakage_mw(tech, logic, sram_kib(a.key), pe.volts) * 1e-3 * pe.time_s;
         comp(a.key).leakage_j += j;
         pe.leakage_j += j;
       }
       de.dynamic_j += pe.dynamic_j;
       de.leakage_j += pe.leakage_j;
       de.points.push_back(pe);
+    }
+    // leakage while the domain changes point (its time is in no point's):
+    // at the highest voltage of the domain, an upper bound
+    de.transition_s = double(ds.transition_ps) * 1e-12;
+    if (ds.transition_ps > 0) {
+      double vmax = 0;
+      for (const hw::OperatingPoint& op : dc.points) vmax = std::max(vmax, op.volts);
+      for (const AreaComponent& a : area.components) {
+        if (domain_of(a.key) != d) continue;
+        const double j = leakage_mw(tech, a.kind == AreaKind::Logic ? a.mm2 : 0.0, sram_kib(a.key), vmax) * 1e-3 *
+                         de.transition_s;
+        comp(a.key).leakage_j += j;
+        de.leakage_j += j;
+      }
     }
     r.domains.push_back(de);
   }

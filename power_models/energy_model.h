@@ -40,7 +40,8 @@ struct DomainEnergy {
   std::string domain;
   std::vector<PointEnergy> points;  // per operating point
   double transition_j = 0;
-  double dynamic_j = 0, leakage_j = 0;  // over the points
+  double transition_s = 0;              // time changing point (leakage at the domain's highest voltage)
+  double dynamic_j = 0, leakage_j = 0;  // over the points and transitions
 };
 
 struct DramEnergyBreakdown {

@@ -99,6 +99,7 @@ void Accelerator::init() {
     clk_[d].base = 0;
     clk_[d].set_period(dc.points[dc.initial].period_ps);
     stats_.domains[d].time_ps_at_point.assign(dc.points.size(), 0);
+    stats_.activity[size_t(d)].assign(dc.points.size(), PointActivity{});
   }
   retired_.reserve(prog_->code.size());
   SC_THREAD(run);
@@ -324,6 +325,7 @@ void Accelerator::step_controller(uint64_t t) {
         const uint32_t p = static_cast<uint32_t>(in[Field::Point]);
         const auto& dc = hw_.domains[d];
         account_domain(d, t);
+        snapshot_activity(d);  // the domain has drained: its events so far ran at the old point
         const uint64_t end = t + dc.transition_ps;
         DomainStats& ds = stats_.domains[d];
         ++ds.transitions;
@@ -632,9 +634,23 @@ void Accelerator::account_domain(int d, uint64_t upto) {
   }
 }
 
+void Accelerator::snapshot_activity(int d) {
+  PointActivity now;
+  now.events = stats_.events;
+  for (const auto& tile : stats_.sram)
+    for (size_t s = 0; s < 2; ++s)
+      for (const BankStats& b : tile[s]) {
+        now.sram_reads[s] += b.reads;
+        now.sram_writes[s] += b.writes;
+      }
+  add_difference(stats_.activity[size_t(d)][point_[d]], now, act_snap_[size_t(d)]);
+  act_snap_[size_t(d)] = now;
+}
+
 void Accelerator::finalize(uint64_t end) {
   for (int d = 0; d < hw::kNumDomains; ++d) {
     account_domain(d, end);
+    snapshot_activity(d);
     stats_.domains[d].final_point = point_[d];
   }
   for (size_t u = 0; u < units_.size(); ++u)

@@ -146,6 +146,8 @@ class Accelerator : public sc_core::sc_module {
   void pop_queue(int u, uint64_t t);
   [[noreturn]] void fail(uint32_t index, const isa::Instruction& in, const std::string& what) const;
   void finalize(uint64_t end);
+  // Adds domain d's events since its last snapshot to its current point's activity.
+  void snapshot_activity(int d);
   void init();
   void account_domain(int d, uint64_t upto);
 
@@ -178,6 +180,7 @@ class Accelerator : public sc_core::sc_module {
   uint32_t checked_pc_ = ~uint32_t(0);  // the instruction at pc_ passed check_against
   uint64_t ctrl_next_ = 0;
   std::array<int64_t, isa::kNumContextRegs> ctx_{};
+  std::array<PointActivity, hw::kNumDomains> act_snap_{};  // cumulative events at each domain's last snapshot
   bool halted_ = false;
 
   // DMA engine

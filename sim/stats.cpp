@@ -159,4 +159,23 @@ std::string summary(const Stats& s, const hw::HwConfig& hw) {
   return o.str();
 }
 
+void add_difference(PointActivity& a, const PointActivity& b, const PointActivity& c) {
+  Events& e = a.events;
+  const Events &x = b.events, &y = c.events;
+  e.macs_int8 += x.macs_int8 - y.macs_int8;
+  e.macs_int4 += x.macs_int4 - y.macs_int4;
+  e.mxu_weight_loads += x.mxu_weight_loads - y.mxu_weight_loads;
+  for (int i = 0; i < kNumVecClasses; ++i) e.vec_elems[size_t(i)] += x.vec_elems[size_t(i)] - y.vec_elems[size_t(i)];
+  e.lut_loads += x.lut_loads - y.lut_loads;
+  e.dma_requests += x.dma_requests - y.dma_requests;
+  e.dma_load_bytes += x.dma_load_bytes - y.dma_load_bytes;
+  e.dma_store_bytes += x.dma_store_bytes - y.dma_store_bytes;
+  e.instructions_fetched += x.instructions_fetched - y.instructions_fetched;
+  e.semaphore_signals += x.semaphore_signals - y.semaphore_signals;
+  for (size_t s = 0; s < 2; ++s) {
+    a.sram_reads[s] += b.sram_reads[s] - c.sram_reads[s];
+    a.sram_writes[s] += b.sram_writes[s] - c.sram_writes[s];
+  }
+}
+
 }  // namespace clonesim::sim

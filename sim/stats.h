@@ -74,6 +74,9 @@ struct PointActivity {
   std::array<uint64_t, 2> sram_reads{}, sram_writes{};  // [space]: every tile and bank
 };
 
+// a += b - c, field by field (the activity between two snapshots)
+void add_difference(PointActivity& a, const PointActivity& b, const PointActivity& c);
+
 struct Stats {
   std::string design_point;
   uint64_t time_ps = 0;

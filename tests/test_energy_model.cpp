@@ -5,7 +5,9 @@
 
 #include <cmath>
 
+#include "isa/program.h"
 #include "power_models/energy_model.h"
+#include "sim/accelerator.h"
 #include "sim_test_util.h"
 #include "test_util.h"
 
@@ -148,4 +150,46 @@ TEST_CASE("energy model: dynamic energy scales with V^2 and leakage with V exp(k
   CHECK(test::error_of([&] { energy_report(s, hw, t, area); }) ==
         "energy model: the compute domain changed operating point but the statistics do not say which events ran "
         "at which point");
+}
+
+// A run with a DVFS change: the simulator splits the events by the point
+// they ran at, and the energy model prices each part at its voltage.
+TEST_CASE("energy model: a simulated run that changes the compute point, its events split by point", "[energy][sim]") {
+  const hw::HwConfig hw = test::design("clone-28nm");
+  const Tech t = load_tech_or_named("tech-28nm");
+  const isa::Program prog = isa::assemble(
+      "matmul act=0x0 wgt=0x1000 m=4 k=32 n=16 acc=0x0\n"
+      "dvfs domain=compute point=0\n"
+      "matmul act=0x0 wgt=0x1000 m=2 k=32 n=16 acc=0x0\n"
+      "matmul act=0x0 wgt=0x1000 m=2 k=32 n=16 acc=0x0\n"
+      "halt\n",
+      "energy.s");
+  sim::Accelerator a("acc", hw, prog, sim::Options{});
+  sc_core::sc_start();
+  REQUIRE(a.finished());
+  const sim::Stats& s = a.stats();
+  const size_t hi = hw.domain(hw::Domain::Compute).initial;
+  REQUIRE(s.activity[0].size() == hw.domain(hw::Domain::Compute).points.size());
+  CHECK(s.activity[0][hi].events.macs_int8 == 4 * 32 * 16);
+  CHECK(s.activity[0][0].events.macs_int8 == 2 * 2 * 32 * 16);
+  CHECK(s.events.macs_int8 == 8 * 32 * 16);
+  // every domain's activity adds up to the run's totals
+  for (int d = 0; d < hw::kNumDomains; ++d) {
+    uint64_t f = 0;
+    for (const auto& p : s.activity[size_t(d)]) f += p.events.instructions_fetched;
+    CHECK(f == s.events.instructions_fetched);
+  }
+  const EnergyReport e = energy_report(s, hw, t, area_model(hw, t));
+  const double v0 = hw.domain(hw::Domain::Compute).points[0].volts,
+               v1 = hw.domain(hw::Domain::Compute).points[hi].volts;
+  CHECK(e.component("mxu_macs").dynamic_j ==
+        Approx((2048 * dynamic_scale(t, v1) + 2048 * dynamic_scale(t, v0)) * t.energy.mac_int8_pj.value * pJ)
+            .epsilon(1e-9));
+  CHECK(e.domains[0].points[0].time_s > 0);
+  CHECK(e.domains[0].points[hi].time_s > 0);
+  // the points' time and the transition's make the run's
+  CHECK(e.domains[0].transition_s == Approx(hw.domain(hw::Domain::Compute).transition_ns * 1e-9).epsilon(1e-12));
+  CHECK(e.domains[0].points[0].time_s + e.domains[0].points[hi].time_s + e.domains[0].transition_s ==
+        Approx(e.time_s).epsilon(1e-12));
+  CHECK(e.component("dvfs_transitions").dynamic_j == Approx(hw.domain(hw::Domain::Compute).transition_nj * 1e-9));
 }
