@@ -253,7 +253,9 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
     const std::string what = strf("prefill of %llu tokens", (ull)opt.prompt);
     if (opt.progress) *opt.progress << "[prefill] " << what << ": compiling\n" << std::flush;
     const auto t0 = std::chrono::steady_clock::now();
-    const PrefillProgram pf = build_prefill_program(m.qm, hw, tokens);
+    PrefillOptions po;
+    po.listing = false;  // run writes no listing
+    const PrefillProgram pf = build_prefill_program(m.qm, hw, tokens, po);
     const double tc = seconds_since(t0);
     if (opt.progress)
       *opt.progress << strf("[prefill] %zu instructions in %.2f s; simulating\n", pf.program.code.size(), tc)
