@@ -28,27 +28,9 @@ const std::string kSrc = CLONESIM_SOURCE_DIR;
 
 using clonesim::test::read_text;
 
-bool rel_eq(double a, double b, double tol = 1e-9) {
-  return std::fabs(a - b) <= tol * std::max(std::fabs(a), std::fabs(b));
-}
-
-// 1-based line of the first line of `text` containing `needle`.
-int line_with(const std::string& text, const std::string& needle) {
-  std::istringstream in(text);
-  std::string l;
-  for (int n = 1; std::getline(in, l); ++n)
-    if (l.find(needle) != std::string::npos) return n;
-  FAIL("no line contains " << needle);
-  return 0;
-}
-
-// `text` with exactly one occurrence of `from` replaced by `to`.
-std::string replace_once(std::string text, const std::string& from, const std::string& to) {
-  const auto pos = text.find(from);
-  REQUIRE(pos != std::string::npos);
-  REQUIRE(text.find(from, pos + 1) == std::string::npos);
-  return text.replace(pos, from.size(), to);
-}
+using clonesim::test::line_with;
+using clonesim::test::rel_eq;
+using clonesim::test::replace_once;
 
 std::string error_of(const std::string& text, const std::string& name = "bad.yaml") {
   try {

@@ -27,26 +27,9 @@ const std::string k28 = kSrc + "/power_models/tech/tech-28nm.yaml";
 
 using clonesim::test::read_text;
 
-bool rel_eq(double a, double b, double tol = 1e-9) {
-  return std::fabs(a - b) <= tol * std::max(std::fabs(a), std::fabs(b));
-}
-
-int line_with(const std::string& text, const std::string& needle) {
-  std::istringstream in(text);
-  std::string l;
-  for (int n = 1; std::getline(in, l); ++n)
-    if (l.find(needle) != std::string::npos) return n;
-  FAIL("no line contains " << needle);
-  return 0;
-}
-
-std::string replace_once(std::string text, const std::string& from, const std::string& to) {
-  INFO("replacing " << from);
-  const auto pos = text.find(from);
-  REQUIRE(pos != std::string::npos);
-  REQUIRE(text.find(from, pos + 1) == std::string::npos);
-  return text.replace(pos, from.size(), to);
-}
+using clonesim::test::line_with;
+using clonesim::test::rel_eq;
+using clonesim::test::replace_once;
 
 std::string error_of(const std::string& text) {
   try {

@@ -1,6 +1,10 @@
 // Small helpers shared by the plain (non-SystemC) tests.
 #pragma once
 
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -26,6 +30,31 @@ std::string error_of(F f) {
     return e.what();
   }
   return "";
+}
+
+// |a - b| within `tol` of the larger magnitude.
+inline bool rel_eq(double a, double b, double tol = 1e-9) {
+  return std::fabs(a - b) <= tol * std::max(std::fabs(a), std::fabs(b));
+}
+
+// 1-based line of the first line of `text` containing `needle`.
+inline int line_with(const std::string& text, const std::string& needle) {
+  std::istringstream in(text);
+  std::string l;
+  for (int n = 1; std::getline(in, l); ++n)
+    if (l.find(needle) != std::string::npos) return n;
+  FAIL("no line contains " << needle);
+  return 0;
+}
+
+// `text` with its one occurrence of `from` replaced by `to` (the test fails
+// when `from` is absent or occurs twice).
+inline std::string replace_once(std::string text, const std::string& from, const std::string& to) {
+  INFO("replacing " << from);
+  const auto pos = text.find(from);
+  REQUIRE(pos != std::string::npos);
+  REQUIRE(text.find(from, pos + 1) == std::string::npos);
+  return text.replace(pos, from.size(), to);
 }
 
 }  // namespace clonesim::test
