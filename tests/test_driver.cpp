@@ -251,8 +251,19 @@ TEST_CASE("run_model: a functional tiny run is bit-exact against the golden inte
     CHECK(f["tokens_per_s"].get<double>() ==
           Approx(4 / (f["ttft_s"].get<double>() + time)).epsilon(1e-12));
     for (const char* k : {"ttft_s", "tpot_s", "tokens_per_s", "cycles", "mxu_util", "dram_bw_util", "vxu_util",
-                          "dma_util", "sram_read_bytes", "decode_dram_roofline"})
+                          "dma_util", "sram_read_bytes", "decode_dram_roofline", "energy_j", "energy_per_token_j",
+                          "avg_power_w", "area_mm2", "tops_per_w"})
       CHECK(f.contains(k));
+    // the run's energy is its phases' (each priced in its child from its statistics)
+    double e = 0, de = 0;
+    for (const auto& ph : f["phases"]) {
+      e += ph["energy"]["energy_j"].get<double>();
+      if (ph["phase"] == "decode") de += ph["energy"]["energy_j"].get<double>();
+    }
+    CHECK(f["energy_j"].get<double>() == Approx(e).epsilon(1e-12));
+    CHECK(f["energy_per_token_j"].get<double>() == Approx(de / 3).epsilon(1e-12));
+    CHECK(f["avg_power_w"].get<double>() == Approx(e / f["time_s"].get<double>()).epsilon(1e-12));
+    CHECK(f["energy_j"].get<double>() > 0);
     // each step's program in timing mode (with the same token: the embedding
     // row's address is data the timing sees): the same cycles
     // (one program serves all three positions)

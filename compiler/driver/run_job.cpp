@@ -16,6 +16,7 @@
 #include "common/strf.h"
 #include "golden/golden_model.h"
 #include "lower/prefill_program.h"
+#include "power_models/energy_model.h"
 #include "sim/run.h"
 #include "sim/stats.h"
 
@@ -112,7 +113,16 @@ ChildRun simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, 
           },
           [&](const sim::Accelerator& acc) {
             // 'J', the JSON's length (8 bytes, little-endian), the JSON, then the dumps back to back
-            const std::string js = sim::to_json(acc.stats(), hw).dump();
+            nlohmann::json sj = sim::to_json(acc.stats(), hw);
+            // the energy with the design point's node's technology file (none shipped: no energy)
+            std::unique_ptr<power::Tech> tech;
+            try {
+              tech = std::make_unique<power::Tech>(power::load_tech_or_named(power::default_tech_name(hw.technology_nm)));
+            } catch (const Error&) {
+            }
+            if (tech)
+              sj["energy"] = power::energy_json(power::energy_report(acc.stats(), hw, *tech, power::area_model(hw, *tech)));
+            const std::string js = sj.dump();
             std::string msg = "J";
             for (int k = 0; k < 8; ++k) msg += char(uint64_t(js.size()) >> (8 * k));
             msg += js;
@@ -169,6 +179,9 @@ json combine_phases(const std::vector<json>& phases, const hw::HwConfig& hw) {
   unsigned n_mxu = 0, n_vxu = 0, n_dma = 0, decode_steps = 0;
   uint64_t cycles = 0, sram_r = 0, sram_w = 0, instrs = 0;
   double roof_time = 0;
+  double energy = 0, prefill_e = 0, decode_e = 0, ops = 0, area = 0;
+  bool have_energy = !phases.empty();
+  json components = json::object();
   for (const json& p : phases) {
     const double t = p.at("time_s").get<double>();
     time += t;
@@ -196,6 +209,20 @@ json combine_phases(const std::vector<json>& phases, const hw::HwConfig& hw) {
         }
       }
     const std::string ph = p.at("phase").get<std::string>();
+    double e = 0;
+    if (p.contains("energy")) {
+      const json& en = p.at("energy");
+      e = en.at("energy_j").get<double>();
+      ops += en.at("ops").get<double>();
+      area = en.at("area_mm2").get<double>();
+      for (const auto& [k, c] : en.at("components").items())
+        components[k] = components.value(k, 0.0) + c.at("energy_j").get<double>();
+    } else {
+      have_energy = false;
+    }
+    energy += e;
+    if (ph == "prefill") prefill_e += e;
+    if (ph == "decode") decode_e += e;
     if (ph == "prefill") prefill += t;
     if (ph == "decode") {
       decode += t;
@@ -220,6 +247,17 @@ json combine_phases(const std::vector<json>& phases, const hw::HwConfig& hw) {
   j["decode_s"] = decode;
   j["decode_steps"] = decode_steps;
   j["decode_dram_roofline"] = decode > 0 ? roof_time / decode : 0.0;
+  if (have_energy) {
+    j["energy_j"] = energy;
+    j["prefill_energy_j"] = prefill_e;
+    j["decode_energy_j"] = decode_e;
+    // a decode token's energy (the prefill's when there is no decode step)
+    j["energy_per_token_j"] = decode_steps ? decode_e / decode_steps : prefill_e;
+    j["avg_power_w"] = time > 0 ? energy / time : 0.0;
+    j["area_mm2"] = area;
+    j["tops_per_w"] = energy > 0 ? ops / energy / 1e12 : 0.0;
+    j["energy_components_j"] = components;
+  }
   return j;
 }
 
@@ -381,6 +419,11 @@ std::string run_summary(const json& r) {
             r["dram_bw_gbps"].get<double>(), 100.0 * r["dram_bw_util"].get<double>());
   o += strf("SRAM         %.3f GB read, %.3f GB written\n", r["sram_read_bytes"].get<double>() / 1e9,
             r["sram_write_bytes"].get<double>() / 1e9);
+  if (r.contains("energy_j"))
+    o += strf("energy       %.4g J (prefill %.4g J, %.4g J per decode token), %.3f W average, %.3f TOPS/W, "
+              "%.3f mm2\n",
+              r["energy_j"].get<double>(), r["prefill_energy_j"].get<double>(), r["energy_per_token_j"].get<double>(),
+              r["avg_power_w"].get<double>(), r["tops_per_w"].get<double>(), r["area_mm2"].get<double>());
   return o;
 }
 
