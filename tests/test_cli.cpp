@@ -302,3 +302,20 @@ TEST_CASE("run reports latency and utilisation as JSON; a failed run keeps the o
   const Out w = run("run --model tiny --weights random:abc -q");
   CHECK(w.err == "clonesim: error: --weights random:abc: expected random:SEED with SEED a non-negative integer\n");
 }
+
+TEST_CASE("run --report and report write the same report, and a file that is not a run JSON is one line",
+          "[cli]") {
+  const std::string json = tmp_path("rep-run.json"), a = tmp_path("rep-a"), b = tmp_path("rep-b");
+  const Out o = run("run --model tiny --hw edge-small --prompt 5 --gen 2 -q --json " + json + " --report " + a);
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK_THAT(o.out, Catch::Contains("report: " + a + "/energy_by_component.svg"));
+  const Out r = run("report " + json + " -o " + b);
+  REQUIRE(r.code == 0);
+  for (const char* f : {"report.txt", "energy_components.csv", "phases.csv", "energy_by_component.svg", "phases.svg"})
+    CHECK(read_file(a + "/" + f) == read_file(b + "/" + f));
+  const Out bad = run("report " + a + "/phases.csv -o " + tmp_path("rep-c"));
+  CHECK(bad.code != 0);
+  CHECK(lines(bad.err) == 1);
+  CHECK_THAT(bad.err, Catch::StartsWith("clonesim: error: " + a + "/phases.csv: not JSON"));
+}

@@ -6,12 +6,14 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <sstream>
 #include <fstream>
 #include <iterator>
 
 #include "common/error.h"
 #include "driver/compile_job.h"
 #include "driver/run_job.h"
+#include "driver/run_report.h"
 #include "isa/program.h"
 #include "test_util.h"
 #include "weights/model_weights.h"
@@ -324,4 +326,69 @@ TEST_CASE("run_model: bad requests are one line", "[driver]") {
   o.mode = sim::Mode::Functional;
   CHECK(test::error_of([&] { run_model(sh, hw, o); }) ==
         "--mode functional needs weights (--weights random[:SEED] or a safetensors file)");
+}
+
+// The report of a run: its files, the CSVs adding up to the run's energy, a
+// bar per component in the chart, and a file that is not a run JSON as one
+// line with nothing written.
+TEST_CASE("write_run_report: tables, CSV and SVG of a tiny run", "[driver][sim]") {
+  const hw::HwConfig hw = hw::load_hw_config_or_named("edge-small");
+  RunOptions o;
+  o.prompt = 6;
+  o.gen = 3;
+  o.mode = sim::Mode::Timing;
+  const json r = run_model(prepare_model(tiny_spec("W8A8")), hw, o);
+  const std::string dir = temp_dir("report");
+  const std::vector<std::string> files = write_run_report(r, dir + "/out");
+  CHECK(files.size() == 6);
+  for (const std::string& f : files) CHECK(fs::file_size(f) > 0);
+  // energy per component: the shares add up to 1, the joules to energy_j
+  std::istringstream ec(test::read_text(dir + "/out/energy_components.csv"));
+  std::string line;
+  std::getline(ec, line);
+  CHECK(line == "component,energy_j,share");
+  double e = 0, share = 0;
+  size_t n = 0;
+  while (std::getline(ec, line)) {
+    const auto a = line.find(','), b = line.rfind(',');
+    e += std::stod(line.substr(a + 1, b - a - 1));
+    share += std::stod(line.substr(b + 1));
+    ++n;
+  }
+  CHECK(n == r["energy_components_j"].size());
+  CHECK(e == Approx(r["energy_j"].get<double>()).epsilon(1e-6));
+  CHECK(share == Approx(1.0).epsilon(1e-5));
+  // one row per program in phases.csv, their energy the run's
+  std::istringstream pc(test::read_text(dir + "/out/phases.csv"));
+  std::getline(pc, line);
+  double pe = 0;
+  size_t rows = 0;
+  while (std::getline(pc, line)) {
+    std::vector<std::string> c;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) c.push_back(x);
+    REQUIRE(c.size() == 7);
+    pe += std::stod(c[4]);
+    ++rows;
+  }
+  CHECK(rows == 3);  // the prefill and two decode steps
+  CHECK(pe == Approx(r["energy_j"].get<double>()).epsilon(1e-6));
+  // the chart: a bar per component
+  const std::string svg = test::read_text(dir + "/out/energy_by_component.svg");
+  CHECK(svg.rfind("<svg", 0) == 0);
+  size_t rects = 0;
+  for (size_t i = svg.find("<rect"); i != std::string::npos; i = svg.find("<rect", i + 1)) ++rects;
+  CHECK(rects == n);
+  CHECK(json::parse(test::read_text(dir + "/out/run.json")) == r);
+  CHECK(test::read_text(dir + "/out/report.txt").find("energy by component") != std::string::npos);
+  // not a run JSON: one line, no directory written
+  CHECK(test::error_of([&] { write_run_report(json{{"a", 1}}, dir + "/bad", "x.json"); }) ==
+        "x.json: no key energy_j (a run JSON of clonesim run, with energy)");
+  CHECK_FALSE(fs::exists(dir + "/bad"));
+  json broken = r;
+  broken["phases"][1].erase("cycles");
+  CHECK(test::error_of([&] { write_run_report(broken, dir + "/bad", "x.json"); }) ==
+        "x.json: no key phases[1].cycles (a run JSON of clonesim run, with energy)");
+  CHECK(test::error_of([&] { read_run_json(dir + "/out/report.txt"); }).rfind(dir + "/out/report.txt: not JSON", 0) ==
+        0);
 }

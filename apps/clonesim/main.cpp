@@ -19,6 +19,7 @@
 #include "common/strf.h"
 #include "driver/compile_job.h"
 #include "driver/run_job.h"
+#include "driver/run_report.h"
 #include "ir/graph.h"
 #include "model/compress.h"
 #include "model/model.h"
@@ -293,6 +294,12 @@ int sc_main(int argc, char* argv[]) {
       ->check(CLI::IsMember({"functional", "timing"}))
       ->capture_default_str();
   run_cmd->add_option("--json", run_json, "Write the run's figures as JSON to this file");
+  std::string run_report_dir, report_in, report_out;
+  run_cmd->add_option("--report", run_report_dir,
+                      "Write a report into this directory: tables, CSV and SVG charts (see clonesim report)");
+  auto* report_cmd = app.add_subcommand("report", "Write the report of a run (clonesim run --json) into a directory");
+  report_cmd->add_option("run", report_in, "The run JSON")->required();
+  report_cmd->add_option("-o,--out", report_out, "Directory for report.txt, run.json, CSV and SVG files")->required();
   run_cmd->add_flag("-q,--quiet", run_quiet, "No progress lines");
 
   CLI11_PARSE(app, argc, argv);
@@ -448,6 +455,12 @@ int sc_main(int argc, char* argv[]) {
     } else if (*run_cmd) {
       const hw::HwConfig h = hw::load_hw_config_or_named(cr_hw);
       if (!run_json.empty()) check_writable(run_json);  // fail before the long part, keep an old report
+      if (!run_report_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(run_report_dir, ec);
+        if (ec || !std::filesystem::is_directory(run_report_dir))
+          throw Error(run_report_dir + ": cannot create the report directory");
+      }
       const compiler::PreparedModel m = compiler::prepare_model(spec);
       std::cout << compiler::model_summary(m) << std::flush;
       compiler::RunOptions ro;
@@ -458,6 +471,11 @@ int sc_main(int argc, char* argv[]) {
       const nlohmann::json r = compiler::run_model(m, h, ro);
       std::cout << compiler::run_summary(r);
       if (!run_json.empty()) write_text(run_json, r.dump(2) + "\n");
+      if (!run_report_dir.empty())
+        for (const std::string& f : compiler::write_run_report(r, run_report_dir)) std::cout << "report: " << f << "\n";
+    } else if (*report_cmd) {
+      const nlohmann::json r = compiler::read_run_json(report_in);
+      for (const std::string& f : compiler::write_run_report(r, report_out, report_in)) std::cout << f << "\n";
     } else if (*list_cmd) {
       for (const auto& n : hw::shipped_hw_names()) {
         const hw::HwConfig h = hw::load_hw_config_or_named(n);
