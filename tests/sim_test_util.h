@@ -25,6 +25,20 @@ inline hw::HwConfig single_clock(hw::HwConfig hw, double mhz) {
   return hw;
 }
 
+// The queue that runs tile `t`'s copy of `in` (docs/architecture.md): the
+// controller, load/store channel `t mod dma.channels` (a broadcast load:
+// channel 0), or the tile's matrix or vector unit.
+inline std::string queue_of(const isa::Instruction& in, unsigned t, const hw::HwConfig& hw) {
+  switch (isa::unit_of(in.op)) {
+    case isa::Unit::Control: return "control";
+    case isa::Unit::Load: return "load " + std::to_string(in.tile == isa::kAllTiles ? 0 : t % hw.dma.channels);
+    case isa::Unit::Store: return "store " + std::to_string(t % hw.dma.channels);
+    case isa::Unit::Matrix: return "matrix " + std::to_string(t);
+    case isa::Unit::Vector: return "vector " + std::to_string(t);
+  }
+  return "";
+}
+
 struct Bench {
   std::vector<std::unique_ptr<sim::Accelerator>> accs;
   sim::Accelerator& add(const hw::HwConfig& hw, const std::string& text, sim::Options opt = {}) {

@@ -84,14 +84,7 @@ std::vector<std::string> check_semaphores(const isa::Program& prog, const hw::Hw
       tiles.push_back(in.tile);
     const bool per_copy = u == isa::Unit::Matrix || u == isa::Unit::Vector;  // a copy per tile, globals per copy
     for (unsigned t : tiles) {
-      std::string unit;
-      switch (u) {
-        case isa::Unit::Control: unit = "control"; break;
-        case isa::Unit::Load: unit = "load " + std::to_string(in.tile == isa::kAllTiles ? 0 : t % hw.dma.channels); break;
-        case isa::Unit::Store: unit = "store " + std::to_string(t % hw.dma.channels); break;
-        case isa::Unit::Matrix: unit = "matrix " + std::to_string(t); break;
-        case isa::Unit::Vector: unit = "vector " + std::to_string(t); break;
-      }
+      const std::string unit = test::queue_of(in, t, hw);
       auto name = [&](unsigned id) { return id < 16 ? "s" + std::to_string(id) + "@" + std::to_string(t) : "s" + std::to_string(id); };
       for (int k = 0; k < 2; ++k) {
         const unsigned w = in.wait[size_t(k)];

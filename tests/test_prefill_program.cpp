@@ -81,14 +81,7 @@ std::vector<std::string> check_balanced(const isa::Program& prog, const hw::HwCo
       tiles.push_back(in.tile);
     const bool per_copy = u == isa::Unit::Matrix || u == isa::Unit::Vector;
     for (unsigned t : tiles) {
-      std::string unit;
-      switch (u) {
-        case isa::Unit::Control: unit = "control"; break;
-        case isa::Unit::Load: unit = "load " + std::to_string(in.tile == isa::kAllTiles ? 0 : t % hw.dma.channels); break;
-        case isa::Unit::Store: unit = "store " + std::to_string(t % hw.dma.channels); break;
-        case isa::Unit::Matrix: unit = "matrix " + std::to_string(t); break;
-        case isa::Unit::Vector: unit = "vector " + std::to_string(t); break;
-      }
+      const std::string unit = test::queue_of(in, t, hw);
       auto name = [&](unsigned id) {
         return id < 16 ? "s" + std::to_string(id) + "@" + std::to_string(t) + " in phase " + std::to_string(phase)
                        : "s" + std::to_string(id);
