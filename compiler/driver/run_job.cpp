@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
 #include <memory>
 #include <chrono>
 #include <csignal>
@@ -84,6 +85,22 @@ void check_kv(const std::string& what, const hw::HwConfig& hw, const std::vector
   }
 }
 
+// The technology file of a node (parsed once per node; nullptr when none is
+// shipped): what the energy of runs is priced with.
+const power::Tech* tech_for(uint32_t nm) {
+  static std::map<uint32_t, std::unique_ptr<power::Tech>> cache;
+  auto it = cache.find(nm);
+  if (it == cache.end()) {
+    std::unique_ptr<power::Tech> t;
+    try {
+      t = std::make_unique<power::Tech>(power::load_tech_or_named(power::default_tech_name(nm)));
+    } catch (const Error&) {
+    }
+    it = cache.emplace(nm, std::move(t)).first;
+  }
+  return it->second.get();
+}
+
 }  // namespace
 
 ChildRun simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, const std::vector<DramChunk>& image,
@@ -94,6 +111,9 @@ ChildRun simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, 
   if (dump_bytes && opt.mode != sim::Mode::Functional) throw Error(what + ": DRAM read-back needs functional mode");
   int fds[2];
   if (::pipe(fds) != 0) throw Error(what + ": cannot create a pipe: " + std::strerror(errno));
+  const power::Tech* tech = tech_for(hw.technology_nm);  // in the parent: parsed once per node, not per program
+  const std::unique_ptr<power::AreaBreakdown> area =
+      tech ? std::make_unique<power::AreaBreakdown>(power::area_model(hw, *tech)) : nullptr;
   std::fflush(nullptr);  // the child must not repeat what the parent has buffered
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -115,13 +135,7 @@ ChildRun simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, 
             // 'J', the JSON's length (8 bytes, little-endian), the JSON, then the dumps back to back
             nlohmann::json sj = sim::to_json(acc.stats(), hw);
             // the energy with the design point's node's technology file (none shipped: no energy)
-            std::unique_ptr<power::Tech> tech;
-            try {
-              tech = std::make_unique<power::Tech>(power::load_tech_or_named(power::default_tech_name(hw.technology_nm)));
-            } catch (const Error&) {
-            }
-            if (tech)
-              sj["energy"] = power::energy_json(power::energy_report(acc.stats(), hw, *tech, power::area_model(hw, *tech)));
+            if (tech) sj["energy"] = power::energy_json(power::energy_report(acc.stats(), hw, *tech, *area));
             const std::string js = sj.dump();
             std::string msg = "J";
             for (int k = 0; k < 8; ++k) msg += char(uint64_t(js.size()) >> (8 * k));
