@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "common/error.h"
 #include "common/strf.h"
@@ -199,6 +200,63 @@ EnergyReport energy_report(const sim::Stats& st, const hw::HwConfig& hw, const T
     r.components.push_back({"dram", "DRAM (off-chip)", "dram", r.dram.total_j(), 0});
   }
   return r;
+}
+
+EnergyReport slice_energy(const sim::Stats& run, const sim::Slice& s, const hw::HwConfig& hw, const Tech& tech,
+                          const AreaBreakdown& area) {
+  return energy_report(sim::slice_stats(run, s), hw, tech, area);
+}
+
+nlohmann::json regions_json(const sim::Stats& run, const hw::HwConfig& hw, const Tech& tech,
+                            const AreaBreakdown& area) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const sim::Slice& s : run.regions) {
+    const EnergyReport e = slice_energy(run, s, hw, tech, area);
+    double dyn = 0, leak = 0;
+    for (const ComponentEnergy& c : e.components)
+      if (c.key != "dram") {
+        dyn += c.dynamic_j;
+        leak += c.leakage_j;
+      }
+    nlohmann::json doms;
+    for (size_t d = 0; d < e.domains.size(); ++d) {
+      nlohmann::json tp = nlohmann::json::array();
+      for (const PointEnergy& p : e.domains[d].points) tp.push_back(p.time_s);
+      doms[e.domains[d].domain] = {
+          {"energy_j", e.domains[d].dynamic_j + e.domains[d].leakage_j + e.domains[d].transition_j},
+          {"time_s_at_point", tp},
+          {"transitions", s.domains[d].transitions}};
+    }
+    out.push_back({{"name", s.name},
+                   {"start_s", double(s.start_ps) * 1e-12},
+                   {"time_s", e.time_s},
+                   {"instructions", s.instructions},
+                   {"macs", e.ops / 2},
+                   {"energy_j", e.total_j()},
+                   {"dynamic_j", dyn},
+                   {"leakage_j", leak},
+                   {"dram_j", e.dram.total_j()},
+                   {"avg_power_w", e.avg_power_w()},
+                   {"domains", doms}});
+  }
+  return out;
+}
+
+nlohmann::json power_json(const sim::Stats& run, const hw::HwConfig& hw, const Tech& tech, const AreaBreakdown& area) {
+  if (run.samples.empty()) return nullptr;
+  std::vector<double> t;
+  std::map<std::string, std::vector<double>> w;
+  for (const sim::Slice& s : run.samples) {
+    const EnergyReport e = slice_energy(run, s, hw, tech, area);
+    const double len = e.time_s > 0 ? e.time_s : 1;
+    t.push_back(double(s.start_ps) * 1e-12);
+    for (const DomainEnergy& d : e.domains) w[d.domain].push_back((d.dynamic_j + d.leakage_j + d.transition_j) / len);
+    w["dram"].push_back(e.dram.total_j() / len);
+    w["total"].push_back(e.total_j() / len);
+  }
+  nlohmann::json watts;
+  for (const auto& [k, v] : w) watts[k] = v;
+  return {{"interval_s", double(run.sample_ps) * 1e-12}, {"t_s", t}, {"watts", watts}};
 }
 
 nlohmann::json energy_json(const EnergyReport& e) {

@@ -69,6 +69,24 @@ struct EnergyReport {
 EnergyReport energy_report(const sim::Stats& stats, const hw::HwConfig& hw, const Tech& tech,
                            const AreaBreakdown& area);
 
+// The energy of one slice of a run (a region or a power sample), priced as a
+// run of its own: its dynamic energy at the points its events ran at, the
+// leakage over its time, the transitions begun in it, the DRAM's work and
+// background power over its time.  The slices of a run add up to the run.
+EnergyReport slice_energy(const sim::Stats& run, const sim::Slice& s, const hw::HwConfig& hw, const Tech& tech,
+                          const AreaBreakdown& area);
+
+// Per region: [{"name", "start_s", "time_s", "instructions", "macs", "energy_j",
+// "dynamic_j", "leakage_j", "dram_j", "avg_power_w", "domains": {compute:
+// {"energy_j", "time_s_at_point": [...]}, ...}}].
+nlohmann::json regions_json(const sim::Stats& run, const hw::HwConfig& hw, const Tech& tech,
+                            const AreaBreakdown& area);
+// Power over time: {"interval_s", "t_s": [start of each sample], "watts":
+// {"compute": [...], "memory": [...], "always_on": [...], "dram": [...],
+// "total": [...]}} (a domain's includes its transitions; the last sample may
+// be shorter).  Null when the run was not sampled.
+nlohmann::json power_json(const sim::Stats& run, const hw::HwConfig& hw, const Tech& tech, const AreaBreakdown& area);
+
 nlohmann::json energy_json(const EnergyReport& e);
 std::string energy_table(const EnergyReport& e);
 

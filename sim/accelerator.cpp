@@ -102,6 +102,36 @@ void Accelerator::init() {
     stats_.activity[size_t(d)].assign(dc.points.size(), PointActivity{});
   }
   retired_.reserve(prog_->code.size());
+  isa::check_regions(*prog_);
+  if (opt_.governor.decide && prog_->regions.empty())
+    throw Error(prog_->source + ": a run-time DVFS governor needs a program with regions");
+  stats_.sample_ps = opt_.sample_ps;
+  next_sample_ = opt_.sample_ps;
+  sample_from_ = tally(0, true);
+  region_from_ = sample_from_;
+  if (!prog_->regions.empty()) {
+    // one slice per region, and one for the instructions ahead of the first
+    auto add = [&](const std::string& name, uint32_t first) {
+      Slice sl;
+      sl.name = name;
+      for (int d = 0; d < hw::kNumDomains; ++d) {
+        sl.domains[size_t(d)].time_ps_at_point.assign(hw_.domains[d].points.size(), 0);
+        sl.activity[size_t(d)].assign(hw_.domains[d].points.size(), PointActivity{});
+      }
+      stats_.regions.push_back(std::move(sl));
+      slice_first_.push_back(first);
+    };
+    if (prog_->regions[0].first > 0) {
+      add("(before " + prog_->regions[0].name + ")", 0);
+      open_slice_ = 0;
+    }
+    for (const isa::Region& r : prog_->regions) add(r.name, r.first);
+    switch_charge(0);
+  }
+  if (opt_.governor.decide && !prog_->regions.empty()) {
+    gov_region_ = 0;
+    gov_point_ = opt_.governor.decide(0, 0);
+  }
   SC_THREAD(run);
 }
 
@@ -274,6 +304,31 @@ void Accelerator::step_controller(uint64_t t) {
       ++done_seen_[d];
     }
 
+  // A run-time governor's change for the region that begins here: a barrier
+  // like a dvfs instruction, then the transition.
+  const std::vector<isa::Region>& regions = prog_->regions;
+  if (gov_point_ >= 0 && next_region_ < regions.size() && pc_ >= regions[next_region_].first &&
+      gov_region_ == next_region_) {
+    const int gd = di(opt_.governor.domain);
+    const uint32_t p = static_cast<uint32_t>(gov_point_);
+    if (p >= hw_.domains[gd].points.size())
+      throw Error(prog_->source + ": the run-time governor chose point " + std::to_string(p) + " of the " +
+                  hw::to_string(opt_.governor.domain) + " domain, which has " +
+                  std::to_string(hw_.domains[gd].points.size()));
+    if (p != point_[gd]) {
+      for (int d = 0; d < hw::kNumDomains; ++d)
+        if (done_seen_[d] != dispatched_[d]) return set_stall(kCtrl, t, int(StallReason::Drain));
+      set_stall(kCtrl, t, -1);
+      gov_point_ = -1;
+      enter_regions(t);
+      const uint64_t end = begin_dvfs(gd, p, t, true);
+      ctrl_next_ = clk_[kAO].next_edge(end);
+      wake(Domain::AlwaysOn, ctrl_next_);
+      return;
+    }
+    gov_point_ = -1;
+  }
+
   const bool at_end = pc_ >= prog_->code.size();
   Instruction in;
   if (at_end) in.op = Opcode::Halt;  // running off the end halts
@@ -308,6 +363,8 @@ void Accelerator::step_controller(uint64_t t) {
     }
     sems_take(in, tiles, Domain::AlwaysOn, t);
     set_stall(kCtrl, t, -1);
+    enter_regions(t);
+    charge(index);
     stats_.units[kCtrl].busy_ps += P;
     ++stats_.events.instructions_fetched;
     ++stats_.instructions;
@@ -321,24 +378,8 @@ void Accelerator::step_controller(uint64_t t) {
       case Opcode::CtxAdd: ctx_[in[Field::Reg]] = ctx_[in[Field::Src]] + in[Field::Value]; break;
       case Opcode::CtxMul: ctx_[in[Field::Reg]] = ctx_[in[Field::Src]] * in[Field::Value]; break;
       case Opcode::Dvfs: {
-        const int d = static_cast<int>(in[Field::DomainF]);
-        const uint32_t p = static_cast<uint32_t>(in[Field::Point]);
-        const auto& dc = hw_.domains[d];
-        account_domain(d, t);
-        snapshot_activity(d);  // the domain has drained: its events so far ran at the old point
-        const uint64_t end = t + dc.transition_ps;
-        DomainStats& ds = stats_.domains[d];
-        ++ds.transitions;
-        ds.transition_ps += dc.transition_ps;
-        ds.transition_nj += dc.transition_nj;
-        ds.cycles += (dc.transition_ps + dc.points[p].period_ps - 1) / dc.points[p].period_ps;
-        acct_from_[d] = end;
-        point_[d] = p;
-        trans_until_[d] = end;
-        clk_[d].base = end;
-        clk_[d].set_period(dc.points[p].period_ps);
-        dvfs_log_.push_back({static_cast<Domain>(d), p, t, end});
-        wake(static_cast<Domain>(d), end);
+        const uint64_t end = begin_dvfs(static_cast<int>(in[Field::DomainF]), static_cast<uint32_t>(in[Field::Point]),
+                                        t, false);
         // The controller waits for the transition: nothing is dispatched, and
         // nothing crosses into the stalled domain, until it ends.
         done = end;
@@ -388,6 +429,8 @@ void Accelerator::step_controller(uint64_t t) {
       return set_stall(kCtrl, t, int(StallReason::QueueFull));
   }
   set_stall(kCtrl, t, -1);
+  enter_regions(t);
+  charge(index);
   for (int i = 0; i < nt; ++i) {
     Unit& un = units_[targets[i]];
     Entry e{index, in, clk_[di(un.dom)].edge_after(t, hw_.controller.sync_cycles)};
@@ -452,6 +495,7 @@ void Accelerator::step_dma(uint64_t t) {
       continue;
     }
     sems_take(e.in, tiles, Domain::Memory, t);
+    charge(e.index);
     uint64_t bank_lines[64] = {};
     const DmaOutcome o = dma_timing(hw_, e.in, t, clk_[mem], dram_, bank_lines);
     const bool store = un.kind == Kind::Store;
@@ -523,6 +567,7 @@ void Accelerator::step_matrix(int u, uint64_t t) {
     return;
   }
   sems_take(e.in, tiles, Domain::Compute, t);
+  charge(e.index);
   const uint64_t P = clk_[di(Domain::Compute)].period();
   // SRAM traffic, per tile, in the bank where each tile's range starts
   auto& sr = stats_.sram[tile];
@@ -574,6 +619,7 @@ void Accelerator::step_vector(int u, uint64_t t) {
   for (const SramAccess& a : scratch_acc_) banks[a.space] |= uint64_t(1) << a.bank;
   if (!banks_free(u, tiles, banks)) return set_stall(u, t, int(StallReason::Bank));
   sems_take(e.in, tiles, Domain::Compute, t);
+  charge(e.index);
   const VxuTiming tm = vxu_timing(hw_, e.in);
   const uint64_t done = t + tm.total() * clk_[di(Domain::Compute)].period();
   auto& sr = stats_.sram[un.tile];
@@ -618,6 +664,7 @@ void Accelerator::complete(uint32_t slot, uint64_t t) {
     done_pending_[d].push_back(clk_[kAO].edge_after(t, hw_.controller.sync_cycles));
     wake(Domain::AlwaysOn, done_pending_[d].back());
   }
+  charge(f.e.index);
   sems_signal(in, f.tile_mask, un.dom, t);
   retired_.push_back({f.e.index, f.unit, f.start, f.done});
 }
@@ -634,7 +681,71 @@ void Accelerator::account_domain(int d, uint64_t upto) {
   }
 }
 
-void Accelerator::snapshot_activity(int d) {
+uint64_t Accelerator::begin_dvfs(int d, uint32_t p, uint64_t t, bool by_governor) {
+  const auto& dc = hw_.domains[d];
+  account_domain(d, t);
+  snapshot_activity(d);  // the domain has drained: its events so far ran at the old point
+  flush_charge();
+  const uint64_t end = t + dc.transition_ps;
+  DomainStats& ds = stats_.domains[d];
+  ++ds.transitions;
+  ds.transition_ps += dc.transition_ps;
+  ds.transition_nj += dc.transition_nj;
+  ds.cycles += (dc.transition_ps + dc.points[p].period_ps - 1) / dc.points[p].period_ps;
+  acct_from_[d] = end;
+  point_[d] = p;
+  trans_until_[d] = end;
+  clk_[d].base = end;
+  clk_[d].set_period(dc.points[p].period_ps);
+  dvfs_log_.push_back({static_cast<Domain>(d), p, t, end, by_governor});
+  wake(static_cast<Domain>(d), end);
+  return end;
+}
+
+Accelerator::Tally Accelerator::tally(uint64_t t, bool with_activity) {
+  Tally a;
+  a.t = t;
+  a.instructions = stats_.instructions;
+  a.domains = stats_.domains;
+  for (int d = 0; d < hw::kNumDomains; ++d) {
+    // the time at the current point not accounted yet (account_domain rounds
+    // cycles per call, so it is not called here)
+    if (t > acct_from_[d]) a.domains[size_t(d)].time_ps_at_point[point_[d]] += t - acct_from_[d];
+    a.domains[size_t(d)].final_point = point_[d];
+    if (with_activity) snapshot_activity(d);
+  }
+  if (with_activity) {
+    a.activity = stats_.activity;
+    a.dram = dram_.total_stats();
+  }
+  return a;
+}
+
+void Accelerator::fill_window(Slice& s, const Tally& a, const Tally& b, bool with_activity) {
+  s.start_ps = a.t;
+  s.end_ps = b.t;
+  s.instructions = b.instructions - a.instructions;
+  for (size_t d = 0; d < size_t(hw::kNumDomains); ++d) {
+    const DomainStats &x = b.domains[d], &y = a.domains[d];
+    DomainStats& o = s.domains[d];
+    o.time_ps_at_point.resize(x.time_ps_at_point.size());
+    for (size_t p = 0; p < x.time_ps_at_point.size(); ++p)
+      o.time_ps_at_point[p] = x.time_ps_at_point[p] - y.time_ps_at_point[p];
+    o.transitions = x.transitions - y.transitions;
+    o.transition_ps = x.transition_ps - y.transition_ps;
+    o.transition_nj = x.transition_nj - y.transition_nj;
+    o.final_point = x.final_point;
+    if (!with_activity) continue;
+    s.activity[d].resize(b.activity[d].size());
+    for (size_t p = 0; p < b.activity[d].size(); ++p) add_difference(s.activity[d][p], b.activity[d][p], a.activity[d][p]);
+  }
+  if (with_activity) {
+    s.dram = b.dram;
+    s.dram -= a.dram;
+  }
+}
+
+PointActivity Accelerator::cumulative_activity() const {
   PointActivity now;
   now.events = stats_.events;
   for (const auto& tile : stats_.sram)
@@ -643,11 +754,77 @@ void Accelerator::snapshot_activity(int d) {
         now.sram_reads[s] += b.reads;
         now.sram_writes[s] += b.writes;
       }
+  return now;
+}
+
+void Accelerator::flush_charge() {
+  if (slice_first_.empty()) return;
+  const PointActivity now = cumulative_activity();
+  const dram::ChannelStats dnow = dram_.total_stats();
+  Slice& sl = stats_.regions[ev_slice_];
+  for (int d = 0; d < hw::kNumDomains; ++d) add_difference(sl.activity[size_t(d)][point_[d]], now, ev_snap_);
+  sl.dram += dnow;
+  sl.dram -= ev_dram_snap_;
+  ev_snap_ = now;
+  ev_dram_snap_ = dnow;
+}
+
+void Accelerator::switch_charge(uint32_t index) {
+  flush_charge();
+  const size_t k = size_t(std::upper_bound(slice_first_.begin(), slice_first_.end(), index) - slice_first_.begin());
+  ev_slice_ = k ? k - 1 : 0;
+  ev_lo_ = slice_first_[ev_slice_];
+  ev_hi_ = ev_slice_ + 1 < slice_first_.size() ? slice_first_[ev_slice_ + 1] : ~uint32_t(0);
+  // regions with no instructions: the same first as the next (upper_bound took the last of them)
+}
+
+void Accelerator::enter_regions(uint64_t t) {
+  const std::vector<isa::Region>& regions = prog_->regions;
+  while (next_region_ < regions.size() && pc_ >= regions[next_region_].first) {
+    Tally now = tally(t, false);
+    if (open_slice_ >= 0) fill_window(stats_.regions[size_t(open_slice_)], region_from_, now, false);
+    region_from_ = std::move(now);
+    open_slice_ = int(next_region_) + (slice_first_.size() > regions.size() ? 1 : 0);
+    ++next_region_;
+    if (opt_.governor.decide && next_region_ < regions.size()) {
+      gov_region_ = next_region_;
+      gov_point_ = opt_.governor.decide(next_region_, t);
+    }
+  }
+}
+
+void Accelerator::close_samples_before(uint64_t t) {
+  while (opt_.sample_ps && next_sample_ <= t) {
+    Tally now = tally(next_sample_, true);
+    Slice sl;
+    sl.name = std::to_string(stats_.samples.size());
+    fill_window(sl, sample_from_, now, true);
+    stats_.samples.push_back(std::move(sl));
+    sample_from_ = std::move(now);
+    next_sample_ += opt_.sample_ps;
+  }
+}
+
+void Accelerator::snapshot_activity(int d) {
+  const PointActivity now = cumulative_activity();
   add_difference(stats_.activity[size_t(d)][point_[d]], now, act_snap_[size_t(d)]);
   act_snap_[size_t(d)] = now;
 }
 
 void Accelerator::finalize(uint64_t end) {
+  enter_regions(end);  // regions that begin at the end (empty)
+  close_samples_before(end);
+  {
+    flush_charge();
+    Tally last = tally(end, opt_.sample_ps > 0);
+    if (open_slice_ >= 0) fill_window(stats_.regions[size_t(open_slice_)], region_from_, last, false);
+    if (opt_.sample_ps && end > sample_from_.t) {
+      Slice sl;
+      sl.name = std::to_string(stats_.samples.size());
+      fill_window(sl, sample_from_, last, true);
+      stats_.samples.push_back(std::move(sl));
+    }
+  }
   for (int d = 0; d < hw::kNumDomains; ++d) {
     account_domain(d, end);
     snapshot_activity(d);
@@ -686,6 +863,7 @@ void Accelerator::run() {
                     "); a semaphore is waited on more often than it is signalled");
       }
       const uint64_t t = events_.top().t;
+      close_samples_before(t);
       if (t > now_) {
         const uint64_t dt = t - now_;
         // the same time as sc_time(dt, SC_PS), without the floating point

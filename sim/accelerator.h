@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <queue>
 #include <string>
@@ -30,9 +31,24 @@ namespace clonesim::sim {
 
 enum class Mode { Functional, Timing };
 
+// A DVFS governor in the chip's DVFS manager, deciding at run time: when the
+// controller begins region r - 1 of the program (at time zero for r = 0),
+// `decide(r, now_ps)` returns the operating point of `domain` for region r,
+// or -1 to keep the current one.  A change is applied when region r begins,
+// as a `dvfs` instruction would be (after every issued instruction has
+// completed; the transition costs what the design point says).
+struct RuntimeGovernor {
+  hw::Domain domain = hw::Domain::Compute;
+  std::function<int(size_t region, uint64_t now_ps)> decide;
+};
+
 struct Options {
+  Options() = default;
+  Options(Mode m, const std::array<int64_t, isa::kNumContextRegs>& c = {}) : mode(m), ctx(c) {}  // NOLINT: implicit
   Mode mode = Mode::Functional;
   std::array<int64_t, isa::kNumContextRegs> ctx{};  // c1..c7 at start (c0 is ignored)
+  uint64_t sample_ps = 0;     // Stats::samples every sample_ps of simulated time (0: none)
+  RuntimeGovernor governor;   // none unless `decide` is set (needs the program's regions)
 };
 
 // One executed instruction (a tile copy of a broadcast counts once per tile).
@@ -46,6 +62,7 @@ struct DvfsChange {
   hw::Domain domain;
   uint32_t point;
   uint64_t start_ps, end_ps;
+  bool by_governor = false;  // applied by Options::governor, not by a dvfs instruction
 };
 
 class Accelerator : public sc_core::sc_module {
@@ -150,6 +167,32 @@ class Accelerator : public sc_core::sc_module {
   void snapshot_activity(int d);
   void init();
   void account_domain(int d, uint64_t upto);
+  // Starts domain d's change to point p at t (the controller has drained);
+  // returns when it ends.
+  uint64_t begin_dvfs(int d, uint32_t p, uint64_t t, bool by_governor);
+  // Everything a slice is priced by, cumulative from time zero, at t (no
+  // state changes at t after the call).
+  struct Tally {
+    uint64_t t = 0, instructions = 0;
+    std::array<DomainStats, hw::kNumDomains> domains;
+    std::array<std::vector<PointActivity>, hw::kNumDomains> activity;
+    dram::ChannelStats dram;
+  };
+  Tally tally(uint64_t t, bool with_activity);
+  // Slice `s`'s window from a to b: start, end, instructions, domains' time
+  // and transitions (and with `with_activity`, the events and the DRAM's work).
+  static void fill_window(Slice& s, const Tally& a, const Tally& b, bool with_activity);
+  // The events that follow are instruction `index`'s: charged to its region.
+  void charge(uint32_t index) {
+    if (!slice_first_.empty() && (index < ev_lo_ || index >= ev_hi_)) switch_charge(index);
+  }
+  void switch_charge(uint32_t index);
+  void flush_charge();  // the events since the last flush to the region charged
+  PointActivity cumulative_activity() const;
+  // Enters every region that begins at pc_ (closing the one before at t)
+  // and asks the run-time governor for the region after.
+  void enter_regions(uint64_t t);
+  void close_samples_before(uint64_t t);
 
   hw::HwConfig hw_;
   isa::Program own_;            // the program when the Accelerator holds it
@@ -182,6 +225,19 @@ class Accelerator : public sc_core::sc_module {
   std::array<int64_t, isa::kNumContextRegs> ctx_{};
   std::array<PointActivity, hw::kNumDomains> act_snap_{};  // cumulative events at each domain's last snapshot
   bool halted_ = false;
+
+  // regions and samples (Stats::regions, Stats::samples)
+  size_t next_region_ = 0;          // the next region to begin
+  std::vector<uint32_t> slice_first_;  // first instruction of each region slice (Stats::regions)
+  int open_slice_ = -1;             // the region slice whose window is open (from region_from_)
+  Tally region_from_, sample_from_;
+  size_t ev_slice_ = 0;             // the region slice events are charged to
+  uint32_t ev_lo_ = 0, ev_hi_ = 0;  // its instructions
+  PointActivity ev_snap_;           // cumulative events at the last flush
+  dram::ChannelStats ev_dram_snap_;
+  uint64_t next_sample_ = 0;
+  int gov_point_ = -1;              // the governor's point for region gov_region_
+  size_t gov_region_ = 0;
 
   // DMA engine
   uint64_t dma_busy_until_ = 0;

@@ -178,4 +178,20 @@ void add_difference(PointActivity& a, const PointActivity& b, const PointActivit
   }
 }
 
+Stats slice_stats(const Stats& run, const Slice& s) {
+  Stats o;
+  o.design_point = run.design_point;
+  o.time_ps = s.end_ps - s.start_ps;
+  o.instructions = s.instructions;
+  o.domains = s.domains;
+  o.activity = s.activity;
+  // every domain's activity holds all the events (split by its own points)
+  PointActivity all;
+  for (const PointActivity& a : s.activity[0]) add_difference(all, a, PointActivity{});
+  o.events = all.events;
+  o.sram.resize(run.sram.size());
+  o.dram_total = s.dram;
+  return o;
+}
+
 }  // namespace clonesim::sim

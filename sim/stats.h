@@ -77,6 +77,24 @@ struct PointActivity {
 // a += b - c, field by field (the activity between two snapshots)
 void add_difference(PointActivity& a, const PointActivity& b, const PointActivity& c);
 
+// A part of a run: a region of the program (isa::Region: a layer, the LM
+// head) or a sampling interval.  It holds what the energy model prices, for
+// that part only: the time each domain spent at each point, the DVFS
+// transitions begun in it, the events at each point and the DRAM's work.
+// A region runs from the instant the controller issues its first
+// instruction (after the drain, when it begins with a DVFS change) to the
+// instant the next region's begins, so the regions cover the run and add up
+// to it; events count when their instruction starts (docs/energy-model.md,
+// "Energy per region and over time").
+struct Slice {
+  std::string name;
+  uint64_t start_ps = 0, end_ps = 0;
+  uint64_t instructions = 0;  // issued by the controller in the slice
+  std::array<DomainStats, hw::kNumDomains> domains;  // time_ps_at_point and transitions (cycles not kept)
+  std::array<std::vector<PointActivity>, hw::kNumDomains> activity;
+  dram::ChannelStats dram;
+};
+
 struct Stats {
   std::string design_point;
   uint64_t time_ps = 0;
@@ -92,7 +110,14 @@ struct Stats {
   // [domain][point]: the events while the domain was at that point (their
   // sum is `events` and the banks' totals, each field in its domain)
   std::array<std::vector<PointActivity>, hw::kNumDomains> activity;
+  std::vector<Slice> regions;  // per program region, in order (none without regions)
+  std::vector<Slice> samples;  // every Options::sample_ps from time zero, the last one partial
+  uint64_t sample_ps = 0;
 };
+
+// The statistics of one slice of `run`, as the energy model reads them
+// (design point, time, domains, activity, events, DRAM; no units or banks).
+Stats slice_stats(const Stats& run, const Slice& s);
 
 nlohmann::json to_json(const Stats& s, const hw::HwConfig& hw);
 std::string summary(const Stats& s, const hw::HwConfig& hw);

@@ -193,3 +193,58 @@ TEST_CASE("energy model: a simulated run that changes the compute point, its eve
         Approx(e.time_s).epsilon(1e-12));
   CHECK(e.component("dvfs_transitions").dynamic_j == Approx(hw.domain(hw::Domain::Compute).transition_nj * 1e-9));
 }
+
+// The regions' and the samples' energies add up to the run's, across a DVFS
+// change made by the run-time governor.
+TEST_CASE("energy model: regions and power samples add up to the run's energy", "[energy][sim][regions]") {
+  const hw::HwConfig hw = test::design("clone-28nm");
+  const Tech t = load_tech_or_named("tech-28nm");
+  const AreaBreakdown area = area_model(hw, t);
+  const isa::Program prog = isa::assemble(
+      ".region a\n"
+      "load dram=0x0 sram=0x1000 bytes=4096\n"
+      "matmul act=0x0 wgt=0x1000 m=64 k=32 n=16 acc=0x0\n"
+      ".region b\n"
+      "matmul act=0x0 wgt=0x1000 m=64 k=32 n=16 acc=0x0\n"
+      "store dram=0x8000 sram=0x0 space=acc bytes=1024\n"
+      ".region c\n"
+      "vmax dst=0x2000 a=0x1000 len=256 b=0x3000 bmode=vec\n"
+      "halt\n",
+      "slices.s");
+  sim::Options opt{sim::Mode::Timing};
+  opt.sample_ps = 5000;
+  opt.governor.decide = [](size_t r, uint64_t) { return r == 1 ? 0 : -1; };
+  sim::Accelerator a("acc", hw, prog, opt);
+  sc_core::sc_start();
+  REQUIRE(a.finished());
+  const sim::Stats& s = a.stats();
+  REQUIRE(s.regions.size() == 3);
+  REQUIRE(s.samples.size() > 3);
+  REQUIRE(s.domains[0].transitions == 1);
+  const EnergyReport whole = energy_report(s, hw, t, area);
+  double er = 0, es = 0, tr = 0;
+  for (const sim::Slice& x : s.regions) {
+    const EnergyReport e = slice_energy(s, x, hw, t, area);
+    er += e.total_j();
+    tr += e.time_s;
+  }
+  for (const sim::Slice& x : s.samples) es += slice_energy(s, x, hw, t, area).total_j();
+  CHECK(er == Approx(whole.total_j()).epsilon(1e-9));
+  CHECK(es == Approx(whole.total_j()).epsilon(1e-9));
+  CHECK(tr == Approx(whole.time_s).epsilon(1e-12));
+  // region b ran at point 0: its MACs at point 0's voltage
+  const EnergyReport b = slice_energy(s, s.regions[1], hw, t, area);
+  CHECK(b.component("mxu_macs").dynamic_j ==
+        Approx(64.0 * 32 * 16 * t.energy.mac_int8_pj.value * pJ *
+               dynamic_scale(t, hw.domain(hw::Domain::Compute).points[0].volts))
+            .epsilon(1e-9));
+  const nlohmann::json rj = regions_json(s, hw, t, area), pj = power_json(s, hw, t, area);
+  REQUIRE(rj.size() == 3);
+  CHECK(rj[1]["name"] == "b");
+  CHECK(rj[1]["domains"]["compute"]["transitions"] == 1);
+  REQUIRE(pj["t_s"].size() == s.samples.size());
+  double sum = 0;
+  for (size_t i = 0; i < s.samples.size(); ++i)
+    sum += pj["watts"]["total"][i].get<double>() * double(s.samples[i].end_ps - s.samples[i].start_ps) * 1e-12;
+  CHECK(sum == Approx(whole.total_j()).epsilon(1e-9));
+}

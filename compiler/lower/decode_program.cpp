@@ -525,6 +525,9 @@ class Gen {
   void emit_step(size_t si) {
     const DecodeStep& st = steps_[si];
     const uint64_t H = uint64_t(cfg_.hidden), hd = uint64_t(cfg_.head_dim);
+    // regions: the embedding, each layer, the LM head (per step when several)
+    const std::string rp = steps_.size() > 1 ? strf("step %zu: ", si) : std::string();
+    b_.region(rp + "embedding");
     if (steps_.size() == 1)
       b_.section(strf("==== decode step: position p in %llu..%llu (c%u, set by the host)", (ull)first_pos_,
                       (ull)last_pos_, kPosReg));
@@ -553,6 +556,7 @@ class Gen {
       const golden::QLayer& Q = qm_.layers[i];
       const LayerLins& l = lins_[i];
       const std::string p = "layers." + std::to_string(i) + ".";
+      b_.region(rp + "layers." + std::to_string(i));
       if (i == 0) prefetch_norm(attn_norm_[i], p + "attn_norm");  // later layers': after the previous down
       norm_stage(&Q.attn_norm, attn_norm_[i], l.q, -1, p + "attn_norm");
       DecodeLinearIO io;
@@ -646,6 +650,7 @@ class Gen {
       else if (cfg_.final_norm) prefetch_norm(final_norm_, "final_norm");
       sinks(l.f2);
     }
+    b_.region(rp + "lm_head");
     norm_stage(cfg_.final_norm ? &qm_.final_norm : nullptr, final_norm_, heads_.front(), -1,
                cfg_.final_norm ? "final_norm" : "final requant");
     // the LM head, chunk by chunk: chunk c reuses chunk c - 2's T buffer once

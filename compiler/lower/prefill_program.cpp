@@ -1302,11 +1302,13 @@ class Gen {
 
   void emit_all() {
     const uint64_t H = uint64_t(cfg_.hidden), hd = uint64_t(cfg_.head_dim);
+    b_.region("embedding");
     emit_embedding_phase();
     for (size_t i = 0; i < qm_.layers.size(); ++i) {
       const golden::QLayer& Q = qm_.layers[i];
       LayerJobs& L = jobs_[i];
       const std::string p = "layers." + std::to_string(i) + ".";
+      b_.region("layers." + std::to_string(i));
       emit_norm_phase(&Q.attn_norm, attn_norm_[i], resid_, xn_, 0, N_, p + "attn_norm");
       L.qkv.x_dram = xn_;
       L.qkv.lins[0].y_dram = q_;
@@ -1334,6 +1336,7 @@ class Gen {
       emit_gemm(L.down);
     }
     // the last row only: row N-1 of the residual into xlast_ (y_dram + r * H with r = N - 1)
+    b_.region("lm_head");
     emit_norm_phase(cfg_.final_norm ? &qm_.final_norm : nullptr, final_norm_, resid_, xlast_ - (N_ - 1) * H, N_ - 1, 1,
                     cfg_.final_norm ? "final_norm" : "final requant");
     head_.x_dram = xlast_;

@@ -101,10 +101,16 @@ void ProgramBuilder::section(const std::string& text) {
   if (keep_comments_) sections_.emplace_back(prog_.code.size(), text);
 }
 
+void ProgramBuilder::region(const std::string& name) {
+  prog_.regions.push_back({name, static_cast<uint32_t>(size())});
+}
+
 isa::Program ProgramBuilder::take_program() {
   isa::Program p;
   p.source = prog_.source;
   p.code = std::move(prog_.code);
+  p.regions = std::move(prog_.regions);
+  prog_.regions.clear();
   std::vector<isa::Instruction>().swap(prog_.code);
   std::vector<std::string>().swap(comment_);
   std::vector<std::pair<size_t, std::string>>().swap(sections_);
@@ -121,8 +127,10 @@ std::vector<isa::Instruction> ProgramBuilder::take_code() {
 
 std::string ProgramBuilder::listing() const {
   std::string out = "; " + prog_.source + "\n";
-  size_t s = 0;
+  size_t s = 0, r = 0;
   for (size_t i = 0; i <= prog_.code.size(); ++i) {
+    for (; r < prog_.regions.size() && prog_.regions[r].first == taken_ + i; ++r)
+      out += "\n.region " + prog_.regions[r].name + "\n";
     for (; s < sections_.size() && sections_[s].first == i; ++s) out += "\n; " + sections_[s].second + "\n";
     if (i == prog_.code.size()) break;
     out += isa::disassemble(prog_.code[i]);

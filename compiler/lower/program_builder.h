@@ -54,6 +54,10 @@ class ProgramBuilder {
   void emit(const Ins& ins, const std::string& comment = "");
   // A comment line before the next instruction in the listing.
   void section(const std::string& text);
+  // Starts a region (a layer, the LM head) at the next instruction; kept
+  // with or without comments (isa::Region).
+  void region(const std::string& name);
+  const std::vector<isa::Region>& regions() const { return prog_.regions; }
   // Instructions emitted so far (those taken by take_code() included).
   size_t size() const { return taken_ + prog_.code.size(); }
   // Off: comments and sections are dropped (very large programs; the

@@ -352,22 +352,37 @@ Completion DramModel::access(uint64_t addr, uint32_t bytes, bool is_write, uint6
   return out;
 }
 
+namespace {
+template <class Op>
+void each_field(ChannelStats& a, const ChannelStats& b, Op op) {
+  op(a.reads, b.reads);
+  op(a.writes, b.writes);
+  op(a.read_bytes, b.read_bytes);
+  op(a.write_bytes, b.write_bytes);
+  op(a.bursts, b.bursts);
+  op(a.row_hits, b.row_hits);
+  op(a.row_misses, b.row_misses);
+  op(a.row_conflicts, b.row_conflicts);
+  op(a.activates, b.activates);
+  op(a.precharges, b.precharges);
+  op(a.refreshes, b.refreshes);
+  op(a.busy_ck, b.busy_ck);
+}
+}  // namespace
+
+ChannelStats& operator+=(ChannelStats& a, const ChannelStats& b) {
+  each_field(a, b, [](uint64_t& x, uint64_t y) { x += y; });
+  return a;
+}
+
+ChannelStats& operator-=(ChannelStats& a, const ChannelStats& b) {
+  each_field(a, b, [](uint64_t& x, uint64_t y) { x -= y; });
+  return a;
+}
+
 ChannelStats DramModel::total_stats() const {
   ChannelStats s;
-  for (const ChannelStats& c : stats_) {
-    s.reads += c.reads;
-    s.writes += c.writes;
-    s.read_bytes += c.read_bytes;
-    s.write_bytes += c.write_bytes;
-    s.bursts += c.bursts;
-    s.row_hits += c.row_hits;
-    s.row_misses += c.row_misses;
-    s.row_conflicts += c.row_conflicts;
-    s.activates += c.activates;
-    s.precharges += c.precharges;
-    s.refreshes += c.refreshes;
-    s.busy_ck += c.busy_ck;
-  }
+  for (const ChannelStats& c : stats_) s += c;
   return s;
 }
 

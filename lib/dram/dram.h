@@ -43,6 +43,10 @@ struct ChannelStats {
   uint64_t busy_ck = 0;                  // clocks the data bus carried data
 };
 
+// Field by field (totals over channels, the work between two instants).
+ChannelStats& operator+=(ChannelStats& a, const ChannelStats& b);
+ChannelStats& operator-=(ChannelStats& a, const ChannelStats& b);
+
 class DramModel {
  public:
   explicit DramModel(const hw::DramConfig& cfg);

@@ -288,6 +288,18 @@ Program assemble(const std::string& text, const std::string& source) {
     pos = nl + 1;
     const size_t c = line.find_first_of(";#");
     if (c != std::string::npos) line.resize(c);
+    {
+      const size_t b = line.find_first_not_of(" \t\r");
+      if (b != std::string::npos && line.compare(b, 7, ".region") == 0) {
+        std::string name = line.substr(b + 7);
+        if (!name.empty() && name[0] != ' ' && name[0] != '\t')
+          throw Error(where(source, line_no, "") + ": unknown directive " + line.substr(b) + " (expected .region NAME)");
+        const size_t nb = name.find_first_not_of(" \t"), ne = name.find_last_not_of(" \t\r");
+        if (nb == std::string::npos) throw Error(where(source, line_no, "") + ": .region needs a name");
+        p.regions.push_back({name.substr(nb, ne - nb + 1), static_cast<uint32_t>(p.code.size())});
+        continue;
+      }
+    }
     const auto toks = tokenize(line);
     if (toks.empty()) continue;
     try {
@@ -339,12 +351,32 @@ std::string disassemble(const Program& p) {
       if (c == '\n' || c == '\r') c = ' ';
     out += "; disassembly of " + src + "\n";
   }
-  for (size_t i = 0; i < p.code.size(); ++i) {
+  size_t r = 0;
+  for (size_t i = 0; i <= p.code.size(); ++i) {
+    for (; r < p.regions.size() && p.regions[r].first == i; ++r) out += ".region " + p.regions[r].name + "\n";
+    if (i == p.code.size()) break;
     if (i % 16 == 0) out += "; [" + std::to_string(i) + "]\n";
     out += disassemble(p.code[i]);
     out += "\n";
   }
   return out;
+}
+
+void check_regions(const Program& p) {
+  for (size_t r = 0; r < p.regions.size(); ++r) {
+    const Region& g = p.regions[r];
+    auto bad = [&](const std::string& what) {
+      throw Error(p.source + ": region " + std::to_string(r) + " (" + g.name + "): " + what);
+    };
+    if (g.name.empty() || g.name.find_first_of("\n\r;#") != std::string::npos)
+      bad("a name must be one line without ';' or '#'");
+    if (g.first > p.code.size())
+      bad("starts at instruction " + std::to_string(g.first) + ", past the end (" + std::to_string(p.code.size()) +
+          " instructions)");
+    if (r > 0 && g.first < p.regions[r - 1].first)
+      bad("starts at instruction " + std::to_string(g.first) + ", before the region ahead of it (" +
+          std::to_string(p.regions[r - 1].first) + ")");
+  }
 }
 
 }  // namespace clonesim::isa
