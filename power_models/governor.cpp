@@ -18,6 +18,8 @@ SwitchCost sw(const GovernorProblem& p, size_t a, size_t b) {
   return p.switch_cost ? p.switch_cost(a, b) : SwitchCost{};
 }
 
+SwitchCost sw(const GovernorProblem& p, size_t layer, size_t a, size_t b) { return p.switch_before(layer, a, b); }
+
 size_t fastest(const GovernorProblem& p) { return p.points() - 1; }
 
 size_t least_idle(const GovernorProblem& p) {
@@ -35,6 +37,12 @@ double tail(const GovernorProblem& p, double t, size_t last, size_t q) {
 }
 
 }  // namespace
+
+SwitchCost GovernorProblem::switch_before(size_t layer, size_t a, size_t b) const {
+  if (a == b) return {};
+  if (layer_switch_cost) return layer_switch_cost(layer, a, b);
+  return switch_cost ? switch_cost(a, b) : SwitchCost{};
+}
 
 void check_problem(const GovernorProblem& p) {
   const size_t P = p.points();
@@ -57,6 +65,12 @@ void check_problem(const GovernorProblem& p) {
       const SwitchCost s = sw(p, a, b);
       if (!(s.time_s >= 0) || !(s.energy_j >= 0))
         throw Error(strf("governor: switch %zu -> %zu: time and energy must be >= 0", a, b));
+      if (p.layer_switch_cost)
+        for (size_t i = 0; i < p.layers.size(); ++i) {
+          const SwitchCost c = sw(p, i, a, b);
+          if (!(c.time_s >= 0) || !(c.energy_j >= 0))
+            throw Error(strf("governor: switch %zu -> %zu before layer %zu: time and energy must be >= 0", a, b, i));
+        }
     }
 }
 
@@ -73,7 +87,7 @@ Schedule evaluate(const GovernorProblem& p, const std::vector<size_t>& point, si
     const size_t q = point[i];
     if (q >= p.points()) throw Error(strf("governor: layer %zu at point %zu, expected 0..%zu", i, q, p.points() - 1));
     if (q != cur) {
-      const SwitchCost c = sw(p, cur, q);
+      const SwitchCost c = sw(p, i, cur, q);
       s.time_s += c.time_s;
       s.energy_j += c.energy_j;
       ++s.switches;
@@ -127,7 +141,7 @@ Schedule offline_optimum(const GovernorProblem& p) {
     for (size_t k = 0; k < prev.size(); ++k) {
       const State& s = prev[k];
       for (size_t q = 0; q < P; ++q) {
-        const SwitchCost c = sw(p, s.q, q);
+        const SwitchCost c = sw(p, i, s.q, q);
         const double t = s.t + c.time_s + p.layers[i].time_s[q];
         if (t > p.deadline_s) continue;
         by_point[q].push_back({t, s.e + c.energy_j + p.layers[i].energy_j[q], k, q});
@@ -156,7 +170,7 @@ Schedule offline_optimum(const GovernorProblem& p) {
         for (size_t a = 0; a < P; ++a)
           if (!std::isinf(tq[a]))
             for (size_t b = 0; b < P; ++b) {
-              const double t = tq[a] + sw(p, a, b).time_s + p.layers[j].time_s[b];
+              const double t = tq[a] + sw(p, j, a, b).time_s + p.layers[j].time_s[b];
               if (t < nt[b]) {
                 nt[b] = t;
                 np[b] = path[a];
@@ -221,53 +235,64 @@ Schedule brute_force(const GovernorProblem& p) {
   return best;
 }
 
-Schedule online_governor(const GovernorProblem& p, const std::vector<LayerCost>& predicted) {
-  check_problem(p);
-  const size_t P = p.points(), L = p.layers.size(), top = fastest(p);
-  if (predicted.size() != L) throw Error(strf("governor: %zu predicted layers for %zu", predicted.size(), L));
-  for (size_t i = 0; i < L; ++i)
-    if (predicted[i].time_s.size() != P || predicted[i].energy_j.size() != P)
+OnlineGovernor::OnlineGovernor(const GovernorProblem& p, std::vector<LayerCost> predicted)
+    : p_(p), pred_(std::move(predicted)) {
+  const size_t P = p.points();
+  if (P == 0 || p.initial >= P) throw Error("governor: no operating points, or the initial point out of range");
+  for (size_t i = 0; i < pred_.size(); ++i)
+    if (pred_[i].time_s.size() != P || pred_[i].energy_j.size() != P)
       throw Error(strf("governor: predicted layer %zu has no cost per point", i));
-  std::vector<size_t> point(L);
-  double done_actual = 0, done_pred = 0;  // layers finished when the decision is made
-  double elapsed = 0;                     // actual end of those layers (switches included)
-  size_t cur = p.initial;                 // the point of the layer before the one decided
-  for (size_t i = 0; i < L; ++i) {
-    // Layer i is decided when layer i - 1 starts: layers 0..i-2 are done.
-    const double ratio = done_pred > 0 ? done_actual / done_pred : 1.0;
-    auto pt = [&](size_t j, size_t q) { return predicted[j].time_s[q] * ratio; };
-    double left = p.deadline_s - elapsed;
-    size_t from = cur;
-    if (i > 0) {
-      // layer i - 1 is running (its switch already made)
-      left -= pt(i - 1, point[i - 1]);
-      from = point[i - 1];
-    }
-    double rest_top = 0;
-    for (size_t j = i; j < L; ++j) rest_top += pt(j, top);
-    const double share = rest_top > 0 ? left * pt(i, top) / rest_top : left;
-    size_t choice = top;
-    double best = std::numeric_limits<double>::infinity();
-    for (size_t q = 0; q < P; ++q) {
-      const SwitchCost c = sw(p, from, q);
-      if (pt(i, q) + c.time_s > share) continue;
-      const double e = predicted[i].energy_j[q] * ratio + c.energy_j;
-      if (e < best) {
-        best = e;
-        choice = q;
-      }
-    }
-    point[i] = choice;
-    // layer i - 1 finishes (actual) before layer i starts
-    if (i > 0) {
-      const size_t q = point[i - 1];
-      elapsed += sw(p, cur, q).time_s + p.layers[i - 1].time_s[q];
-      done_actual += p.layers[i - 1].time_s[q];
-      done_pred += predicted[i - 1].time_s[q];
-      cur = q;
+}
+
+size_t OnlineGovernor::decide(size_t i, double now_s) {
+  const size_t P = p_.points(), L = pred_.size(), top = P - 1;
+  if (i != point_.size() || i >= L)
+    throw Error(strf("governor: layer %zu decided after %zu of %zu layers", i, point_.size(), L));
+  auto prev = [&](size_t j) { return j ? point_[j - 1] : p_.initial; };
+  // the predictor: actual over predicted time of layers 0..i-2 (switches included)
+  double done_pred = 0;
+  for (size_t j = 0; j + 1 < i; ++j) done_pred += p_.switch_before(j, prev(j), point_[j]).time_s + pred_[j].time_s[point_[j]];
+  const double ratio = i >= 2 && done_pred > 0 && now_s > 0 ? now_s / done_pred : 1.0;
+  auto pt = [&](size_t j, size_t q) { return pred_[j].time_s[q] * ratio; };
+  double left = p_.deadline_s - now_s;
+  size_t from = p_.initial;
+  if (i > 0) {
+    // layer i - 1 is running (its switch made)
+    left -= p_.switch_before(i - 1, prev(i - 1), point_[i - 1]).time_s + pt(i - 1, point_[i - 1]);
+    from = point_[i - 1];
+  }
+  double rest_top = 0;
+  for (size_t j = i; j < L; ++j) rest_top += pt(j, top);
+  const double share = rest_top > 0 ? left * pt(i, top) / rest_top : left;
+  size_t choice = top;
+  double best = std::numeric_limits<double>::infinity();
+  for (size_t q = 0; q < P; ++q) {
+    const SwitchCost c = p_.switch_before(i, from, q);
+    if (pt(i, q) + c.time_s > share) continue;
+    const double e = pred_[i].energy_j[q] * ratio + c.energy_j;
+    if (e < best) {
+      best = e;
+      choice = q;
     }
   }
-  return evaluate(p, point, least_idle(p), "online");
+  point_.push_back(choice);
+  return choice;
+}
+
+Schedule online_governor(const GovernorProblem& p, const std::vector<LayerCost>& predicted) {
+  check_problem(p);
+  const size_t L = p.layers.size();
+  if (predicted.size() != L) throw Error(strf("governor: %zu predicted layers for %zu", predicted.size(), L));
+  OnlineGovernor g(p, predicted);
+  double now = 0;  // when layer i - 1 begins: after layers 0..i-2, actual costs
+  for (size_t i = 0; i < L; ++i) {
+    if (i >= 2) {
+      const size_t j = i - 2, a = j ? g.points()[j - 1] : p.initial, q = g.points()[j];
+      now += p.switch_before(j, a, q).time_s + p.layers[j].time_s[q];
+    }
+    g.decide(i, now);
+  }
+  return evaluate(p, g.points(), least_idle(p), "online");
 }
 
 }  // namespace clonesim::power

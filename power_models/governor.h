@@ -35,7 +35,13 @@ struct GovernorProblem {
   // Switching from point a to point b (a != b); both the time (added to the
   // phase, nothing runs meanwhile) and the energy count.
   std::function<SwitchCost(size_t a, size_t b)> switch_cost;
+  // Optional: switching to point b before layer i, when it differs by layer
+  // (a measured profile: the drain of the pipeline before a change costs
+  // each layer differently).  Overrides switch_cost for the layers; the
+  // switch to the idle point after the last layer keeps switch_cost.
+  std::function<SwitchCost(size_t layer, size_t a, size_t b)> layer_switch_cost;
   size_t points() const { return idle_power_w.size(); }
+  SwitchCost switch_before(size_t layer, size_t a, size_t b) const;  // none when a == b
 };
 
 struct Schedule {
@@ -74,12 +80,32 @@ Schedule brute_force(const GovernorProblem& p);
 
 // The online governor: decides layer i's point when layer i - 1 starts (off
 // the critical path), from the time left and a predictor.  `predicted` is
-// the profile it believes; the run follows `p` (the actual costs).  The
-// predictor scales the profile by the ratio of the actual to the predicted
-// time of the layers finished so far.  Each layer gets a share of the time
-// left in proportion to its predicted time at the fastest point; it runs at
-// the least-energy point whose predicted time (with the switch) fits its
-// share, at the fastest when none does.
+// the profile it believes.  The predictor scales the profile by the ratio of
+// the actual to the predicted time of the layers finished so far (switches
+// included).  Each layer gets a share of the time left in proportion to its
+// predicted time at the fastest point; it runs at the least-energy point
+// whose predicted time (with the switch) fits its share, at the fastest when
+// none does.  Step by step, as the DVFS manager runs it (the simulator's
+// sim::RuntimeGovernor calls decide at each region).
+class OnlineGovernor {
+ public:
+  // `p` gives the deadline, the initial point, the points and the switch
+  // costs (its layers are not read: the governor knows only `predicted`).
+  OnlineGovernor(const GovernorProblem& p, std::vector<LayerCost> predicted);
+  // Layer i's point, decided when layer i - 1 begins at `now_s` (seconds
+  // since the phase began; for layer 0, the phase's start).  Layers are
+  // decided in order 0, 1, ...
+  size_t decide(size_t i, double now_s);
+  const std::vector<size_t>& points() const { return point_; }
+
+ private:
+  const GovernorProblem& p_;
+  std::vector<LayerCost> pred_;
+  std::vector<size_t> point_;
+};
+
+// The online governor on the actual costs `p` (each decision sees the actual
+// time of the layers done), priced by evaluate.
 Schedule online_governor(const GovernorProblem& p, const std::vector<LayerCost>& predicted);
 
 }  // namespace clonesim::power

@@ -300,6 +300,10 @@ int sc_main(int argc, char* argv[]) {
   auto* report_cmd = app.add_subcommand("report", "Write the report of a run (clonesim run --json) into a directory");
   report_cmd->add_option("run", report_in, "The run JSON")->required();
   report_cmd->add_option("-o,--out", report_out, "Directory for report.txt, run.json, CSV and SVG files")->required();
+  double run_sample_us = compiler::RunOptions{}.sample_us;
+  run_cmd->add_option("--sample-us", run_sample_us, "Sample power every this many us of simulated time (0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
   run_cmd->add_flag("-q,--quiet", run_quiet, "No progress lines");
 
   CLI11_PARSE(app, argc, argv);
@@ -466,6 +470,7 @@ int sc_main(int argc, char* argv[]) {
       compiler::RunOptions ro;
       ro.prompt = run_prompt;
       ro.gen = run_gen;
+      ro.sample_us = run_sample_us;
       ro.mode = run_mode == "timing" ? sim::Mode::Timing : sim::Mode::Functional;
       ro.progress = run_quiet ? nullptr : &std::cerr;
       const nlohmann::json r = compiler::run_model(m, h, ro);

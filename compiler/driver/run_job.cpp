@@ -135,7 +135,22 @@ ChildRun simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, 
             // 'J', the JSON's length (8 bytes, little-endian), the JSON, then the dumps back to back
             nlohmann::json sj = sim::to_json(acc.stats(), hw);
             // the energy with the design point's node's technology file (none shipped: no energy)
-            if (tech) sj["energy"] = power::energy_json(power::energy_report(acc.stats(), hw, *tech, *area));
+            if (tech) {
+              const sim::Stats& st = acc.stats();
+              sj["energy"] = power::energy_json(power::energy_report(st, hw, *tech, *area));
+              if (!st.regions.empty()) sj["regions"] = power::regions_json(st, hw, *tech, *area);
+              if (!st.samples.empty()) sj["power"] = power::power_json(st, hw, *tech, *area);
+            }
+            if (!acc.dvfs_changes().empty()) {
+              nlohmann::json ch = nlohmann::json::array();
+              for (const sim::DvfsChange& c : acc.dvfs_changes())
+                ch.push_back({{"domain", hw::to_string(c.domain)},
+                              {"point", c.point},
+                              {"start_s", double(c.start_ps) * 1e-12},
+                              {"end_s", double(c.end_ps) * 1e-12},
+                              {"by", c.by_governor ? "governor" : "instruction"}});
+              sj["dvfs_changes"] = ch;
+            }
             const std::string js = sj.dump();
             std::string msg = "J";
             for (int k = 0; k < 8; ++k) msg += char(uint64_t(js.size()) >> (8 * k));
@@ -291,6 +306,7 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
     throw Error("--mode functional needs weights (--weights random[:SEED] or a safetensors file)");
   sim::Options so;
   so.mode = opt.mode;
+  so.sample_ps = uint64_t(opt.sample_us * 1e6 + 0.5);
   std::vector<json> phases;
   const double peak = hw.dram.peak_gbps() * 1e9;
   const uint64_t steps = opt.gen - 1;

@@ -40,12 +40,16 @@ struct RunOptions {
   uint64_t gen = 4;                     // generated tokens: the first from the prefill, then gen - 1 decode steps
   sim::Mode mode = sim::Mode::Timing;   // functional needs weights
   std::ostream* progress = nullptr;     // one line per simulated program
+  double sample_us = 250;               // power sampled every sample_us of simulated time (0: not sampled)
 };
 
 // One run: per phase (each program simulated) and the totals.  Keys of the
 // result: ttft_s, tpot_s, tokens_per_s, decode_tokens_per_s, cycles, time_s,
 // mxu_util, vxu_util, dma_util, dram_bw_util, dram_bytes, sram_read_bytes,
 // sram_write_bytes, decode_dram_roofline, model, design_point, phases[].
+// Each phase has its "regions" (the embedding, every layer, the LM head:
+// time and energy, power::regions_json) and its "power" over time
+// (power::power_json, every sample_us).
 nlohmann::json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions& opt);
 
 // Bytes a decode step at KV position `pos` must read from DRAM: every streamed
