@@ -259,6 +259,25 @@ nlohmann::json power_json(const sim::Stats& run, const hw::HwConfig& hw, const T
   return {{"interval_s", double(run.sample_ps) * 1e-12}, {"t_s", t}, {"watts", watts}};
 }
 
+EnergyReport idle_report(const hw::HwConfig& hw, const Tech& tech, const AreaBreakdown& area,
+                         const std::array<uint32_t, hw::kNumDomains>& point) {
+  sim::Stats s;  // one second with no events
+  s.design_point = hw.name;
+  s.time_ps = 1000000000000ull;
+  s.sram.resize(hw.tiles);
+  for (int d = 0; d < hw::kNumDomains; ++d) {
+    const size_t P = hw.domains[size_t(d)].points.size();
+    if (point[size_t(d)] >= P)
+      throw Error(strf("energy model: point %u of the %s domain, which has %zu", point[size_t(d)],
+                       hw::to_string(static_cast<hw::Domain>(d)), P));
+    s.domains[size_t(d)].time_ps_at_point.assign(P, 0);
+    s.domains[size_t(d)].time_ps_at_point[point[size_t(d)]] = s.time_ps;
+    s.domains[size_t(d)].final_point = point[size_t(d)];
+    s.activity[size_t(d)].assign(P, sim::PointActivity{});
+  }
+  return energy_report(s, hw, tech, area);
+}
+
 nlohmann::json energy_json(const EnergyReport& e) {
   nlohmann::json j;
   j["design_point"] = e.hw_name;

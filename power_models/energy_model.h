@@ -10,6 +10,7 @@
 // on the chip: the DVFS transitions and the DRAM.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,16 @@ nlohmann::json regions_json(const sim::Stats& run, const hw::HwConfig& hw, const
 // "total": [...]}} (a domain's includes its transitions; the last sample may
 // be shorter).  Null when the run was not sampled.
 nlohmann::json power_json(const sim::Stats& run, const hw::HwConfig& hw, const Tech& tech, const AreaBreakdown& area);
+
+// The power the chip and its DRAM draw while idle (leakage of every
+// component at its domain's voltage, DRAM background), with each domain at
+// `point[d]` (W).
+EnergyReport idle_report(const hw::HwConfig& hw, const Tech& tech, const AreaBreakdown& area,
+                         const std::array<uint32_t, hw::kNumDomains>& point);  // of one idle second
+inline double idle_power_w(const hw::HwConfig& hw, const Tech& tech, const AreaBreakdown& area,
+                           const std::array<uint32_t, hw::kNumDomains>& point) {
+  return idle_report(hw, tech, area, point).total_j();
+}
 
 nlohmann::json energy_json(const EnergyReport& e);
 std::string energy_table(const EnergyReport& e);
