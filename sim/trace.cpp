@@ -1,5 +1,7 @@
 #include "sim/trace.h"
 
+#include "common/strf.h"
+
 namespace clonesim::sim {
 
 nlohmann::json chrome_trace(const Accelerator& acc, const isa::Program& program) {
@@ -40,7 +42,7 @@ nlohmann::json chrome_trace(const Accelerator& acc, const isa::Program& program)
   for (const DvfsChange& c : acc.dvfs_changes()) {
     const auto& p = hw.domains[static_cast<int>(c.domain)].points[c.point];
     ev.push_back({{"ph", "X"},
-                  {"name", "dvfs -> " + std::to_string(p.mhz) + " MHz " + std::to_string(p.volts) + " V"},
+                  {"name", std::string(c.by_governor ? "governor " : "dvfs ") + "-> " + strf("%.0f MHz %.2f V", p.mhz, p.volts)},
                   {"pid", 0},
                   {"tid", dvfs_tid_base + static_cast<int>(c.domain)},
                   {"ts", us(c.start_ps)},

@@ -170,3 +170,44 @@ TEST_CASE("governor: an inconsistent problem is one clear error", "[governor]") 
   CHECK(test::error_of([&] { evaluate(p, {0, 5}, 0); }) == "governor: layer 1 at point 5, expected 0..1");
   CHECK(test::error_of([&] { brute_force(two_points(30, 100.0)); }).find("too many") != std::string::npos);
 }
+
+TEST_CASE("governor: the online governor step by step decides as online_governor does", "[governor]") {
+  std::mt19937_64 rng(11);
+  for (int n = 0; n < 50; ++n) {
+    const size_t L = 1 + rng() % 10, P = 2 + rng() % 3;
+    GovernorProblem p = random_problem(rng, L, P);
+    const Schedule on = online_governor(p, p.layers);
+    OnlineGovernor g(p, p.layers);
+    double now = 0;  // layer i decided when layer i - 1 begins
+    for (size_t i = 0; i < L; ++i) {
+      if (i >= 2) {
+        const size_t a = i >= 3 ? g.points()[i - 3] : p.initial, q = g.points()[i - 2];
+        now += p.switch_before(i - 2, a, q).time_s + p.layers[i - 2].time_s[q];
+      }
+      CHECK(g.decide(i, now) == on.point[i]);
+    }
+  }
+  GovernorProblem p = two_points(3, 10.0);
+  OnlineGovernor g(p, p.layers);
+  CHECK(test::error_of([&] { g.decide(1, 0.0); }) == "governor: layer 1 decided after 0 of 3 layers");
+}
+
+TEST_CASE("governor: per-layer switch costs: the offline optimum still equals brute force", "[governor]") {
+  std::mt19937_64 rng(5);
+  int checked = 0;
+  for (int n = 0; n < 150; ++n) {
+    const size_t L = 1 + rng() % 6, P = 2 + rng() % 3;
+    GovernorProblem p = random_problem(rng, L, P);
+    std::vector<double> extra(L * P);
+    for (double& x : extra) x = double(rng() % 1000) / 1000.0 * 0.3;
+    p.layer_switch_cost = [extra, P](size_t i, size_t, size_t b) { return SwitchCost{extra[i * P + b], extra[i * P + b]}; };
+    const Schedule bf = brute_force(p), off = offline_optimum(p);
+    INFO("problem " << n);
+    CHECK(off.meets == bf.meets);
+    if (!bf.meets) continue;
+    ++checked;
+    CHECK(off.energy_j == Approx(bf.energy_j).epsilon(1e-12));
+    CHECK(off.time_s <= p.deadline_s);
+  }
+  CHECK(checked > 50);
+}

@@ -1042,3 +1042,45 @@ TEST_CASE("compact instructions: has_field and the slots agree with every opcode
   CHECK(in[Field::Bytes] == 64);
   CHECK(sizeof(Instruction) <= 104);
 }
+
+namespace {
+std::string error_text(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("regions: .region lines in the assembly, kept through disassembly, checked", "[isa][regions]") {
+  const Program p = assemble(
+      "  .region embedding   ; the token's row\n"
+      "nop\n"
+      ".region layers.0\n"
+      "nop\nnop\n"
+      ".region empty\n"
+      ".region lm_head\n"
+      "halt\n",
+      "r.s");
+  REQUIRE(p.regions.size() == 4);
+  CHECK(p.regions[0] == Region{"embedding", 0});
+  CHECK(p.regions[1] == Region{"layers.0", 1});
+  CHECK(p.regions[2] == Region{"empty", 3});
+  CHECK(p.regions[3] == Region{"lm_head", 3});
+  const Program q = assemble(disassemble(p), "again.s");
+  CHECK(q.regions == p.regions);
+  CHECK(q.code == p.code);
+  CHECK(error_text([] { assemble("nop\n.region\n", "x.s"); }) == "x.s:2: .region needs a name");
+  CHECK(error_text([] { assemble(".regions a\n", "x.s"); }) ==
+        "x.s:1: unknown directive .regions a (expected .region NAME)");
+  Program bad = p;
+  bad.regions[2].first = 0;
+  CHECK(error_text([&] { check_regions(bad); }) ==
+        "r.s: region 2 (empty): starts at instruction 0, before the region ahead of it (1)");
+  bad = p;
+  bad.regions[3].first = 9;
+  CHECK(error_text([&] { check_regions(bad); }) ==
+        "r.s: region 3 (lm_head): starts at instruction 9, past the end (4 instructions)");
+}

@@ -7,6 +7,7 @@
 
 #include "isa/program.h"
 #include "sim/accelerator.h"
+#include "sim/trace.h"
 #include "sim_test_util.h"
 
 using namespace clonesim;
@@ -203,6 +204,13 @@ TEST_CASE("sim regions: a run-time governor's change equals a dvfs instruction a
   CHECK(asked[1] == std::make_pair(size_t(1), sg.regions[0].start_ps));
   CHECK(asked[2] == std::make_pair(size_t(2), sg.regions[1].start_ps));
   check_sum(sg.regions, sg);
+  // the timeline's DVFS track shows the governor's changes
+  const isa::Program prog = isa::assemble(kThreeRegions, "test.s");
+  int governed = 0;
+  for (const auto& ev : sim::chrome_trace(g, prog)["traceEvents"])
+    if (ev.value("name", "") == "governor -> 500 MHz 0.70 V" && ev["ts"].get<double>() == sg.regions[1].start_ps * 1e-6)
+      ++governed;
+  CHECK(governed == 1);
 }
 
 TEST_CASE("sim regions: a governor without regions, or choosing a point the domain lacks, is an error",
