@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "bench_options.h"
 #include "driver/compile_job.h"
 #include "driver/dvfs_job.h"
 #include "driver/run_job.h"
@@ -37,27 +38,22 @@ std::string points_used(const std::vector<size_t>& pts, const hw::DomainConfig& 
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
-  std::string hw_name = "clone-28nm";
-  ModelSpec spec;
-  spec.weights = "none";
-  uint64_t ctx = 512;
+  bench::ModelBenchOptions o;
   double slack = 1.2;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--hw") hw_name = v;
-    else if (k == "--model") spec.model = v;
-    else if (k == "--quant") spec.quant = v;
-    else if (k == "--ctx") ctx = std::stoull(v);
-    else if (k == "--slack") slack = std::stod(v);
+    if (o.take(k, v)) continue;
+    if (k == "--slack") slack = std::stod(v);
     else {
       std::fprintf(stderr, "dvfs_governors: unknown option %s\n", k.c_str());
       return 2;
     }
   }
+  const uint64_t ctx = o.ctx;
   try {
     const auto t00 = std::chrono::steady_clock::now();
-    const hw::HwConfig hw = hw::load_hw_config_or_named(hw_name);
-    const PreparedModel m = prepare_model(spec);
+    const hw::HwConfig hw = hw::load_hw_config_or_named(o.hw);
+    const PreparedModel m = prepare_model(o.spec);
     const hw::Domain dom = hw::Domain::Compute;
     const hw::DomainConfig& dc = hw.domain(dom);
     const size_t top = dc.points.size() - 1;

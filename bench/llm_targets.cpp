@@ -26,6 +26,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "bench_options.h"
 #include "driver/compile_job.h"
 #include "driver/run_job.h"
 #include "lower/prefill_program.h"
@@ -64,26 +65,22 @@ constexpr double kBytesPerInstruction = double(sizeof(isa::Instruction)) + 24 + 
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
-  std::string hw_name = "clone-28nm";
-  ModelSpec spec;
-  spec.weights = "none";
-  uint64_t ctx = 512, prefill = 512, prefill_layers = 0;  // 0: every layer
+  bench::ModelBenchOptions o;
+  uint64_t prefill = 512, prefill_layers = 0;  // 0: every layer
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--hw") hw_name = v;
-    else if (k == "--model") spec.model = v;
-    else if (k == "--quant") spec.quant = v;
-    else if (k == "--ctx") ctx = std::stoull(v);
-    else if (k == "--prefill") prefill = std::stoull(v);
+    if (o.take(k, v)) continue;
+    if (k == "--prefill") prefill = std::stoull(v);
     else if (k == "--prefill-layers") prefill_layers = std::stoull(v);
     else {
       std::fprintf(stderr, "llm_targets: unknown option %s\n", k.c_str());
       return 2;
     }
   }
+  const uint64_t ctx = o.ctx;
   try {
-    const hw::HwConfig hw = hw::load_hw_config_or_named(hw_name);
-    const PreparedModel m = prepare_model(spec);
+    const hw::HwConfig hw = hw::load_hw_config_or_named(o.hw);
+    const PreparedModel m = prepare_model(o.spec);
     std::printf("%s %s on %s (weights: %s)\n", m.cfg.name.c_str(), m.recipe.name.c_str(), hw.name.c_str(),
                 m.weights.c_str());
     auto t0 = std::chrono::steady_clock::now();

@@ -1043,17 +1043,6 @@ TEST_CASE("compact instructions: has_field and the slots agree with every opcode
   CHECK(sizeof(Instruction) <= 104);
 }
 
-namespace {
-std::string error_text(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-}  // namespace
-
 TEST_CASE("regions: .region lines in the assembly, kept through disassembly, checked", "[isa][regions]") {
   const Program p = assemble(
       "  .region embedding   ; the token's row\n"
@@ -1072,15 +1061,15 @@ TEST_CASE("regions: .region lines in the assembly, kept through disassembly, che
   const Program q = assemble(disassemble(p), "again.s");
   CHECK(q.regions == p.regions);
   CHECK(q.code == p.code);
-  CHECK(error_text([] { assemble("nop\n.region\n", "x.s"); }) == "x.s:2: .region needs a name");
-  CHECK(error_text([] { assemble(".regions a\n", "x.s"); }) ==
+  CHECK(error_of([] { assemble("nop\n.region\n", "x.s"); }) == "x.s:2: .region needs a name");
+  CHECK(error_of([] { assemble(".regions a\n", "x.s"); }) ==
         "x.s:1: unknown directive .regions a (expected .region NAME)");
   Program bad = p;
   bad.regions[2].first = 0;
-  CHECK(error_text([&] { check_regions(bad); }) ==
+  CHECK(error_of([&] { check_regions(bad); }) ==
         "r.s: region 2 (empty): starts at instruction 0, before the region ahead of it (1)");
   bad = p;
   bad.regions[3].first = 9;
-  CHECK(error_text([&] { check_regions(bad); }) ==
+  CHECK(error_of([&] { check_regions(bad); }) ==
         "r.s: region 3 (lm_head): starts at instruction 9, past the end (4 instructions)");
 }
