@@ -41,29 +41,52 @@ std::string xml_escape(const std::string& s) {
   return o;
 }
 
-// A horizontal bar chart: one labelled bar per (label, value).
-std::string bar_chart(const std::string& title, const std::string& unit,
-                      const std::vector<std::pair<std::string, double>>& bars) {
-  const int W = 760, left = 220, bar_h = 18, gap = 6, top = 40;
-  const int H = top + int(bars.size()) * (bar_h + gap) + 20;
-  double mx = 0;
-  for (const auto& b : bars) mx = std::max(mx, b.second);
+// One chart of an SVG file: its size and its elements, drawn from (0, 0).
+struct Panel {
+  int w = 0, h = 0;
+  std::string body;
+};
+
+// An SVG file of `panels`, one above the other.
+std::string svg_doc(const std::vector<Panel>& panels) {
+  int W = 0, H = 0;
+  for (const Panel& p : panels) {
+    W = std::max(W, p.w);
+    H += p.h;
+  }
   std::string o = strf("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
                        "font-size=\"12\">\n",
                        W, H);
-  o += strf("<text x=\"10\" y=\"22\" font-size=\"15\">%s</text>\n", xml_escape(title).c_str());
+  int y = 0;
+  for (const Panel& p : panels) {
+    o += strf("<g transform=\"translate(0,%d)\">\n", y) + p.body + "</g>\n";
+    y += p.h;
+  }
+  return o + "</svg>\n";
+}
+
+std::string chart_title(const std::string& title) {
+  return strf("<text x=\"10\" y=\"22\" font-size=\"15\">%s</text>\n", xml_escape(title).c_str());
+}
+
+// A horizontal bar chart: one labelled bar per (label, value).
+Panel bar_chart(const std::string& title, const std::string& unit,
+                const std::vector<std::pair<std::string, double>>& bars) {
+  const int W = 760, left = 220, bar_h = 18, gap = 6, top = 40;
+  double mx = 0;
+  for (const auto& b : bars) mx = std::max(mx, b.second);
+  Panel p{W, top + int(bars.size()) * (bar_h + gap) + 20, chart_title(title)};
   int y = top;
   for (const auto& [label, v] : bars) {
     const double w = mx > 0 ? (W - left - 120) * v / mx : 0;
-    o += strf("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left - 6, y + bar_h - 4,
-              xml_escape(label).c_str());
-    o += strf("<rect x=\"%d\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"#4878a8\"><title>%s: %.6g %s</title></rect>\n",
-              left, y, w, bar_h, xml_escape(label).c_str(), v, unit.c_str());
-    o += strf("<text x=\"%.2f\" y=\"%d\">%.4g %s</text>\n", left + w + 4, y + bar_h - 4, v, unit.c_str());
+    p.body += strf("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left - 6, y + bar_h - 4,
+                   xml_escape(label).c_str());
+    p.body += strf("<rect x=\"%d\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"#4878a8\"><title>%s: %.6g %s</title></rect>\n",
+                   left, y, w, bar_h, xml_escape(label).c_str(), v, unit.c_str());
+    p.body += strf("<text x=\"%.2f\" y=\"%d\">%.4g %s</text>\n", left + w + 4, y + bar_h - 4, v, unit.c_str());
     y += bar_h + gap;
   }
-  o += "</svg>\n";
-  return o;
+  return p;
 }
 
 }  // namespace
@@ -134,19 +157,8 @@ std::vector<std::string> write_run_report(const json& run, const std::string& di
   for (const auto& [k, v] : bars) ecsv += strf("%s,%.9g,%.6g\n", k.c_str(), v, energy > 0 ? v / energy : 0.0);
   put("energy_components.csv", ecsv);
   put("phases.csv", csv);
-  put("energy_by_component.svg", bar_chart(strf("Energy by component (%.4g J in all)", energy), "J", bars));
-  std::string ps;
-  {  // two charts in one file, one above the other
-    const std::string a = bar_chart("Time of each program", "ms", tbars), b = bar_chart("Energy of each program", "mJ", ebars);
-    auto height = [](const std::string& s) {
-      const auto i = s.find("height=\"") + 8;
-      return std::stoi(s.substr(i, s.find('"', i) - i));
-    };
-    const int ha = height(a), hb = height(b);
-    ps = strf("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"%d\">\n", ha + hb);
-    ps += strf("<g>%s</g>\n<g transform=\"translate(0,%d)\">%s</g>\n</svg>\n", a.c_str(), ha, b.c_str());
-  }
-  put("phases.svg", ps);
+  put("energy_by_component.svg", svg_doc({bar_chart(strf("Energy by component (%.4g J in all)", energy), "J", bars)}));
+  put("phases.svg", svg_doc({bar_chart("Time of each program", "ms", tbars), bar_chart("Energy of each program", "mJ", ebars)}));
   return out;
 }
 
