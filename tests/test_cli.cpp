@@ -312,8 +312,21 @@ TEST_CASE("run --report and report write the same report, and a file that is not
   CHECK_THAT(o.out, Catch::Contains("report: " + a + "/energy_by_component.svg"));
   const Out r = run("report " + json + " -o " + b);
   REQUIRE(r.code == 0);
-  for (const char* f : {"report.txt", "energy_components.csv", "phases.csv", "energy_by_component.svg", "phases.svg"})
+  for (const char* f : {"report.txt", "energy_components.csv", "phases.csv", "energy_by_component.svg", "phases.svg",
+                        "power.csv", "power.svg", "layers.csv", "layers.svg"}) {
+    INFO(f);
+    CHECK(!read_file(a + "/" + f).empty());
     CHECK(read_file(a + "/" + f) == read_file(b + "/" + f));
+  }
+  // no power samples (--sample-us 0): the report says so and has no power files
+  const std::string c = tmp_path("rep-d");
+  const Out off = run("run --model tiny --hw edge-small --prompt 5 --gen 2 -q --sample-us 0 --report " + c);
+  REQUIRE(off.code == 0);
+  CHECK_THAT(off.out, !Catch::Contains("power.csv") && Catch::Contains("report: " + c + "/layers.svg"));
+  CHECK_THAT(read_file(c + "/report.txt"),
+             Catch::Contains("power over time: not in the run JSON (a run with --sample-us 0, or of an older "
+                             "clonesim): power.csv and power.svg not written\n"));
+  CHECK(read_file(c + "/power.csv").empty());
   const Out bad = run("report " + a + "/phases.csv -o " + tmp_path("rep-c"));
   CHECK(bad.code != 0);
   CHECK(lines(bad.err) == 1);

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <fstream>
 #include <iterator>
@@ -36,6 +37,142 @@ std::string temp_dir(const std::string& name) {
 std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// The rows of a CSV file without its header, each split at the commas.
+std::vector<std::vector<std::string>> csv_rows(const std::string& text, std::string* header = nullptr) {
+  std::istringstream in(text);
+  std::string line;
+  std::getline(in, line);
+  if (header) *header = line;
+  std::vector<std::vector<std::string>> rows;
+  while (std::getline(in, line)) {
+    std::vector<std::string> c;
+    std::stringstream ss(line);
+    for (std::string x; std::getline(ss, x, ',');) c.push_back(x);
+    if (!line.empty() && line.back() == ',') c.push_back("");
+    rows.push_back(c);
+  }
+  return rows;
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t i = text.find(what); i != std::string::npos; i = text.find(what, i + 1)) ++n;
+  return n;
+}
+
+// The bars of each chart of an SVG file of the report (its panels in order).
+std::vector<size_t> rects_per_panel(const std::string& svg) {
+  std::vector<size_t> n;
+  for (size_t i = svg.find("<g transform"); i != std::string::npos;) {
+    const size_t next = svg.find("<g transform", i + 1);
+    n.push_back(count_of(svg.substr(i, next == std::string::npos ? std::string::npos : next - i), "<rect"));
+    i = next;
+  }
+  return n;
+}
+
+// The points of each polyline of an SVG file, by the series in its title.
+std::map<std::string, std::vector<std::pair<double, double>>> polylines(const std::string& svg) {
+  std::map<std::string, std::vector<std::pair<double, double>>> out;
+  for (size_t i = svg.find("<polyline"); i != std::string::npos; i = svg.find("<polyline", i + 1)) {
+    const size_t a = svg.find("points=\"", i) + 8, b = svg.find('"', a);
+    const size_t t = svg.find("<title>", i) + 7;
+    auto& pts = out[svg.substr(t, svg.find('<', t) - t)];
+    std::istringstream in(svg.substr(a, b - a));
+    double x, y;
+    char comma;
+    while (in >> x >> comma >> y) pts.push_back({x, y});
+  }
+  return out;
+}
+
+// The area between a step line and the horizontal line at `base` (pixels).
+double area_under(const std::vector<std::pair<double, double>>& pts, double base) {
+  double a = 0;
+  for (size_t i = 0; i + 1 < pts.size(); i += 2) a += (pts[i + 1].first - pts[i].first) * (base - pts[i].second);
+  return a;
+}
+
+// The numbers of the line of `text` that starts with `start` after the line
+// containing `after`.
+std::vector<double> numbers_of_row(const std::string& text, const std::string& after, const std::string& start) {
+  const size_t from = text.find(after);
+  REQUIRE(from != std::string::npos);
+  const size_t at = text.find("\n" + start, from);
+  REQUIRE(at != std::string::npos);
+  std::istringstream in(text.substr(at + 1 + start.size(), text.find('\n', at + 1) - at - 1 - start.size()));
+  std::vector<double> v;
+  for (double x; in >> x;) v.push_back(x);
+  return v;
+}
+
+// A run JSON by hand with what the report reads: a prefill of 3.5 ms and
+// decode steps at positions 3 and 4 of 2.5 ms each, each program with three
+// regions (embedding, layers.0, lm_head) adding up to it, and power sampled
+// every ms (the last sample of each program 0.5 ms), the domains 30, 10, 10
+// and 50% of the total.
+json hand_run() {
+  struct Reg {
+    const char* name;
+    double t, e;
+  };
+  struct Prog {
+    const char* phase;
+    int position;
+    std::vector<Reg> regions;
+    std::vector<double> total_w;
+  };
+  const std::vector<Prog> progs = {
+      {"prefill", -1, {{"embedding", 0.0005, 0.0001}, {"layers.0", 0.0025, 0.0030}, {"lm_head", 0.0005, 0.0004}},
+       {0.5, 1.5, 1.0, 1.0}},
+      {"decode", 3, {{"embedding", 0.0001, 0.00002}, {"layers.0", 0.0020, 0.0024}, {"lm_head", 0.0004, 0.00038}},
+       {1.2, 1.0, 1.2}},
+      {"decode", 4, {{"embedding", 0.0001, 0.00002}, {"layers.0", 0.0022, 0.0026}, {"lm_head", 0.0002, 0.00018}},
+       {1.2, 1.0, 1.2}}};
+  json r = {{"model", {{"name", "hand"}}}, {"design_point", "edge-small"}, {"mode", "timing"}};
+  for (const char* k : {"prompt", "gen", "ttft_s", "tpot_s", "decode_tokens_per_s", "decode_dram_roofline",
+                        "tokens_per_s", "cycles", "instructions", "mxu_util", "vxu_util", "dma_util", "dram_bytes",
+                        "dram_bw_gbps", "dram_bw_util", "sram_read_bytes", "sram_write_bytes", "prefill_energy_j",
+                        "energy_per_token_j", "avg_power_w", "tops_per_w", "area_mm2"})
+    r[k] = 0;
+  double time = 0, energy = 0;
+  for (const Prog& g : progs) {
+    json p = {{"phase", g.phase}, {"cycles", 1000}, {"mxu_util", 0.5}};
+    if (g.position >= 0) p["position"] = g.position;
+    double t = 0, e = 0;
+    for (const Reg& x : g.regions) {
+      p["regions"].push_back({{"name", x.name},
+                              {"start_s", t},
+                              {"time_s", x.t},
+                              {"energy_j", x.e},
+                              {"dynamic_j", 0.5 * x.e},
+                              {"leakage_j", 0.1 * x.e},
+                              {"dram_j", 0.4 * x.e},
+                              {"avg_power_w", x.e / x.t}});
+      t += x.t;
+      e += x.e;
+    }
+    p["time_s"] = t;
+    p["energy"] = {{"energy_j", e}};
+    json w;
+    for (size_t k = 0; k < g.total_w.size(); ++k) {
+      p["power"]["t_s"].push_back(0.001 * double(k));
+      for (const auto& [d, f] : std::map<std::string, double>{
+               {"compute", 0.3}, {"memory", 0.1}, {"always_on", 0.1}, {"dram", 0.5}, {"total", 1.0}})
+        w[d].push_back(f * g.total_w[k]);
+    }
+    p["power"]["interval_s"] = 0.001;
+    p["power"]["watts"] = w;
+    r["phases"].push_back(p);
+    time += t;
+    energy += e;
+  }
+  r["time_s"] = time;
+  r["energy_j"] = energy;
+  r["energy_components_j"] = {{"mxu", energy * 0.6}, {"dram", energy * 0.4}};
+  return r;
 }
 
 ModelSpec tiny_spec(const std::string& quant = "W8A8") {
@@ -328,9 +465,10 @@ TEST_CASE("run_model: bad requests are one line", "[driver]") {
         "--mode functional needs weights (--weights random[:SEED] or a safetensors file)");
 }
 
-// The report of a run: its files, the CSVs adding up to the run's energy, a
-// bar per component in the chart, and a file that is not a run JSON as one
-// line with nothing written.
+// The report of a run: its files, the CSVs adding up to the run's energy
+// (per component, per program, per sample of power and per region), a bar
+// per component, a line per power series and a bar per region in the charts,
+// and a file that is not a run JSON as one line with nothing written.
 TEST_CASE("write_run_report: tables, CSV and SVG of a tiny run", "[driver][sim]") {
   const hw::HwConfig hw = hw::load_hw_config_or_named("edge-small");
   RunOptions o;
@@ -340,39 +478,63 @@ TEST_CASE("write_run_report: tables, CSV and SVG of a tiny run", "[driver][sim]"
   const json r = run_model(prepare_model(tiny_spec("W8A8")), hw, o);
   const std::string dir = temp_dir("report");
   const std::vector<std::string> files = write_run_report(r, dir + "/out");
-  CHECK(files.size() == 6);
+  CHECK(files.size() == 10);
   for (const std::string& f : files) CHECK(fs::file_size(f) > 0);
   // energy per component: the shares add up to 1, the joules to energy_j
-  std::istringstream ec(test::read_text(dir + "/out/energy_components.csv"));
-  std::string line;
-  std::getline(ec, line);
-  CHECK(line == "component,energy_j,share");
+  std::string header;
+  const auto ec = csv_rows(test::read_text(dir + "/out/energy_components.csv"), &header);
+  CHECK(header == "component,energy_j,share");
   double e = 0, share = 0;
-  size_t n = 0;
-  while (std::getline(ec, line)) {
-    const auto a = line.find(','), b = line.rfind(',');
-    e += std::stod(line.substr(a + 1, b - a - 1));
-    share += std::stod(line.substr(b + 1));
-    ++n;
+  for (const auto& c : ec) {
+    REQUIRE(c.size() == 3);
+    e += std::stod(c[1]);
+    share += std::stod(c[2]);
   }
+  const size_t n = ec.size();
   CHECK(n == r["energy_components_j"].size());
   CHECK(e == Approx(r["energy_j"].get<double>()).epsilon(1e-6));
   CHECK(share == Approx(1.0).epsilon(1e-5));
   // one row per program in phases.csv, their energy the run's
-  std::istringstream pc(test::read_text(dir + "/out/phases.csv"));
-  std::getline(pc, line);
   double pe = 0;
-  size_t rows = 0;
-  while (std::getline(pc, line)) {
-    std::vector<std::string> c;
-    std::stringstream ss(line);
-    for (std::string x; std::getline(ss, x, ',');) c.push_back(x);
+  const auto pc = csv_rows(test::read_text(dir + "/out/phases.csv"));
+  for (const auto& c : pc) {
     REQUIRE(c.size() == 7);
     pe += std::stod(c[4]);
-    ++rows;
   }
-  CHECK(rows == 3);  // the prefill and two decode steps
+  CHECK(pc.size() == 3);  // the prefill and two decode steps
   CHECK(pe == Approx(r["energy_j"].get<double>()).epsilon(1e-6));
+  // power.csv: the samples of every program on one timeline, their energy the run's
+  const auto pw = csv_rows(test::read_text(dir + "/out/power.csv"), &header);
+  CHECK(header == "t_s,dt_s,phase_index,phase,position,compute_w,memory_w,always_on_w,dram_w,total_w");
+  double sampled = 0, t_end = 0;
+  size_t samples = 0;
+  for (const json& p : r["phases"]) samples += p["power"]["t_s"].size();
+  CHECK(pw.size() == samples);
+  for (const auto& c : pw) {
+    REQUIRE(c.size() == 10);
+    CHECK(std::stod(c[0]) == Approx(t_end).epsilon(1e-9));  // each sample starts where the one before ends
+    t_end = std::stod(c[0]) + std::stod(c[1]);
+    sampled += std::stod(c[1]) * std::stod(c[9]);
+  }
+  CHECK(t_end == Approx(r["time_s"].get<double>()).epsilon(1e-9));
+  CHECK(sampled == Approx(r["energy_j"].get<double>()).epsilon(1e-6));
+  // layers.csv: a row per region per program, adding up to each program's energy
+  const auto lc = csv_rows(test::read_text(dir + "/out/layers.csv"), &header);
+  CHECK(header == "phase_index,phase,position,region,time_s,energy_j,dynamic_j,leakage_j,dram_j,avg_power_w");
+  std::vector<double> by_program(r["phases"].size(), 0.0);
+  for (const auto& c : lc) {
+    REQUIRE(c.size() == 10);
+    by_program.at(std::stoul(c[0])) += std::stod(c[5]);
+  }
+  const size_t regions = r["phases"][0]["regions"].size();
+  CHECK(regions == 4);  // tiny: the embedding, two layers, the LM head
+  CHECK(lc.size() == 3 * regions);
+  for (size_t i = 0; i < by_program.size(); ++i)
+    CHECK(by_program[i] == Approx(r["phases"][i]["energy"]["energy_j"].get<double>()).epsilon(1e-9));
+  // the charts: a line per power series, a bar per region in each of the
+  // four panels (time and energy of the prefill and of the decode steps)
+  CHECK(count_of(test::read_text(dir + "/out/power.svg"), "<polyline") == 5);
+  CHECK(rects_per_panel(test::read_text(dir + "/out/layers.svg")) == std::vector<size_t>(4, regions));
   // the chart: a bar per component
   const std::string svg = test::read_text(dir + "/out/energy_by_component.svg");
   CHECK(svg.rfind("<svg", 0) == 0);
@@ -380,7 +542,11 @@ TEST_CASE("write_run_report: tables, CSV and SVG of a tiny run", "[driver][sim]"
   for (size_t i = svg.find("<rect"); i != std::string::npos; i = svg.find("<rect", i + 1)) ++rects;
   CHECK(rects == n);
   CHECK(json::parse(test::read_text(dir + "/out/run.json")) == r);
-  CHECK(test::read_text(dir + "/out/report.txt").find("energy by component") != std::string::npos);
+  const std::string txt = test::read_text(dir + "/out/report.txt");
+  CHECK(txt.find("energy by component") != std::string::npos);
+  CHECK(txt.find("per layer, prefill: % of the prefill\n") != std::string::npos);
+  CHECK(txt.find("per layer, decode, the average of 2 steps (positions 6..7): % of the average step\n") !=
+        std::string::npos);
   // not a run JSON: one line, no directory written
   CHECK(test::error_of([&] { write_run_report(json{{"a", 1}}, dir + "/bad", "x.json"); }) ==
         "x.json: no key energy_j (a run JSON of clonesim run, with energy)");
@@ -391,4 +557,164 @@ TEST_CASE("write_run_report: tables, CSV and SVG of a tiny run", "[driver][sim]"
         "x.json: no key phases[1].cycles (a run JSON of clonesim run, with energy)");
   CHECK(test::error_of([&] { read_run_json(dir + "/out/report.txt"); }).rfind(dir + "/out/report.txt: not JSON", 0) ==
         0);
+}
+
+// The report of a run JSON made by hand (hand_run): the figures of power.csv,
+// layers.csv and the per-layer tables exactly, the power chart thinned to at
+// most 2000 points keeping its energy, and run JSONs without power samples
+// or regions (older runs, --sample-us 0) or with them broken.
+TEST_CASE("write_run_report: power over time and per layer, by hand", "[driver]") {
+  const std::string dir = temp_dir("report-hand");
+  const json r = hand_run();
+  CHECK(write_run_report(r, dir + "/out").size() == 10);
+  std::string header;
+  // power.csv: 4 + 3 + 3 samples on one timeline; each program's last 0.5 ms
+  const auto pw = csv_rows(test::read_text(dir + "/out/power.csv"));
+  REQUIRE(pw.size() == 10);
+  CHECK(pw[3] == std::vector<std::string>{"0.003", "0.0005", "0", "prefill", "", "0.3", "0.1", "0.1", "0.5", "1"});
+  CHECK(pw[4] == std::vector<std::string>{"0.0035", "0.001", "1", "decode", "3", "0.36", "0.12", "0.12", "0.6", "1.2"});
+  CHECK(std::stod(pw[9][0]) == Approx(0.008));
+  CHECK(pw[9][2] == "2");
+  double sampled = 0;
+  for (const auto& c : pw) sampled += std::stod(c[1]) * std::stod(c[9]);
+  CHECK(test::rel_eq(sampled, 0.0091, 1e-9));
+  CHECK(test::rel_eq(sampled, r["energy_j"].get<double>(), 1e-6));
+  // layers.csv: three regions per program
+  const auto lc = csv_rows(test::read_text(dir + "/out/layers.csv"));
+  REQUIRE(lc.size() == 9);
+  CHECK(lc[4] == std::vector<std::string>{"1", "decode", "3", "layers.0", "0.002", "0.0024", "0.0012", "0.00024",
+                                          "0.00096", "1.2"});
+  std::vector<double> by_program(3, 0.0);
+  for (const auto& c : lc) by_program.at(std::stoul(c[0])) += std::stod(c[5]);
+  for (size_t i = 0; i < 3; ++i) CHECK(test::rel_eq(by_program[i], r["phases"][i]["energy"]["energy_j"].get<double>()));
+  // report.txt: time ms, time %, energy mJ, energy %, power W; the decode steps averaged
+  const std::string txt = test::read_text(dir + "/out/report.txt");
+  const auto pre = numbers_of_row(txt, "per layer, prefill: % of the prefill\n", "  layers.0");
+  REQUIRE(pre.size() == 5);
+  CHECK(pre[0] == Approx(2.5));
+  CHECK(pre[1] == Approx(71.43));
+  CHECK(pre[2] == Approx(3.0));
+  CHECK(pre[3] == Approx(85.71));
+  CHECK(pre[4] == Approx(1.2));
+  const std::string dec = "per layer, decode, the average of 2 steps (positions 3..4): % of the average step\n";
+  const auto avg = numbers_of_row(txt, dec, "  layers.0");
+  REQUIRE(avg.size() == 5);
+  CHECK(avg[0] == Approx(2.1));     // (2.0 + 2.2) / 2 ms
+  CHECK(avg[1] == Approx(84.0));    // of 2.5 ms
+  CHECK(avg[2] == Approx(2.5));     // (2.4 + 2.6) / 2 mJ
+  CHECK(avg[3] == Approx(89.29));   // of 2.8 mJ
+  CHECK(avg[4] == Approx(1.1905));  // 2.5 mJ / 2.1 ms
+  const auto all = numbers_of_row(txt, dec, "  all");
+  CHECK(all == std::vector<double>{2.5, 2.8, 1.12});
+  CHECK(txt.find("power over time: 10 samples every 1000 us in power.csv and power.svg\n") != std::string::npos);
+  // the charts: a step line per series, two points per sample; a bar per region in each panel
+  const std::string svg = test::read_text(dir + "/out/power.svg");
+  const auto lines = polylines(svg);
+  CHECK(count_of(svg, "<polyline") == 5);
+  CHECK(lines.size() == 5);
+  for (const char* k : {"compute", "memory", "always_on", "dram", "total"}) CHECK(lines.at(k).size() == 20);
+  CHECK(count_of(svg, "<line") > 10);  // axes, ticks, program starts, legend
+  CHECK(svg.find(">prefill</text>") != std::string::npos);
+  CHECK(svg.find(">decode</text>") != std::string::npos);
+  CHECK(svg.find(">time (ms)</text>") != std::string::npos);
+  CHECK(svg.find(">power (W)</text>") != std::string::npos);
+  CHECK(rects_per_panel(test::read_text(dir + "/out/layers.svg")) == std::vector<size_t>(4, 3));
+  // one decode step: its own panels and table, not an average
+  json one = r;
+  one["phases"].erase(2);
+  write_run_report(one, dir + "/one");
+  CHECK(test::read_text(dir + "/one/report.txt").find("per layer, decode step at position 3: % of the step\n") !=
+        std::string::npos);
+  CHECK(rects_per_panel(test::read_text(dir + "/one/layers.svg")) == std::vector<size_t>(4, 3));
+
+  SECTION("many samples: at most 2000 points a line, the energy kept") {
+    json many = r;
+    json& pw0 = many["phases"][0]["power"];  // 4999 samples of 0.7 us in the prefill's 3.5 ms
+    pw0["t_s"] = json::array();
+    json w;
+    for (int k = 0; k < 4999; ++k) {
+      pw0["t_s"].push_back(0.7e-6 * k);
+      const double total = 1 + 0.5 * std::sin(0.01 * k) + (k % 3 == 0 ? 0.7 : 0.0);
+      w["compute"].push_back(total);
+      w["dram"].push_back(0.0);
+      w["total"].push_back(total);
+    }
+    pw0["watts"] = w;
+    for (json& p : many["phases"]) {  // memory: 1 W throughout, always_on: 0 W (the axis)
+      const size_t ns = p["power"]["t_s"].size();
+      p["power"]["watts"]["memory"] = std::vector<double>(ns, 1.0);
+      p["power"]["watts"]["always_on"] = std::vector<double>(ns, 0.0);
+    }
+    write_run_report(many, dir + "/many");
+    const auto ml = polylines(test::read_text(dir + "/many/power.svg"));
+    REQUIRE(ml.size() == 5);
+    for (const auto& [k, pts] : ml) CHECK(pts.size() <= 2000);
+    CHECK(ml.at("total").size() == 2 * 835);  // 5005 samples, averaged 6 at a time
+    // energy kept: the area under a line over the area under 1 W is its energy in J over the run's time in s
+    double energy = 0;
+    for (const json& p : many["phases"]) {
+      const json& ts = p["power"]["t_s"];
+      for (size_t k = 0; k < ts.size(); ++k) {
+        const double end = k + 1 < ts.size() ? ts[k + 1].get<double>() : p["time_s"].get<double>();
+        energy += (end - ts[k].get<double>()) * p["power"]["watts"]["total"][k].get<double>();
+      }
+    }
+    const double base = ml.at("always_on").front().second;
+    CHECK(area_under(ml.at("total"), base) / area_under(ml.at("memory"), base) ==
+          Approx(energy / many["time_s"].get<double>()).epsilon(1e-3));
+    CHECK(test::read_text(dir + "/many/power.svg").find("averages of 6 samples") != std::string::npos);
+  }
+
+  SECTION("no power samples or regions: the report without their files, and a line each") {
+    json old = r;
+    for (json& p : old["phases"]) {
+      p.erase("power");
+      p.erase("regions");
+    }
+    const std::vector<std::string> files = write_run_report(old, dir + "/old");
+    CHECK(files.size() == 6);
+    for (const char* f : {"power.csv", "power.svg", "layers.csv", "layers.svg"})
+      CHECK_FALSE(fs::exists(dir + "/old/" + f));
+    const std::string t = test::read_text(dir + "/old/report.txt");
+    CHECK(t.find("power over time: not in the run JSON (a run with --sample-us 0, or of an older clonesim): power.csv "
+                 "and power.svg not written\n") != std::string::npos);
+    CHECK(t.find("per layer: not in the run JSON (a run of an older clonesim, without regions): layers.csv and "
+                 "layers.svg not written\n") != std::string::npos);
+    CHECK(t.find("per layer, prefill") == std::string::npos);
+    json part = r;  // one program without samples: none drawn
+    part["phases"][2].erase("power");
+    CHECK(write_run_report(part, dir + "/part").size() == 8);
+    CHECK(test::read_text(dir + "/part/report.txt")
+              .find("power over time: not in phases[2] of the run JSON: power.csv and power.svg not written\n") !=
+          std::string::npos);
+  }
+
+  SECTION("broken power samples or regions: one line naming the file and the key, nothing written") {
+    const auto error = [&](json j) {
+      const std::string e = test::error_of([&] { write_run_report(j, dir + "/bad", "x.json"); });
+      CHECK_FALSE(fs::exists(dir + "/bad"));
+      return e;
+    };
+    json j = r;
+    j["phases"][1]["power"]["watts"].erase("dram");
+    CHECK(error(j) == "x.json: no key phases[1].power.watts.dram (a run JSON of clonesim run, with energy)");
+    j = r;
+    j["phases"][1]["power"]["watts"]["memory"].erase(0);
+    CHECK(error(j) == "x.json: phases[1].power.watts.memory: 2 values for 3 samples (t_s)");
+    j = r;
+    j["phases"][0]["power"]["t_s"][3] = 0.004;
+    CHECK(error(j) == "x.json: phases[0].power.t_s[3]: 0.004 s, not within the program's time (0.0035 s) in order");
+    j = r;
+    j["phases"][2]["power"]["watts"]["total"][1] = "x";
+    CHECK(error(j) == "x.json: phases[2].power.watts.total[1]: expected a number");
+    j = r;
+    j["phases"][2]["regions"][1].erase("leakage_j");
+    CHECK(error(j) == "x.json: no key phases[2].regions[1].leakage_j (a run JSON of clonesim run, with energy)");
+    j = r;
+    j["phases"][0]["regions"] = 1;
+    CHECK(error(j) == "x.json: phases[0].regions: expected an array");
+    j = r;
+    j.erase("ttft_s");
+    CHECK(error(j) == "x.json: no key ttft_s (a run JSON of clonesim run, with energy)");
+  }
 }

@@ -1,11 +1,17 @@
 // Reports of a run (`clonesim run --report DIR`, `clonesim report RUN.json
 // -o DIR`): from the run JSON run_model writes, a directory with
-//   report.txt                 the run's summary and tables people read
+//   report.txt                 the run's summary and tables people read (per layer too)
 //   run.json                   the run JSON itself
 //   energy_components.csv      per component: energy in J and share
 //   phases.csv                 per program: phase, position, time, cycles, energy, power, MXU utilisation
 //   energy_by_component.svg    a bar chart of the energy per component
 //   phases.svg                 time and energy of each program
+//   power.csv, power.svg       power over time per domain, the whole run on one timeline
+//   layers.csv, layers.svg     time and energy of each region (embedding, layer, LM head)
+//                              of each program; the charts: the prefill and the decode
+//                              steps averaged
+// The last four only when every program of the run has power samples (not
+// with --sample-us 0) or regions; report.txt says when they are not written
 // (docs/energy-model.md, "Reports").
 #pragma once
 
