@@ -24,14 +24,6 @@ hw::Domain domain_of(const std::string& key) {
   throw Error("energy model: area component " + key + " has no DVFS domain");
 }
 
-const char* domain_key(hw::Domain d) {
-  switch (d) {
-    case hw::Domain::Compute: return "compute";
-    case hw::Domain::Memory: return "memory";
-    default: return "always_on";
-  }
-}
-
 // The events of domain d at each of its points.
 std::vector<sim::PointActivity> activity(const sim::Stats& st, const hw::HwConfig& hw, hw::Domain d) {
   const size_t P = hw.domain(d).points.size();
@@ -40,12 +32,12 @@ std::vector<sim::PointActivity> activity(const sim::Stats& st, const hw::HwConfi
   if (a.size() == P) return a;
   if (!a.empty())
     throw Error(strf("energy model: %zu operating points of the %s domain in the statistics, %zu in %s", a.size(),
-                     domain_key(d), P, hw.name.c_str()));
+                     hw::to_string(d), P, hw.name.c_str()));
   const sim::DomainStats& ds = st.domains[size_t(di)];
   if (ds.transitions > 0)
     throw Error(strf("energy model: the %s domain changed operating point but the statistics do not say which "
                      "events ran at which point",
-                     domain_key(d)));
+                     hw::to_string(d)));
   std::vector<sim::PointActivity> out(P);
   const uint32_t p = ds.final_point < P ? ds.final_point : hw.domain(d).initial;
   out[p].events = st.events;
@@ -108,7 +100,7 @@ EnergyReport energy_report(const sim::Stats& st, const hw::HwConfig& hw, const T
     ComponentEnergy c;
     c.key = a.key;
     c.label = a.label;
-    c.domain = domain_key(domain_of(a.key));
+    c.domain = hw::to_string(domain_of(a.key));
     r.components.push_back(c);
   }
   auto comp = [&](const std::string& key) -> ComponentEnergy& {
@@ -122,7 +114,7 @@ EnergyReport energy_report(const sim::Stats& st, const hw::HwConfig& hw, const T
     const std::vector<sim::PointActivity> act = activity(st, hw, d);
     const sim::DomainStats& ds = st.domains[size_t(di)];
     DomainEnergy de;
-    de.domain = domain_key(d);
+    de.domain = hw::to_string(d);
     de.transition_j = ds.transition_nj * 1e-9;
     for (size_t p = 0; p < dc.points.size(); ++p) {
       PointEnergy pe;

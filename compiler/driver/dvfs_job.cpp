@@ -15,14 +15,6 @@ namespace clonesim::compiler {
 
 namespace {
 
-const char* domain_key(hw::Domain d) {
-  switch (d) {
-    case hw::Domain::Compute: return "compute";
-    case hw::Domain::Memory: return "memory";
-    default: return "always_on";
-  }
-}
-
 hw::HwConfig at_point(hw::HwConfig hw, hw::Domain d, size_t q) {
   hw.domains[size_t(d)].initial = static_cast<uint32_t>(q);
   return hw;
@@ -65,7 +57,7 @@ DvfsProfile profile_dvfs(const hw::HwConfig& hw, const isa::Program& p, const si
   for (int k = 0; k < hw::kNumDomains; ++k) idle[size_t(k)] = hw.domains[size_t(k)].initial;
   for (size_t q = 0; q < dc.points.size(); ++q) {
     const hw::HwConfig hq = at_point(hw, d, q);
-    const std::string at = strf("%s at %s point %zu (%.0f MHz)", p.source.c_str(), domain_key(d), q, dc.points[q].mhz);
+    const std::string at = strf("%s at %s point %zu (%.0f MHz)", p.source.c_str(), hw::to_string(d), q, dc.points[q].mhz);
     prof.free.push_back(measure(hq, p, opt, at));
     if (switched) {
       const std::vector<uint32_t> same(p.regions.size(), static_cast<uint32_t>(q));
@@ -137,7 +129,7 @@ MeasuredRun run_online(const hw::HwConfig& hw, const isa::Program& p, const sim:
     size_t cur = problem.initial, k = 0;
     const nlohmann::json& ch = m.dvfs_changes;
     for (size_t r = 0; r < start.size(); ++r) {
-      while (k < ch.size() && ch[k].at("start_s").get<double>() <= start[r] + 1e-15) cur = ch[k++].at("point").get<size_t>();
+      while (k < ch.size() && ch[k].at("start_s").get<double>() <= start[r]) cur = ch[k++].at("point").get<size_t>();
       (*chosen)[r] = cur;
     }
   }
