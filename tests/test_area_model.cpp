@@ -293,11 +293,7 @@ TEST_CASE("what the design point asks for changes the right components", "[area]
 TEST_CASE("bad technology files give one line naming file, line and key", "[area][tech][errors]") {
   const std::string good = read_text(k28);
   REQUIRE(error_of(good).empty());
-  auto check = [](const std::string& msg, const std::string& head, const std::string& tail) {
-    INFO(msg);
-    CHECK(msg.find('\n') == std::string::npos);
-    CHECK_THAT(msg, Catch::StartsWith(head) && Catch::Contains(tail));
-  };
+  const auto check = test::check_one_line;
 
   // Unknown key.
   std::string bad = replace_once(good, "    int8_add_um2:", "    int8_addd_um2:");

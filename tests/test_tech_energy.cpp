@@ -317,11 +317,7 @@ TEST_CASE("bad energy, leakage and vf sections give one line naming file, line a
           "[tech][errors]") {
   const std::string good = read_text(k28);
   REQUIRE(error_of(good).empty());
-  auto check = [](const std::string& msg, const std::string& head, const std::string& tail) {
-    INFO(msg);
-    CHECK(msg.find('\n') == std::string::npos);
-    CHECK_THAT(msg, Catch::StartsWith(head) && Catch::Contains(tail));
-  };
+  const auto check = test::check_one_line;
   auto at = [](const std::string& text, const std::string& needle) {
     return "bad.yaml:" + std::to_string(line_with(text, needle)) + ": ";
   };

@@ -32,6 +32,13 @@ std::string error_of(F f) {
   return "";
 }
 
+// `msg` is one line that starts with `head` and contains `tail`.
+inline void check_one_line(const std::string& msg, const std::string& head, const std::string& tail) {
+  INFO(msg);
+  CHECK(msg.find('\n') == std::string::npos);
+  CHECK_THAT(msg, Catch::StartsWith(head) && Catch::Contains(tail));
+}
+
 // |a - b| within `tol` of the larger magnitude.
 inline bool rel_eq(double a, double b, double tol = 1e-9) {
   return std::fabs(a - b) <= tol * std::max(std::fabs(a), std::fabs(b));
