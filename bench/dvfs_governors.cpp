@@ -122,8 +122,9 @@ int sc_main(int argc, char* argv[]) {
     for (const Row& r : rows) {
       const double c = window(*r.run, r.last, true), t = window(*r.run, r.last, false);
       const bool meets = r.run->time_s <= target;
-      std::printf("%-16s %10s %10.3f %6s %10.4f %10.4f %8.1f%% %8.1f%% %s\n", r.name,
-                  r.predicted_ms > 0 ? std::to_string(r.predicted_ms).substr(0, 7).c_str() : "-", r.run->time_s * 1e3,
+      char plan[16] = "-";
+      if (r.predicted_ms > 0) std::snprintf(plan, sizeof plan, "%.3f", r.predicted_ms);
+      std::printf("%-16s %10s %10.3f %6s %10.4f %10.4f %8.1f%% %8.1f%% %s\n", r.name, plan, r.run->time_s * 1e3,
                   meets ? "yes" : "NO", c * 1e3, t * 1e3, 100 * (1 - c / chip0), 100 * (1 - t / tot0),
                   points_used(r.pts, dc).c_str());
       if (r.run == &off) save_off = 1 - c / chip0, meets_off = meets;
