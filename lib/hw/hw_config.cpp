@@ -423,10 +423,12 @@ HwConfig read_root(const Ctx& c, const YAML::Node& root) {
   hw.dma.outstanding = need_int(c, dma, "outstanding", range(1, 256));
 
   {
-    MapView ctl(c, sub("controller", {"queue_depth", "sync_cycles"}),
-                {"queue_depth", "sync_cycles"});
+    const std::vector<std::string> ckeys = {"queue_depth", "sync_cycles", "imem_depth"};
+    MapView ctl(c, sub("controller", ckeys), ckeys);
     hw.controller.queue_depth = need_int(c, ctl, "queue_depth", range(1, 64));
     hw.controller.sync_cycles = need_int(c, ctl, "sync_cycles", range(1, 8));
+    if (const Field* d = ctl.find("imem_depth"))
+      hw.controller.imem_depth = read_int(c, *d, pow2_range(kMinImemDepth, kMaxImemDepth));
   }
 
   read_dram(c,
@@ -550,7 +552,9 @@ std::string describe(const HwConfig& hw) {
   row("DMA", std::to_string(hw.dma.channels) + " channel(s), burst " + std::to_string(hw.dma.burst_bytes) + " B, " +
                  std::to_string(hw.dma.outstanding) + " outstanding");
   row("controller", "queue depth " + std::to_string(hw.controller.queue_depth) + ", sync " +
-                        std::to_string(hw.controller.sync_cycles) + " cycles");
+                        std::to_string(hw.controller.sync_cycles) + " cycles, instruction memory " +
+                        std::to_string(hw.controller.imem_depth) + " x 256 bits (" +
+                        kib(uint64_t(hw.controller.imem_depth) * 32) + ")");
   os << "\n";
 
   const DramConfig& d = hw.dram;

@@ -69,9 +69,16 @@ struct DmaConfig {
   uint32_t outstanding = 0;  // requests in flight at once (>= 1)
 };
 
+// Instruction memory depth (256-bit instructions): a power of two in
+// kMinImemDepth..kMaxImemDepth (the RTL addresses it with log2(depth) bits).
+constexpr uint32_t kDefaultImemDepth = 16384, kMinImemDepth = 16, kMaxImemDepth = 1u << 24;
+
 struct ControllerConfig {
   uint32_t queue_depth = 0;   // entries in each unit queue (>= 1)
   uint32_t sync_cycles = 0;   // synchroniser depth for a signal crossing domains (>= 1)
+  // Instructions the instruction memory holds (its area, fetch energy and
+  // leakage; the RTL's program memory).  The timing model does not depend on it.
+  uint32_t imem_depth = kDefaultImemDepth;
 };
 
 // JEDEC timings in DRAM clocks (tCK) unless the name says ns.
