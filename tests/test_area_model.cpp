@@ -283,11 +283,55 @@ TEST_CASE("what the design point asks for changes the right components", "[area]
   CHECK(a3.component("mxu_macs").mm2 == 3 * a0.component("mxu_macs").mm2);
   CHECK(a3.component("imem").mm2 == a0.component("imem").mm2);
 
-  // The program memory follows imem_depth; the default is the RTL generator's.
-  CHECK(AreaOptions{}.imem_depth == rtl::GenOptions{}.imem_depth);
+  // The program memory follows the design point's controller.imem_depth,
+  // unless the option gives another (as the RTL generator's does).
+  const double imem_4096 = std::sqrt(0.184 * 0.236);  // 128 KiB x 256b
+  CHECK(base.controller.imem_depth == hw::kDefaultImemDepth);
+  CHECK(a0.imem_depth == hw::kDefaultImemDepth);
+  CHECK(!AreaOptions{}.imem_depth);
+  CHECK(!rtl::GenOptions{}.imem_depth);
+  h = base;
+  h.controller.imem_depth = 4096;
+  const AreaBreakdown a4 = area_model(h, tech);
+  CHECK(a4.imem_depth == 4096);
+  CHECK(rel_eq(a4.component("imem").mm2, imem_4096));
+  CHECK(a4.total_mm2() - a4.component("imem").mm2 == Approx(a0.total_mm2() - a0.component("imem").mm2).epsilon(1e-12));
   AreaOptions o;
-  o.imem_depth = 4096;  // 128 KiB x 256b
-  CHECK(rel_eq(area_model(base, tech, o).component("imem").mm2, std::sqrt(0.184 * 0.236)));
+  o.imem_depth = 4096;
+  CHECK(area_model(base, tech, o).imem_depth == 4096);
+  CHECK(rel_eq(area_model(base, tech, o).component("imem").mm2, imem_4096));
+  o.imem_depth = hw::kDefaultImemDepth;
+  CHECK(area_model(h, tech, o).component("imem").mm2 == a0.component("imem").mm2);
+}
+
+TEST_CASE("an instruction-memory depth off the key's rule is refused in one line", "[area][errors]") {
+  const Tech tech = load_tech_or_named("tech-28nm");
+  const hw::HwConfig base = hw::load_hw_config(kSrc + "/tests/data/hw/test-8x8.yaml");
+  for (const uint32_t bad : {0u, 8u, 1000u, 1u << 25}) {
+    AreaOptions o;
+    o.imem_depth = bad;
+    CHECK_THROWS_WITH(area_model(base, tech, o), "area model: imem_depth: expected a power of two 16..16777216, got " +
+                                                     std::to_string(bad));
+    rtl::GenOptions g;
+    g.imem_depth = bad;
+    CHECK_THROWS_WITH(rtl::config_header(base, g), "rtl generator: imem_depth: expected a power of two "
+                                                   "16..16777216, got " + std::to_string(bad));
+  }
+  // A hand-built design point is blamed on its source and key.
+  hw::HwConfig h = base;
+  h.controller.imem_depth = 100;
+  CHECK_THROWS_WITH(area_model(h, tech), Catch::EndsWith("test-8x8.yaml: controller.imem_depth: expected a power "
+                                                         "of two 16..16777216, got 100"));
+}
+
+TEST_CASE("the RTL's program memory is the design point's depth unless the option says otherwise", "[area][rtl]") {
+  hw::HwConfig h = hw::load_hw_config(kSrc + "/tests/data/hw/test-8x8.yaml");
+  CHECK_THAT(rtl::config_header(h, {}), Catch::Contains("IMEM_DEPTH = 16384,") && Catch::Contains("IMEM_AW = 14,"));
+  h.controller.imem_depth = 1024;
+  CHECK_THAT(rtl::config_header(h, {}), Catch::Contains("IMEM_DEPTH = 1024,") && Catch::Contains("IMEM_AW = 10,"));
+  rtl::GenOptions g;
+  g.imem_depth = 64;
+  CHECK_THAT(rtl::config_header(h, g), Catch::Contains("IMEM_DEPTH = 64,") && Catch::Contains("IMEM_AW = 6,"));
 }
 
 TEST_CASE("bad technology files give one line naming file, line and key", "[area][tech][errors]") {
