@@ -210,6 +210,38 @@ TEST_CASE("test-8x8: the total worked out by hand from the tech-file figures", "
   CHECK(a.total_mm2() == Approx(1.12259).epsilon(1e-5));  // as docs/energy-model.md quotes it
 }
 
+TEST_CASE("clone-28nm's core area is within 10% of CLONE's 1.588 mm2 with its 1024-instruction memory", "[area]") {
+  const Tech tech = load_tech_or_named("tech-28nm");
+  const hw::HwConfig hw = hw::load_hw_config_or_named("clone-28nm");
+  REQUIRE(hw.controller.imem_depth == 1024);
+  const AreaBreakdown a = area_model(hw, tech);
+  CHECK(a.imem_depth == 1024);
+  // 1024 x 32 B = 32 KiB at 256 bits: the 32 KiB x 128b table point x 2^beta,
+  // 2^beta = sqrt(0.236 / 0.184) (the width exponent fitted at 128 KiB).
+  const double imem = 0.038 * std::sqrt(0.236 / 0.184);
+  CHECK(rel_eq(a.component("imem").mm2, imem));
+  // Everything else is the design point's, whatever the depth: the same
+  // components as with the 16384-instruction memory (2.366 mm2 before the
+  // calibration: 16384 x 32 B = 512 KiB at 256 bits = 0.661 x 2^beta).
+  AreaOptions o;
+  o.imem_depth = 16384;
+  const AreaBreakdown before = area_model(hw, tech, o);
+  CHECK(rel_eq(before.component("imem").mm2, 0.661 * std::sqrt(0.236 / 0.184)));
+  double rest = 0;
+  for (const auto& c : before.components)
+    if (c.key != "imem") {
+      rest += c.mm2;
+      CHECK(a.component(c.key).mm2 == c.mm2);
+    }
+  CHECK(rel_eq(a.total_mm2(), rest + imem, 1e-12));
+  CHECK(before.total_mm2() == Approx(2.36591).epsilon(1e-5));  // as docs/energy-model.md quotes them
+  CHECK(a.total_mm2() == Approx(1.66035).epsilon(1e-5));
+  // CLONE's accelerator: 1.588 mm2 core, post-layout at 28 nm (ATC 2025).
+  const double clone_mm2 = 1.588;
+  CHECK(std::abs(a.total_mm2() / clone_mm2 - 1) < 0.10);
+  CHECK(std::abs(before.total_mm2() / clone_mm2 - 1) > 0.10);
+}
+
 TEST_CASE("components add up to the total; logic and SRAM apart", "[area]") {
   for (const auto& name : hw::shipped_hw_names())
     for (const std::string tn : {"tech-28nm", "tech-45nm"}) {

@@ -237,6 +237,7 @@ TEST_CASE("area and rtl generate take the design point's instruction-memory dept
     REQUIRE(o.code == 0);
     return nlohmann::json::parse(read_file(j));
   };
+  CHECK(area("--hw clone-28nm")["imem_depth"] == 1024);  // the shipped points' own depths
   const auto shipped = area("--hw edge-small"), own = area("--hw " + yf);
   const auto forced = area("--hw " + yf + " --imem-depth 16384");
   CHECK(shipped["imem_depth"] == 16384);

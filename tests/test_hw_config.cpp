@@ -156,6 +156,7 @@ TEST_CASE("clone-28nm derived figures", "[hw]") {
   CHECK(hw.dma.outstanding == 16);
   CHECK(hw.controller.queue_depth == 8);
   CHECK(hw.controller.sync_cycles == 2);
+  CHECK(hw.controller.imem_depth == 1024);  // calibrated to CLONE's core area (docs/energy-model.md)
 
   const DramConfig& d = hw.dram;
   CHECK(d.type == DramType::LPDDR4X);
@@ -271,7 +272,7 @@ TEST_CASE("describe prints the derived figures", "[hw]") {
        {"clone-28nm", "configs/hw/clone-28nm.yaml", "16 x 16", "int8 1.024 TOPS",
         "int4 1.024 TOPS", "256 KiB per tile", "512 KiB total", "576 KiB", "LPDDR4X",
         "4266 MT/s", "tCK 469 ps", "34.128 GB/s", "tRCD 39", "299 CK", "1040 CK", "always_on",
-        "1600", "<- initial", "500000 ps"}) {
+        "1600", "<- initial", "500000 ps", "instruction memory 1024 x 256 bits (32 KiB)"}) {
     INFO(want);
     CHECK(s.find(want) != std::string::npos);
   }
