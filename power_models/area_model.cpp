@@ -173,7 +173,7 @@ AreaBreakdown area_model(const hw::HwConfig& hw, const Tech& tech, const AreaOpt
       hw.scratchpad.banks == 0 || hw.accumulator.banks == 0 || hw.mxu.weight_types.empty())
     throw Error(hw.source + ": area model: the design point is incomplete (load it with "
                             "hw::load_hw_config)");
-  if (opt.imem_depth == 0) throw Error("area model: imem_depth must be >= 1");
+  const uint32_t imem_depth = hw::imem_depth_or(hw, opt.imem_depth, "area model");
 
   AreaBreakdown a;
   a.hw_name = hw.name;
@@ -183,7 +183,7 @@ AreaBreakdown area_model(const hw::HwConfig& hw, const Tech& tech, const AreaOpt
   a.tech_source = tech.source;
   a.tech_nm = tech.nm;
   a.tiles = hw.tiles;
-  a.imem_depth = opt.imem_depth;
+  a.imem_depth = imem_depth;
 
   Builder b(hw, tech, a);
   const AreaTech& t = tech.area;
@@ -291,7 +291,7 @@ AreaBreakdown area_model(const hw::HwConfig& hw, const Tech& tech, const AreaOpt
   }
   {
     AreaComponent& c = b.begin("imem", "instruction memory", AreaKind::Sram, false);
-    b.macros(c, "program memory: imem_depth x 256 bits", 1, double(opt.imem_depth) * isa::kInstrBytes,
+    b.macros(c, "program memory: imem_depth x 256 bits", 1, double(imem_depth) * isa::kInstrBytes,
              isa::kInstrBytes * 8, 1);
   }
   {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,10 +46,10 @@ struct AreaComponent {
 };
 
 struct AreaOptions {
-  // Instructions the program memory holds (256 bits each).  Not part of the
-  // design point: the RTL generator's option of the same name
-  // (rtl::GenOptions::imem_depth, `clonesim rtl generate --imem-depth`).
-  uint32_t imem_depth = 16384;
+  // Instructions the program memory holds (256 bits each), in place of the
+  // design point's controller.imem_depth (as rtl::GenOptions::imem_depth,
+  // `clonesim area --imem-depth`).  Unset: the design point's.
+  std::optional<uint32_t> imem_depth;
 };
 
 struct AreaBreakdown {
@@ -57,7 +58,7 @@ struct AreaBreakdown {
   std::string tech_name, tech_source;
   uint32_t tech_nm = 0;
   uint32_t tiles = 0;
-  uint32_t imem_depth = 0;
+  uint32_t imem_depth = 0;  // the depth counted: the option's, else the design point's
   std::vector<AreaComponent> components;  // tile components first, then shared
 
   // total_mm2() is the sum of components[i].mm2 in order (so they add up to

@@ -210,6 +210,38 @@ TEST_CASE("test-8x8: the total worked out by hand from the tech-file figures", "
   CHECK(a.total_mm2() == Approx(1.12259).epsilon(1e-5));  // as docs/energy-model.md quotes it
 }
 
+TEST_CASE("clone-28nm's core area is within 10% of CLONE's 1.588 mm2 with its 1024-instruction memory", "[area]") {
+  const Tech tech = load_tech_or_named("tech-28nm");
+  const hw::HwConfig hw = hw::load_hw_config_or_named("clone-28nm");
+  REQUIRE(hw.controller.imem_depth == 1024);
+  const AreaBreakdown a = area_model(hw, tech);
+  CHECK(a.imem_depth == 1024);
+  // 1024 x 32 B = 32 KiB at 256 bits: the 32 KiB x 128b table point x 2^beta,
+  // 2^beta = sqrt(0.236 / 0.184) (the width exponent fitted at 128 KiB).
+  const double imem = 0.038 * std::sqrt(0.236 / 0.184);
+  CHECK(rel_eq(a.component("imem").mm2, imem));
+  // Everything else is the design point's, whatever the depth: the same
+  // components as with the 16384-instruction memory (2.366 mm2 before the
+  // calibration: 16384 x 32 B = 512 KiB at 256 bits = 0.661 x 2^beta).
+  AreaOptions o;
+  o.imem_depth = 16384;
+  const AreaBreakdown before = area_model(hw, tech, o);
+  CHECK(rel_eq(before.component("imem").mm2, 0.661 * std::sqrt(0.236 / 0.184)));
+  double rest = 0;
+  for (const auto& c : before.components)
+    if (c.key != "imem") {
+      rest += c.mm2;
+      CHECK(a.component(c.key).mm2 == c.mm2);
+    }
+  CHECK(rel_eq(a.total_mm2(), rest + imem, 1e-12));
+  CHECK(before.total_mm2() == Approx(2.36591).epsilon(1e-5));  // as docs/energy-model.md quotes them
+  CHECK(a.total_mm2() == Approx(1.66035).epsilon(1e-5));
+  // CLONE's accelerator: 1.588 mm2 core, post-layout at 28 nm (ATC 2025).
+  const double clone_mm2 = 1.588;
+  CHECK(std::abs(a.total_mm2() / clone_mm2 - 1) < 0.10);
+  CHECK(std::abs(before.total_mm2() / clone_mm2 - 1) > 0.10);
+}
+
 TEST_CASE("components add up to the total; logic and SRAM apart", "[area]") {
   for (const auto& name : hw::shipped_hw_names())
     for (const std::string tn : {"tech-28nm", "tech-45nm"}) {
@@ -283,11 +315,55 @@ TEST_CASE("what the design point asks for changes the right components", "[area]
   CHECK(a3.component("mxu_macs").mm2 == 3 * a0.component("mxu_macs").mm2);
   CHECK(a3.component("imem").mm2 == a0.component("imem").mm2);
 
-  // The program memory follows imem_depth; the default is the RTL generator's.
-  CHECK(AreaOptions{}.imem_depth == rtl::GenOptions{}.imem_depth);
+  // The program memory follows the design point's controller.imem_depth,
+  // unless the option gives another (as the RTL generator's does).
+  const double imem_4096 = std::sqrt(0.184 * 0.236);  // 128 KiB x 256b
+  CHECK(base.controller.imem_depth == hw::kDefaultImemDepth);
+  CHECK(a0.imem_depth == hw::kDefaultImemDepth);
+  CHECK(!AreaOptions{}.imem_depth);
+  CHECK(!rtl::GenOptions{}.imem_depth);
+  h = base;
+  h.controller.imem_depth = 4096;
+  const AreaBreakdown a4 = area_model(h, tech);
+  CHECK(a4.imem_depth == 4096);
+  CHECK(rel_eq(a4.component("imem").mm2, imem_4096));
+  CHECK(a4.total_mm2() - a4.component("imem").mm2 == Approx(a0.total_mm2() - a0.component("imem").mm2).epsilon(1e-12));
   AreaOptions o;
-  o.imem_depth = 4096;  // 128 KiB x 256b
-  CHECK(rel_eq(area_model(base, tech, o).component("imem").mm2, std::sqrt(0.184 * 0.236)));
+  o.imem_depth = 4096;
+  CHECK(area_model(base, tech, o).imem_depth == 4096);
+  CHECK(rel_eq(area_model(base, tech, o).component("imem").mm2, imem_4096));
+  o.imem_depth = hw::kDefaultImemDepth;
+  CHECK(area_model(h, tech, o).component("imem").mm2 == a0.component("imem").mm2);
+}
+
+TEST_CASE("an instruction-memory depth off the key's rule is refused in one line", "[area][errors]") {
+  const Tech tech = load_tech_or_named("tech-28nm");
+  const hw::HwConfig base = hw::load_hw_config(kSrc + "/tests/data/hw/test-8x8.yaml");
+  for (const uint32_t bad : {0u, 8u, 1000u, 1u << 25}) {
+    AreaOptions o;
+    o.imem_depth = bad;
+    CHECK_THROWS_WITH(area_model(base, tech, o), "area model: imem_depth: expected a power of two 16..16777216, got " +
+                                                     std::to_string(bad));
+    rtl::GenOptions g;
+    g.imem_depth = bad;
+    CHECK_THROWS_WITH(rtl::config_header(base, g), "rtl generator: imem_depth: expected a power of two "
+                                                   "16..16777216, got " + std::to_string(bad));
+  }
+  // A hand-built design point is blamed on its source and key.
+  hw::HwConfig h = base;
+  h.controller.imem_depth = 100;
+  CHECK_THROWS_WITH(area_model(h, tech), Catch::EndsWith("test-8x8.yaml: controller.imem_depth: expected a power "
+                                                         "of two 16..16777216, got 100"));
+}
+
+TEST_CASE("the RTL's program memory is the design point's depth unless the option says otherwise", "[area][rtl]") {
+  hw::HwConfig h = hw::load_hw_config(kSrc + "/tests/data/hw/test-8x8.yaml");
+  CHECK_THAT(rtl::config_header(h, {}), Catch::Contains("IMEM_DEPTH = 16384,") && Catch::Contains("IMEM_AW = 14,"));
+  h.controller.imem_depth = 1024;
+  CHECK_THAT(rtl::config_header(h, {}), Catch::Contains("IMEM_DEPTH = 1024,") && Catch::Contains("IMEM_AW = 10,"));
+  rtl::GenOptions g;
+  g.imem_depth = 64;
+  CHECK_THAT(rtl::config_header(h, g), Catch::Contains("IMEM_DEPTH = 64,") && Catch::Contains("IMEM_AW = 6,"));
 }
 
 TEST_CASE("bad technology files give one line naming file, line and key", "[area][tech][errors]") {

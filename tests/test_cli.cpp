@@ -222,6 +222,49 @@ TEST_CASE("area prints a per-component table and writes JSON whose components ad
   CHECK(total45 / total == Approx(1 / 0.38).epsilon(0.005));
 }
 
+TEST_CASE("area and rtl generate take the design point's instruction-memory depth; --imem-depth overrides it",
+          "[cli][area][rtl]") {
+  // edge-small with a 1024-instruction memory (128 KiB -> 32 KiB at 256 bits)
+  std::string y = read_file(kSrc + "/configs/hw/edge-small.yaml");
+  const std::string sync = "  sync_cycles: 2";
+  REQUIRE(y.find(sync) != std::string::npos);
+  y.insert(y.find(sync) + sync.size(), "\n  imem_depth: 1024");
+  const std::string yf = tmp_path("imem1024.yaml");
+  write_file(yf, y);
+  auto area = [&](const std::string& args) {
+    const std::string j = tmp_path("imem_area.json");
+    const Out o = run("area " + args + " --json " + j);
+    REQUIRE(o.code == 0);
+    return nlohmann::json::parse(read_file(j));
+  };
+  CHECK(area("--hw clone-28nm")["imem_depth"] == 1024);  // the shipped points' own depths
+  const auto shipped = area("--hw edge-small"), own = area("--hw " + yf);
+  const auto forced = area("--hw " + yf + " --imem-depth 16384");
+  CHECK(shipped["imem_depth"] == 16384);
+  CHECK(own["imem_depth"] == 1024);
+  CHECK(forced["imem_depth"] == 16384);
+  CHECK(own["components"]["imem"]["mm2"].get<double>() < shipped["components"]["imem"]["mm2"].get<double>() / 10);
+  CHECK(forced["area_mm2"] == shipped["area_mm2"]);
+  CHECK(own["area_mm2"].get<double>() - own["components"]["imem"]["mm2"].get<double>() ==
+        Approx(shipped["area_mm2"].get<double>() - shipped["components"]["imem"]["mm2"].get<double>()).epsilon(1e-12));
+
+  const std::string g = tmp_path("rtl_imem");
+  REQUIRE(run("rtl generate --hw " + yf + " -o " + g).code == 0);
+  CHECK_THAT(read_file(g + "/cs_cfg.svh"), Catch::Contains("IMEM_DEPTH = 1024,") && Catch::Contains("IMEM_AW = 10,"));
+  REQUIRE(run("rtl generate --hw " + yf + " -o " + g + " --imem-depth 64").code == 0);
+  CHECK_THAT(read_file(g + "/cs_cfg.svh"), Catch::Contains("IMEM_DEPTH = 64,") && Catch::Contains("IMEM_AW = 6,"));
+
+  // a depth off the key's rule: the option named, what it takes, non-zero exit
+  for (const std::string& cmd : {std::string("area --hw edge-small"), "rtl generate --hw edge-small -o " + g}) {
+    for (const std::string bad : {"0", "1000", "33554432", "abc"}) {
+      const Out o = run(cmd + " --imem-depth " + bad);
+      INFO(cmd << " --imem-depth " << bad << ": " << o.err);
+      CHECK(o.code != 0);
+      CHECK(o.err.rfind("--imem-depth: expected a power of two 16..16777216, got ", 0) == 0);
+    }
+  }
+}
+
 TEST_CASE("bad technology files and names give one line", "[cli][area][errors]") {
   std::string t = read_file(kSrc + "/power_models/tech/tech-28nm.yaml");
   t.replace(t.find("      value: 52\n"), 16, "      value: -52\n");

@@ -91,7 +91,7 @@ TEST_CASE("energy model: statistics written by hand, every component by hand", "
             .epsilon(1e-9));
   CHECK(e.component("dma").dynamic_j == Approx(km * 5120 * 16 * E.register_bit_pj.value * pJ).epsilon(1e-9));
   CHECK(e.component("imem").dynamic_j ==
-        Approx(ka * 77 * (sram_access_pj(t, 16384.0 * 32, 256, false) + E.instruction_pj.value) * pJ).epsilon(1e-9));
+        Approx(ka * 77 * (sram_access_pj(t, hw.controller.imem_depth * 32.0, 256, false) + E.instruction_pj.value) * pJ).epsilon(1e-9));
   CHECK(e.component("controller").dynamic_j == Approx(ka * 18 * E.semaphore_pj.value * pJ).epsilon(1e-9));
   // leakage: 1 ms at each domain's point
   const double sp_kib = double(hw.scratchpad.total_bytes()) * hw.tiles / 1024;

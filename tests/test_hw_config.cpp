@@ -156,6 +156,7 @@ TEST_CASE("clone-28nm derived figures", "[hw]") {
   CHECK(hw.dma.outstanding == 16);
   CHECK(hw.controller.queue_depth == 8);
   CHECK(hw.controller.sync_cycles == 2);
+  CHECK(hw.controller.imem_depth == 1024);  // calibrated to CLONE's core area (docs/energy-model.md)
 
   const DramConfig& d = hw.dram;
   CHECK(d.type == DramType::LPDDR4X);
@@ -212,6 +213,7 @@ TEST_CASE("edge-small derived figures: one shared 400 MHz clock", "[hw]") {
   CHECK(hw.sram_total_bytes() == 147456);
   CHECK(hw.dma.outstanding == 8);
   CHECK(hw.controller.queue_depth == 4);
+  CHECK(hw.controller.imem_depth == kDefaultImemDepth);  // the co-simulated RTL's program memory
   CHECK(hw.dram.type == DramType::LPDDR4);
   CHECK(hw.dram.channels == 1);
   CHECK(hw.dram.tck_ps == 625);
@@ -270,7 +272,7 @@ TEST_CASE("describe prints the derived figures", "[hw]") {
        {"clone-28nm", "configs/hw/clone-28nm.yaml", "16 x 16", "int8 1.024 TOPS",
         "int4 1.024 TOPS", "256 KiB per tile", "512 KiB total", "576 KiB", "LPDDR4X",
         "4266 MT/s", "tCK 469 ps", "34.128 GB/s", "tRCD 39", "299 CK", "1040 CK", "always_on",
-        "1600", "<- initial", "500000 ps"}) {
+        "1600", "<- initial", "500000 ps", "instruction memory 1024 x 256 bits (32 KiB)"}) {
     INFO(want);
     CHECK(s.find(want) != std::string::npos);
   }
@@ -533,6 +535,27 @@ TEST_CASE("error: power of two and SRAM size rules", "[hw][errors]") {
               "multiple of 32, got 16");
   check_error(with("  banks: 8\n  width_bits: 128", "  banks: 64\n  width_bits: 4096"), 9,
               "scratchpad", "at most 16384 KiB per tile");
+}
+
+TEST_CASE("controller.imem_depth: optional, default 16384, a power of two 16..2^24", "[hw]") {
+  CHECK(kDefaultImemDepth == 16384);
+  CHECK(parse_hw_config(kBase, "fake.yaml").controller.imem_depth == kDefaultImemDepth);
+  const std::string sync = "  sync_cycles: 2\n";
+  auto depth = [&](const std::string& v) { return with(sync, sync + "  imem_depth: " + v + "\n"); };
+  CHECK(parse_hw_config(depth("1024"), "fake.yaml").controller.imem_depth == 1024);
+  CHECK(parse_hw_config(depth("16"), "fake.yaml").controller.imem_depth == 16);
+  CHECK(parse_hw_config(depth("16777216"), "fake.yaml").controller.imem_depth == 16777216);
+  const std::string rule = "expected a power of two 16..16777216";
+  check_error(depth("0"), 25, "controller.imem_depth", rule + ", got 0");
+  check_error(depth("8"), 25, "controller.imem_depth", rule + ", got 8");
+  check_error(depth("1000"), 25, "controller.imem_depth", rule + ", got 1000");
+  check_error(depth("33554432"), 25, "controller.imem_depth", rule + ", got 33554432");
+  check_error(depth("-1024"), 25, "controller.imem_depth", rule + ", got -1024");
+  check_error(depth("1k"), 25, "controller.imem_depth", rule + ", got '1k'");
+  check_error(depth("\"1024\""), 25, "controller.imem_depth", "got the string \"1024\"");
+  check_error(depth("[1024]"), 25, "controller.imem_depth", "got a list");
+  check_error(with(sync, sync + "  imem_size: 1024\n"), 25, "controller.imem_size",
+              "imem_depth");  // an unknown key names the allowed ones
 }
 
 TEST_CASE("error: cross-key DMA and DRAM rules", "[hw][errors]") {

@@ -140,6 +140,15 @@ void dump_dram(const sim::Accelerator& acc, const std::string& spec) {
   write_text(spec.substr(c2 + 1), std::string(bytes.begin(), bytes.end()));
 }
 
+// --imem-depth N: the rule of a design point's controller.imem_depth.
+const CLI::Validator kImemDepthRule(
+    [](std::string& s) -> std::string {
+      const bool digits = !s.empty() && s.size() <= 12 && s.find_first_not_of("0123456789") == std::string::npos;
+      const std::string bad = digits ? hw::check_imem_depth(std::stoull(s)) : hw::imem_depth_rule() + ", got '" + s + "'";
+      return bad.empty() ? "" : "expected " + bad;
+    },
+    hw::imem_depth_rule());
+
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
@@ -213,13 +222,14 @@ int sc_main(int argc, char* argv[]) {
 
   // ---- rtl
   std::string rtl_hw = hw::default_hw_name(), rtl_out;
-  unsigned imem_depth = 16384;
+  uint32_t imem_depth = 0;  // given: in place of the design point's controller.imem_depth
   auto* rtl_cmd = app.add_subcommand("rtl", "RTL generation");
   rtl_cmd->require_subcommand(1);
   auto* gen_cmd = rtl_cmd->add_subcommand("generate", "Write the design point's SystemVerilog and files.f");
   gen_cmd->add_option("--hw", rtl_hw, "Design point: a YAML file or a shipped name")->capture_default_str();
   gen_cmd->add_option("-o,--output", rtl_out, "Output directory")->required();
-  gen_cmd->add_option("--imem-depth", imem_depth, "Instructions the RTL program memory holds")->capture_default_str();
+  const char* imem_help = "Instructions the program memory holds (default: the design point's controller.imem_depth)";
+  CLI::Option* gen_imem = gen_cmd->add_option("--imem-depth", imem_depth, imem_help)->check(kImemDepthRule);
   std::string synth_out, synth_tech, synth_json, synth_liberty = rtl::kDefaultLiberty;
   bool synth_fast = false;
   auto* synth_cmd = rtl_cmd->add_subcommand(
@@ -229,13 +239,12 @@ int sc_main(int argc, char* argv[]) {
       ->required();
   synth_cmd->add_option("--tech", synth_tech, "Technology of the analytical model (default from the design point)");
   synth_cmd->add_option("--liberty", synth_liberty, "Liberty file with cell areas")->capture_default_str();
-  synth_cmd->add_option("--imem-depth", imem_depth, "Instructions the RTL program memory holds")->capture_default_str();
+  CLI::Option* synth_imem = synth_cmd->add_option("--imem-depth", imem_depth, imem_help)->check(kImemDepthRule);
   synth_cmd->add_option("--json", synth_json, "Write the cross-check as JSON to this file");
   synth_cmd->add_flag("--fast", synth_fast, "Map with `abc -fast` (a whole design in minutes rather than hours; a few % more area)");
 
   // ---- area
   std::string area_hw = hw::default_hw_name(), area_tech, area_json_out;
-  unsigned area_imem = power::AreaOptions{}.imem_depth;
   bool area_detail = false;
   auto* area_cmd = app.add_subcommand("area", "Analytical silicon area of a design point, per component");
   area_cmd->add_option("--hw", area_hw, "Design point: a YAML file or a shipped name")->capture_default_str();
@@ -243,9 +252,7 @@ int sc_main(int argc, char* argv[]) {
                        "Technology: a YAML file or a shipped name (tech-28nm, tech-45nm); "
                        "default tech-<technology_nm of the design point>nm");
   area_cmd->add_option("--json", area_json_out, "Write the breakdown as JSON to this file");
-  area_cmd->add_option("--imem-depth", area_imem, "Instructions the program memory holds (as rtl generate)")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 1u << 24));
+  CLI::Option* area_imem = area_cmd->add_option("--imem-depth", imem_depth, imem_help)->check(kImemDepthRule);
   area_cmd->add_flag("--detail", area_detail, "Print every item (count x unit) of every component");
 
   // ---- model
@@ -390,7 +397,7 @@ int sc_main(int argc, char* argv[]) {
       throw Error("cosim: cannot run " + bin);
     } else if (*gen_cmd) {
       rtl::GenOptions go;
-      go.imem_depth = imem_depth;
+      if (gen_imem->count()) go.imem_depth = imem_depth;
       const auto files = rtl::generate(hw::load_hw_config_or_named(rtl_hw), rtl_out, go);
       std::cout << rtl_out << ": " << files.size() << " files (files.f lists them in compile order)\n";
     } else if (*synth_cmd) {
@@ -398,11 +405,11 @@ int sc_main(int argc, char* argv[]) {
       const power::Tech tech = tech_for(h, synth_tech);
       check_vf(h, tech);
       power::AreaOptions ao;
-      ao.imem_depth = imem_depth;
+      if (synth_imem->count()) ao.imem_depth = imem_depth;
       const power::AreaBreakdown model = power::area_model(h, tech, ao);
       rtl::SynthOptions so;
       so.liberty = synth_liberty;
-      so.gen.imem_depth = imem_depth;
+      so.gen.imem_depth = ao.imem_depth;
       so.fast = synth_fast;
       std::cout << "synthesising " << h.name << " with yosys (minutes)...\n" << std::flush;
       const rtl::SynthResult r = rtl::synthesize(h, synth_out, so);
@@ -414,7 +421,7 @@ int sc_main(int argc, char* argv[]) {
       const power::Tech tech = tech_for(h, area_tech);
       check_vf(h, tech);
       power::AreaOptions ao;
-      ao.imem_depth = area_imem;
+      if (area_imem->count()) ao.imem_depth = imem_depth;
       const power::AreaBreakdown a = power::area_model(h, tech, ao);
       if (!area_json_out.empty()) write_text(area_json_out, power::area_json(a).dump(2) + "\n");
       std::cout << power::area_table(a, area_detail);

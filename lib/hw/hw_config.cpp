@@ -391,6 +391,8 @@ DomainConfig read_domain(const Ctx& c, const Field& f) {
   return dc;
 }
 
+IntRule imem_rule() { return pow2_range(kMinImemDepth, kMaxImemDepth); }
+
 const std::vector<std::string> kTopKeys = {"name", "technology_nm", "tiles", "mxu", "vxu",
                                            "scratchpad", "accumulator", "dma", "controller",
                                            "dram", "dvfs"};
@@ -423,10 +425,11 @@ HwConfig read_root(const Ctx& c, const YAML::Node& root) {
   hw.dma.outstanding = need_int(c, dma, "outstanding", range(1, 256));
 
   {
-    MapView ctl(c, sub("controller", {"queue_depth", "sync_cycles"}),
-                {"queue_depth", "sync_cycles"});
+    const std::vector<std::string> ckeys = {"queue_depth", "sync_cycles", "imem_depth"};
+    MapView ctl(c, sub("controller", ckeys), ckeys);
     hw.controller.queue_depth = need_int(c, ctl, "queue_depth", range(1, 64));
     hw.controller.sync_cycles = need_int(c, ctl, "sync_cycles", range(1, 8));
+    if (const Field* d = ctl.find("imem_depth")) hw.controller.imem_depth = read_int(c, *d, imem_rule());
   }
 
   read_dram(c,
@@ -449,6 +452,22 @@ HwConfig read_root(const Ctx& c, const YAML::Node& root) {
 }
 
 }  // namespace
+
+std::string imem_depth_rule() { return imem_rule().describe(); }
+
+std::string check_imem_depth(uint64_t depth) {
+  const IntRule r = imem_rule();
+  if (depth >= uint64_t(r.lo) && depth <= uint64_t(r.hi) && is_pow2(static_cast<long long>(depth))) return "";
+  return r.describe() + ", got " + std::to_string(depth);
+}
+
+uint32_t imem_depth_or(const HwConfig& hw, std::optional<uint32_t> depth, const std::string& who) {
+  const uint32_t d = depth.value_or(hw.controller.imem_depth);
+  const std::string bad = check_imem_depth(d);
+  if (!bad.empty())
+    throw Error(depth ? who + ": imem_depth: expected " + bad : hw.source + ": controller.imem_depth: expected " + bad);
+  return d;
+}
 
 HwConfig parse_hw_config(const std::string& yaml_text, const std::string& source_name) {
   const Ctx c(source_name);
@@ -550,7 +569,9 @@ std::string describe(const HwConfig& hw) {
   row("DMA", std::to_string(hw.dma.channels) + " channel(s), burst " + std::to_string(hw.dma.burst_bytes) + " B, " +
                  std::to_string(hw.dma.outstanding) + " outstanding");
   row("controller", "queue depth " + std::to_string(hw.controller.queue_depth) + ", sync " +
-                        std::to_string(hw.controller.sync_cycles) + " cycles");
+                        std::to_string(hw.controller.sync_cycles) + " cycles, instruction memory " +
+                        std::to_string(hw.controller.imem_depth) + " x 256 bits (" +
+                        kib(uint64_t(hw.controller.imem_depth) * 32) + ")");
   os << "\n";
 
   const DramConfig& d = hw.dram;

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,9 +70,22 @@ struct DmaConfig {
   uint32_t outstanding = 0;  // requests in flight at once (>= 1)
 };
 
+// Instruction memory depth (256-bit instructions): a power of two in
+// kMinImemDepth..kMaxImemDepth (the RTL addresses it with log2(depth) bits).
+constexpr uint32_t kDefaultImemDepth = 16384, kMinImemDepth = 16, kMaxImemDepth = 1u << 24;
+// The rule of controller.imem_depth ("a power of two 16..16777216"), and
+// the check of a depth that does not come from a design point's YAML (an
+// option of the area model or the RTL generator): empty when legal, else
+// "RULE, got DEPTH".
+std::string imem_depth_rule();
+std::string check_imem_depth(uint64_t depth);
+
 struct ControllerConfig {
   uint32_t queue_depth = 0;   // entries in each unit queue (>= 1)
   uint32_t sync_cycles = 0;   // synchroniser depth for a signal crossing domains (>= 1)
+  // Instructions the instruction memory holds (its area, fetch energy and
+  // leakage; the RTL's program memory).  The timing model does not depend on it.
+  uint32_t imem_depth = kDefaultImemDepth;
 };
 
 // JEDEC timings in DRAM clocks (tCK) unless the name says ns.
@@ -143,6 +157,12 @@ struct HwConfig {
   double peak_tops(WeightType t) const;
   uint64_t sram_total_bytes() const;  // scratchpad + accumulator, all tiles
 };
+
+// The instruction-memory depth to count or build: `depth` when given (an
+// option of the area model or the RTL generator, `who` naming it in the
+// error), else the design point's controller.imem_depth.  Throws Error when
+// it breaks the key's rule.
+uint32_t imem_depth_or(const HwConfig& hw, std::optional<uint32_t> depth, const std::string& who);
 
 // Parse and validate.  Any problem throws clonesim::Error with a one-line
 // message "FILE:LINE: KEY: expected ...".

@@ -416,6 +416,11 @@ int sc_main(int argc, char* argv[]) {
     }
     const isa::Program prog = generate_kind.empty() ? isa::load_program(program_path)
                                                     : isa::assemble(cosim::generate(hw, generate_kind), generate_kind);
+    // the RTL was generated at the design point's depth, and the whole program is written into it
+    if (prog.code.size() > hw.controller.imem_depth)
+      throw Error(program_path + ": " + std::to_string(prog.code.size()) +
+                  " instructions do not fit the RTL's program memory (" + hw.source + ": controller.imem_depth " +
+                  std::to_string(hw.controller.imem_depth) + ")");
     if (!dump_path.empty()) {
       std::ofstream f(dump_path);
       f << isa::disassemble(prog);

@@ -66,6 +66,7 @@ std::string check_buildable(const hw::HwConfig& hw) {
 namespace {
 
 std::string config_body(const hw::HwConfig& hw, const GenOptions& opt) {
+  const uint32_t imem_depth = hw::imem_depth_or(hw, opt.imem_depth, "rtl generator");
   std::ostringstream o;
   const auto& sp = hw.scratchpad;
   const auto& acc = hw.accumulator;
@@ -93,8 +94,8 @@ std::string config_body(const hw::HwConfig& hw, const GenOptions& opt) {
     << "  localparam int DMA_OUT = " << hw.dma.outstanding << ";\n"
     << "  localparam int QDEPTH = " << hw.controller.queue_depth << ";\n"
     << "  localparam int SYNC = " << hw.controller.sync_cycles << ";\n"
-    << "  localparam int IMEM_DEPTH = " << opt.imem_depth << ";\n"
-    << "  localparam int IMEM_AW = " << std::max(1u, clog2(opt.imem_depth)) << ";\n"
+    << "  localparam int IMEM_DEPTH = " << imem_depth << ";\n"
+    << "  localparam int IMEM_AW = " << std::max(1u, clog2(imem_depth)) << ";\n"
     << "  localparam int NSEM = " << hw.tiles * 16 + 16 << ";\n"
     << "  localparam int NU = " << 1 + 2 * hw.dma.channels + 2 * hw.tiles << ";\n"
     << "  // clock period of the one RTL clock: the compute domain's initial point\n"

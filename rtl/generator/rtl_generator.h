@@ -3,6 +3,7 @@
 // a file list in compile order).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,9 @@
 namespace clonesim::rtl {
 
 struct GenOptions {
-  unsigned imem_depth = 16384;  // instructions the RTL's program memory holds
+  // Instructions the RTL's program memory holds, in place of the design
+  // point's controller.imem_depth.  Unset: the design point's.
+  std::optional<uint32_t> imem_depth;
 };
 
 // Empty when the RTL can build this design point, else why not.
