@@ -8,6 +8,8 @@
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -344,6 +346,35 @@ TEST_CASE("run reports latency and utilisation as JSON; a failed run keeps the o
   CHECK(read_file(json) == before);
   const Out w = run("run --model tiny --weights random:abc -q");
   CHECK(w.err == "clonesim: error: --weights random:abc: expected random:SEED with SEED a non-negative integer\n");
+}
+
+TEST_CASE("run --governor: each program governed and judged against its target; bad options are one line",
+          "[cli][dvfs]") {
+  const std::string json = tmp_path("gov.json");
+  const Out o = run("run --model tiny --prompt 4 --gen 2 --governor offline --slack 1.25 -q --json " + json);
+  INFO(o.err);
+  REQUIRE(o.code == 0);
+  CHECK_THAT(o.out, Catch::Contains("governor     offline on the compute domain (targets 1.25 x") &&
+                        Catch::Contains("met in 1 of 1 steps") && Catch::Contains("over the target windows"));
+  const nlohmann::json j = nlohmann::json::parse(read_file(json));
+  CHECK(j["governor"]["all_met"] == true);
+  CHECK(j["governor"]["slack"] == 1.25);
+  for (const auto& p : j["phases"]) {
+    CHECK(p["governor"]["met"] == true);
+    CHECK(p["governor"]["points"] == p["governor"]["planned_points"]);
+  }
+  for (const auto& [args, err] : std::vector<std::pair<std::string, std::string>>{
+           {"--governor fixed:9", "--governor fixed:9: the compute domain of clone-28nm has points 0..4"},
+           {"--governor turbo",
+            "--governor: expected none, fixed:POINT (an operating point's index), race, offline or online, got 'turbo'"},
+           {"--governor race --governed-domain dram",
+            "--governed-domain: expected compute, memory or always_on, got 'dram'"}}) {
+    const Out b = run("run --model tiny -q " + args + " --json " + json);
+    CHECK(b.code == 1);
+    CHECK(b.err == "clonesim: error: " + err + "\n");
+  }
+  // the failed runs kept the report
+  CHECK(nlohmann::json::parse(read_file(json))["governor"]["slack"] == 1.25);
 }
 
 TEST_CASE("run --report and report write the same report, and a file that is not a run JSON is one line",

@@ -312,6 +312,23 @@ int sc_main(int argc, char* argv[]) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e9));
   run_cmd->add_flag("-q,--quiet", run_quiet, "No progress lines");
+  std::string run_governor = "none", run_gov_domain = "compute";
+  compiler::GovernorOptions run_gov;
+  double run_ttft_ms = 0, run_tpot_ms = 0;
+  run_cmd->add_option("--governor", run_governor,
+                      "DVFS governor of every program: none (the design point's points), fixed:POINT, race "
+                      "(race-to-idle), offline (the exact per-layer optimum, as dvfs instructions) or online "
+                      "(decided per layer at run time); each program is profiled at every point first")
+      ->capture_default_str();
+  run_cmd->add_option("--governed-domain", run_gov_domain, "The domain the governor sets: compute, memory or always_on")
+      ->capture_default_str();
+  run_cmd->add_option("--slack", run_gov.slack, "Targets: this factor x each program's time at the top point")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e6));
+  run_cmd->add_option("--ttft-target-ms", run_ttft_ms, "The prefill's target in ms instead (0: by --slack)")
+      ->check(CLI::Range(0.0, 1e12));
+  run_cmd->add_option("--tpot-target-ms", run_tpot_ms, "Every decode step's target in ms instead (0: by --slack)")
+      ->check(CLI::Range(0.0, 1e12));
 
   CLI11_PARSE(app, argc, argv);
 
@@ -465,6 +482,11 @@ int sc_main(int argc, char* argv[]) {
       std::cout << compile_out << "/compile.json: the manifest\n";
     } else if (*run_cmd) {
       const hw::HwConfig h = hw::load_hw_config_or_named(cr_hw);
+      run_gov.kind = compiler::parse_governor(run_governor, &run_gov.fixed_point, "--governor");
+      run_gov.domain = compiler::parse_domain(run_gov_domain, "--governed-domain");
+      run_gov.ttft_target_s = run_ttft_ms * 1e-3;
+      run_gov.tpot_target_s = run_tpot_ms * 1e-3;
+      compiler::check_governor(run_gov, h);  // before the long part
       if (!run_json.empty()) check_writable(run_json);  // fail before the long part, keep an old report
       if (!run_report_dir.empty()) {
         std::error_code ec;
@@ -480,6 +502,7 @@ int sc_main(int argc, char* argv[]) {
       ro.sample_us = run_sample_us;
       ro.mode = run_mode == "timing" ? sim::Mode::Timing : sim::Mode::Functional;
       ro.progress = run_quiet ? nullptr : &std::cerr;
+      ro.governor = run_gov;
       const nlohmann::json r = compiler::run_model(m, h, ro);
       std::cout << compiler::run_summary(r);
       if (!run_json.empty()) write_text(run_json, r.dump(2) + "\n");

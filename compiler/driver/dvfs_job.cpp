@@ -122,18 +122,145 @@ MeasuredRun run_online(const hw::HwConfig& hw, const isa::Program& p, const sim:
   so.governor.domain = d;
   so.governor.decide = [g](size_t r, uint64_t now_ps) { return int(g->decide(r, double(now_ps) * 1e-12)); };
   MeasuredRun m = measure(at_point(hw, d, problem.initial), p, so, what);
-  if (chosen) {
-    // each region's point: the last change begun at or before its start
-    chosen->assign(m.region_start_s.size(), problem.initial);
-    const std::vector<double>& start = m.region_start_s;
-    size_t cur = problem.initial, k = 0;
-    const nlohmann::json& ch = m.dvfs_changes;
-    for (size_t r = 0; r < start.size(); ++r) {
-      while (k < ch.size() && ch[k].at("start_s").get<double>() <= start[r]) cur = ch[k++].at("point").get<size_t>();
-      (*chosen)[r] = cur;
+  if (chosen) *chosen = points_per_region(m.region_start_s, m.dvfs_changes, d, problem.initial);
+  return m;
+}
+
+std::vector<size_t> points_per_region(const std::vector<double>& region_start_s, const nlohmann::json& dvfs_changes,
+                                      hw::Domain d, size_t initial) {
+  std::vector<size_t> out(region_start_s.size(), initial);
+  size_t cur = initial, k = 0;
+  const std::string dn = hw::to_string(d);
+  for (size_t r = 0; r < region_start_s.size(); ++r) {
+    for (; k < dvfs_changes.size() && dvfs_changes[k].at("start_s").get<double>() <= region_start_s[r]; ++k)
+      if (dvfs_changes[k].at("domain").get<std::string>() == dn) cur = dvfs_changes[k].at("point").get<size_t>();
+    out[r] = cur;
+  }
+  return out;
+}
+
+// ---- clonesim run --governor
+
+const char* to_string(GovernorKind k) {
+  switch (k) {
+    case GovernorKind::None: return "none";
+    case GovernorKind::Fixed: return "fixed";
+    case GovernorKind::RaceToIdle: return "race";
+    case GovernorKind::Offline: return "offline";
+    case GovernorKind::Online: return "online";
+  }
+  return "?";
+}
+
+GovernorKind parse_governor(const std::string& spec, size_t* fixed_point, const std::string& what) {
+  for (GovernorKind k : {GovernorKind::None, GovernorKind::RaceToIdle, GovernorKind::Offline, GovernorKind::Online})
+    if (spec == to_string(k)) return k;
+  if (spec.rfind("fixed:", 0) == 0) {
+    const std::string n = spec.substr(6);
+    if (!n.empty() && n.size() <= 3 && n.find_first_not_of("0123456789") == std::string::npos) {
+      if (fixed_point) *fixed_point = std::stoul(n);
+      return GovernorKind::Fixed;
     }
   }
-  return m;
+  throw Error(what + ": expected none, fixed:POINT (an operating point's index), race, offline or online, got '" +
+              spec + "'");
+}
+
+hw::Domain parse_domain(const std::string& name, const std::string& what) {
+  for (hw::Domain d : {hw::Domain::Compute, hw::Domain::Memory, hw::Domain::AlwaysOn})
+    if (name == hw::to_string(d)) return d;
+  throw Error(what + ": expected compute, memory or always_on, got '" + name + "'");
+}
+
+void check_governor(const GovernorOptions& g, const hw::HwConfig& hw) {
+  const size_t top = hw.domain(g.domain).points.size() - 1;
+  if (g.kind == GovernorKind::Fixed && g.fixed_point > top)
+    throw Error(strf("--governor fixed:%zu: the %s domain of %s has points 0..%zu", g.fixed_point,
+                     hw::to_string(g.domain), hw.name.c_str(), top));
+  if (!(g.slack >= 1)) throw Error(strf("--slack %g: expected a factor of at least 1", g.slack));
+}
+
+GovernedProgram govern(const hw::HwConfig& hw, const isa::Program& p, const sim::Options& opt,
+                       const GovernorOptions& g, double target_s, const std::string& what) {
+  if (g.kind == GovernorKind::None) throw Error(what + ": no governor to plan with");
+  check_governor(g, hw);
+  GovernedProgram gp;
+  gp.top = hw.domain(g.domain).points.size() - 1;
+  const bool switched = g.kind == GovernorKind::Offline || g.kind == GovernorKind::Online;
+  auto prof = std::make_shared<DvfsProfile>(profile_dvfs(hw, p, opt, g.domain, switched));
+  gp.profile = prof;
+  gp.target_s = target_s > 0 ? target_s : g.slack * prof->free[gp.top].time_s;
+  auto prob = std::make_shared<power::GovernorProblem>(governor_problem(*prof, gp.target_s, gp.top));
+  gp.problem = prob;
+  gp.hw = at_point(hw, g.domain, g.kind == GovernorKind::Fixed ? g.fixed_point : gp.top);
+  gp.program = p;
+  gp.opt = opt;
+  switch (g.kind) {
+    case GovernorKind::Fixed: gp.plan = power::fixed_point(*prob, g.fixed_point); break;
+    case GovernorKind::RaceToIdle: gp.plan = power::race_to_idle(*prob); break;
+    case GovernorKind::Offline: {
+      gp.plan = power::offline_optimum(*prob);
+      const std::vector<uint32_t> pts(gp.plan.point.begin(), gp.plan.point.end());
+      gp.program = with_dvfs(p, hw, g.domain, pts, uint32_t(gp.top));
+      break;
+    }
+    case GovernorKind::Online: {
+      // the governor's prediction: this program's profile (bench/dvfs_governors predicts from another context's)
+      const std::vector<power::LayerCost> pred = layer_costs(*prof);
+      gp.plan = power::online_governor(*prob, pred);
+      auto og = std::make_shared<power::OnlineGovernor>(*prob, pred);
+      gp.opt.governor.domain = g.domain;
+      gp.opt.governor.decide = [og, prob, prof](size_t r, uint64_t now_ps) {
+        return int(og->decide(r, double(now_ps) * 1e-12));
+      };
+      break;
+    }
+    case GovernorKind::None: break;
+  }
+  gp.planned = gp.plan.point;
+  return gp;
+}
+
+nlohmann::json governed_phase_json(const GovernedProgram& gp, const GovernorOptions& g, const nlohmann::json& stats) {
+  const DvfsProfile& prof = *gp.profile;
+  const double time = stats.at("time_s").get<double>();
+  const nlohmann::json& en = stats.at("energy");
+  const double energy = en.at("energy_j").get<double>();
+  const double dram = en.at("components").at("dram").at("energy_j").get<double>();
+  std::vector<double> start;
+  for (const nlohmann::json& r : stats.at("regions")) start.push_back(r.at("start_s").get<double>());
+  const nlohmann::json changes = stats.value("dvfs_changes", nlohmann::json::array());
+  const size_t initial = size_t(gp.hw.domain(g.domain).initial);
+  const std::vector<size_t> ran = points_per_region(start, changes, g.domain, initial);
+  // the domain's point when the run ends (race-to-idle then switches to its idle point)
+  size_t last = initial;
+  for (const nlohmann::json& c : changes)
+    if (c.at("domain").get<std::string>() == hw::to_string(g.domain)) last = c.at("point").get<size_t>();
+  double switch_j = 0;
+  if (g.kind == GovernorKind::RaceToIdle && gp.plan.idle_point != last && time < gp.target_s) {
+    switch_j = gp.problem->switch_cost(last, gp.plan.idle_point).energy_j;
+    last = gp.plan.idle_point;
+  }
+  const double idle_s = std::max(0.0, gp.target_s - time);
+  const double idle_w = prof.idle_power_w.at(last), idle_chip_w = idle_w - prof.idle_dram_w;
+  const MeasuredRun& top = prof.free.at(gp.top);
+  const double top_idle_s = std::max(0.0, gp.target_s - top.time_s);
+  nlohmann::json j;
+  j["name"] = to_string(g.kind);
+  j["domain"] = hw::to_string(g.domain);
+  j["target_s"] = gp.target_s;
+  j["time_s"] = time;
+  j["met"] = time <= gp.target_s;
+  j["planned_time_s"] = gp.plan.time_s;
+  j["planned_points"] = gp.planned;
+  j["points"] = ran;
+  j["idle_point"] = last;
+  j["window_energy_j"] = energy + switch_j + idle_s * idle_w;
+  j["window_chip_energy_j"] = energy - dram + switch_j + idle_s * idle_chip_w;
+  j["top_time_s"] = top.time_s;
+  j["top_window_energy_j"] = top.energy_j + top_idle_s * prof.idle_power_w.at(gp.top);
+  j["top_window_chip_energy_j"] = top.chip_j() + top_idle_s * (prof.idle_power_w.at(gp.top) - prof.idle_dram_w);
+  return j;
 }
 
 }  // namespace clonesim::compiler

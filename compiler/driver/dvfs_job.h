@@ -7,6 +7,7 @@
 // process (simulate_in_child).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -67,5 +68,60 @@ MeasuredRun run_schedule(const hw::HwConfig& hw, const isa::Program& p, const si
 MeasuredRun run_online(const hw::HwConfig& hw, const isa::Program& p, const sim::Options& opt, hw::Domain d,
                        const power::GovernorProblem& problem, const std::vector<power::LayerCost>& predicted,
                        std::vector<size_t>* chosen, const std::string& what);
+
+// ---- A governor for every program of `clonesim run --governor`
+
+enum class GovernorKind { None, Fixed, RaceToIdle, Offline, Online };
+
+struct GovernorOptions {
+  GovernorKind kind = GovernorKind::None;  // None: the design point's initial points, no profile
+  hw::Domain domain = hw::Domain::Compute; // the governed domain; the others stay at their initial points
+  size_t fixed_point = 0;                  // Fixed: the point every region runs at
+  double slack = 1.2;                      // a phase's target: slack x its time at the domain's top point
+  double ttft_target_s = 0;                // > 0: the prefill's target instead
+  double tpot_target_s = 0;                // > 0: every decode step's target instead
+};
+
+// "none", "fixed:N", "race", "offline" or "online" (one-line Error naming
+// `what` otherwise).  The point of fixed:N is checked by govern().
+GovernorKind parse_governor(const std::string& spec, size_t* fixed_point, const std::string& what);
+hw::Domain parse_domain(const std::string& name, const std::string& what);
+const char* to_string(GovernorKind k);
+// Throws a one-line clonesim::Error when `g` does not fit `hw` (fixed:N
+// beyond the domain's points) or its slack is below 1.
+void check_governor(const GovernorOptions& g, const hw::HwConfig& hw);
+
+// A program ready to be simulated under its governor: the design point (the
+// governed domain's initial point set), the program (the offline schedule
+// as dvfs instructions) and the options (the online governor deciding at
+// run time), with the plan.  Made by profiling the program at every point
+// of the domain (profile_dvfs: 2 x points simulations, timing mode).
+struct GovernedProgram {
+  hw::HwConfig hw;
+  isa::Program program;
+  sim::Options opt;
+  double target_s = 0;
+  size_t top = 0;                              // the domain's fastest point
+  std::vector<size_t> planned;                 // per region (the online governor: the fixed top, a fallback)
+  std::shared_ptr<const DvfsProfile> profile;  // kept alive: the problem and the online governor refer to it
+  std::shared_ptr<const power::GovernorProblem> problem;
+  power::Schedule plan;                        // what the governor planned from the profile
+};
+// `target_s` > 0: the phase's target; else opt's slack x the time at the top point.
+GovernedProgram govern(const hw::HwConfig& hw, const isa::Program& p, const sim::Options& opt,
+                       const GovernorOptions& g, double target_s, const std::string& what);
+
+// The "governor" object of a simulated phase (its stats as simulate_in_child
+// returns them, with energy and dvfs_changes): name, domain, target_s,
+// time_s, met, the points each region ran at, and the energy over the
+// target window (the run, then idle at its last point until the target:
+// window_energy_j, window_chip_energy_j) beside the fixed top point's
+// (top_window_energy_j, top_window_chip_energy_j, from the profile).
+nlohmann::json governed_phase_json(const GovernedProgram& gp, const GovernorOptions& g, const nlohmann::json& stats);
+
+// Each region's point in a run: the last change of domain `d` begun at or
+// before the region's start (`initial` before any).
+std::vector<size_t> points_per_region(const std::vector<double>& region_start_s, const nlohmann::json& dvfs_changes,
+                                      hw::Domain d, size_t initial);
 
 }  // namespace clonesim::compiler

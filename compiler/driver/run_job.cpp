@@ -101,6 +101,72 @@ const power::Tech* tech_for(uint32_t nm) {
   return it->second.get();
 }
 
+// A program under the run's governor, or as it is when there is none.
+struct Governed {
+  std::unique_ptr<GovernedProgram> gp;
+  const hw::HwConfig& hw(const hw::HwConfig& h) const { return gp ? gp->hw : h; }
+  const isa::Program& program(const isa::Program& p) const { return gp ? gp->program : p; }
+  const sim::Options& opt(const sim::Options& o) const { return gp ? gp->opt : o; }
+  void annotate(json& s, const RunOptions& ro) const {
+    if (gp) s["governor"] = governed_phase_json(*gp, ro.governor, s);
+  }
+};
+
+Governed governed(const hw::HwConfig& hw, const isa::Program& p, const sim::Options& so, const RunOptions& ro,
+                  double target_s, const std::string& tag, const std::string& what) {
+  Governed g;
+  if (ro.governor.kind == GovernorKind::None) return g;
+  const auto t0 = std::chrono::steady_clock::now();
+  g.gp = std::make_unique<GovernedProgram>(govern(hw, p, so, ro.governor, target_s, what));
+  if (ro.progress)
+    *ro.progress << strf("%s governor %s: profiled %zu %s points in %.2f s; target %.3f ms, planned %.3f ms\n",
+                         tag.c_str(), to_string(ro.governor.kind), g.gp->profile->free.size(),
+                         hw::to_string(ro.governor.domain), seconds_since(t0), g.gp->target_s * 1e3,
+                         g.gp->plan.time_s * 1e3)
+                 << std::flush;
+  return g;
+}
+
+// The run's governor summary from its phases' "governor" objects.
+json governor_summary(const std::vector<json>& phases, const GovernorOptions& g) {
+  json j;
+  j["name"] = to_string(g.kind);
+  j["domain"] = hw::to_string(g.domain);
+  j["slack"] = g.slack;
+  double w = 0, wc = 0, tw = 0, twc = 0, tpot_target = 0;
+  unsigned met = 0, decode = 0, decode_met = 0;
+  for (const json& p : phases) {
+    const json& gv = p.at("governor");
+    w += gv.at("window_energy_j").get<double>();
+    wc += gv.at("window_chip_energy_j").get<double>();
+    tw += gv.at("top_window_energy_j").get<double>();
+    twc += gv.at("top_window_chip_energy_j").get<double>();
+    const bool m = gv.at("met").get<bool>();
+    met += m;
+    if (p.at("phase") == "prefill") {
+      j["ttft_target_s"] = gv.at("target_s");
+      j["ttft_met"] = m;
+    } else {
+      ++decode;
+      decode_met += m;
+      tpot_target += gv.at("target_s").get<double>();
+    }
+  }
+  if (decode) {
+    j["tpot_target_s"] = tpot_target / decode;  // the mean of the steps' targets
+    j["decode_steps_met"] = decode_met;
+  }
+  j["phases_met"] = met;
+  j["all_met"] = met == phases.size();
+  j["window_energy_j"] = w;
+  j["window_chip_energy_j"] = wc;
+  j["top_window_energy_j"] = tw;
+  j["top_window_chip_energy_j"] = twc;
+  j["saved"] = tw > 0 ? 1 - w / tw : 0.0;
+  j["chip_saved"] = twc > 0 ? 1 - wc / twc : 0.0;
+  return j;
+}
+
 }  // namespace
 
 ChildRun simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, const std::vector<DramChunk>& image,
@@ -336,8 +402,10 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
         dumps.push_back({l.v_cache, v_cache_bytes(l.attn)});
       }
     }
-    ChildRun cr = simulate_in_child(hw, pf.program, pf.image, so, what, dumps);
+    const Governed gv = governed(hw, pf.program, so, opt, opt.governor.ttft_target_s, "[prefill]", what);
+    ChildRun cr = simulate_in_child(gv.hw(hw), gv.program(pf.program), pf.image, gv.opt(so), what, dumps);
     json s = std::move(cr.stats);
+    gv.annotate(s, opt);
     if (functional) {
       const std::vector<int32_t> got = int32s(cr.dumps[0]);
       check_logits(what, got, g->prefill(tokens));
@@ -381,8 +449,12 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
         dumps.push_back({d.layers[l].v_cache, v_cache_bytes(d.layers[l].attn)});
       }
     }
-    ChildRun cr = simulate_in_child(hw, d.program, functional ? with_kv : d.image, so, what, dumps);
+    const std::string tag = strf("[decode %llu/%llu]", (ull)(i + 1), (ull)steps);
+    const Governed gv = governed(hw, d.program, so, opt, opt.governor.tpot_target_s, tag, what);
+    ChildRun cr = simulate_in_child(gv.hw(hw), gv.program(d.program), functional ? with_kv : d.image, gv.opt(so),
+                                    what, dumps);
     json s = std::move(cr.stats);
+    gv.annotate(s, opt);
     if (functional) {
       const std::vector<int32_t> got = int32s(cr.dumps[0]);
       check_logits(what, got, g->decode(next));
@@ -411,6 +483,7 @@ json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions&
     phases.push_back(std::move(s));
   }
   json j = combine_phases(phases, hw);
+  if (opt.governor.kind != GovernorKind::None) j["governor"] = governor_summary(phases, opt.governor);
   for (json& p : phases)
     for (const char* k : {"sram", "domains"}) p.erase(k);  // in the totals; per bank they would swamp the report
   j["model"] = model_json(m);
@@ -454,6 +527,25 @@ std::string run_summary(const json& r) {
               "%.3f mm2\n",
               r["energy_j"].get<double>(), r["prefill_energy_j"].get<double>(), r["energy_per_token_j"].get<double>(),
               r["avg_power_w"].get<double>(), r["tops_per_w"].get<double>(), r["area_mm2"].get<double>());
+  if (r.contains("governor")) {
+    const json& g = r["governor"];
+    std::string targets;
+    if (g.contains("ttft_target_s"))
+      targets += strf("TTFT target %.3f ms %s", g["ttft_target_s"].get<double>() * 1e3,
+                      g["ttft_met"].get<bool>() ? "met" : "MISSED");
+    if (g.contains("tpot_target_s"))
+      targets += strf("%sTPOT target %.3f ms met in %u of %llu steps", targets.empty() ? "" : ", ",
+                      g["tpot_target_s"].get<double>() * 1e3, g["decode_steps_met"].get<unsigned>(),
+                      r["decode_steps"].get<ull>());
+    o += strf("governor     %s on the %s domain (targets %.2f x the top point's time unless given): %s\n",
+              g["name"].get<std::string>().c_str(), g["domain"].get<std::string>().c_str(),
+              g["slack"].get<double>(), targets.c_str());
+    o += strf("             over the target windows: accelerator %.4g J (%.4g J at the top point, %+.1f%%), "
+              "with DRAM %.4g J (%.4g J, %+.1f%%)\n",
+              g["window_chip_energy_j"].get<double>(), g["top_window_chip_energy_j"].get<double>(),
+              -100.0 * g["chip_saved"].get<double>(), g["window_energy_j"].get<double>(),
+              g["top_window_energy_j"].get<double>(), -100.0 * g["saved"].get<double>());
+  }
   return o;
 }
 

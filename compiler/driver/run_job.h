@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "driver/compile_job.h"
+#include "driver/dvfs_job.h"
 #include "hw/hw_config.h"
 #include "sim/accelerator.h"
 
@@ -41,6 +42,10 @@ struct RunOptions {
   sim::Mode mode = sim::Mode::Timing;   // functional needs weights
   std::ostream* progress = nullptr;     // one line per simulated program
   double sample_us = 250;               // power sampled every sample_us of simulated time (0: not sampled)
+  // A DVFS governor for every program (none: the design point's initial
+  // points).  Each program is profiled at every point of the domain first
+  // (timing mode), then simulated under the governor.
+  GovernorOptions governor;
 };
 
 // One run: per phase (each program simulated) and the totals.  Keys of the
@@ -49,7 +54,10 @@ struct RunOptions {
 // sram_write_bytes, decode_dram_roofline, model, design_point, phases[].
 // Each phase has its "regions" (the embedding, every layer, the LM head:
 // time and energy, power::regions_json) and its "power" over time
-// (power::power_json, every sample_us).
+// (power::power_json, every sample_us).  With a governor, each phase has its
+// "governor" (governed_phase_json) and the run a "governor" summary: the
+// targets, how many phases met them, and the energy over the target windows
+// against the fixed top point's.
 nlohmann::json run_model(const PreparedModel& m, const hw::HwConfig& hw, const RunOptions& opt);
 
 // Bytes a decode step at KV position `pos` must read from DRAM: every streamed
