@@ -67,16 +67,15 @@ constexpr double kBytesPerInstruction = double(sizeof(isa::Instruction)) + 24 + 
 int sc_main(int argc, char* argv[]) {
   bench::ModelBenchOptions o;
   uint64_t prefill = 512, prefill_layers = 0;  // 0: every layer
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (o.take(k, v)) continue;
-    if (k == "--prefill") prefill = std::stoull(v);
-    else if (k == "--prefill-layers") prefill_layers = std::stoull(v);
-    else {
-      std::fprintf(stderr, "llm_targets: unknown option %s\n", k.c_str());
-      return 2;
-    }
-  }
+  const int rc = bench::parse_args(argc, argv, "llm_targets",
+                                   "[--hw H] [--model M] [--quant R] [--ctx N] [--prefill N] [--prefill-layers L]", o,
+                                   [&](const std::string& k, const std::string& v) {
+                                     if (k == "--prefill") prefill = std::stoull(v);
+                                     else if (k == "--prefill-layers") prefill_layers = std::stoull(v);
+                                     else return false;
+                                     return true;
+                                   });
+  if (rc >= 0) return rc;
   const uint64_t ctx = o.ctx;
   try {
     const hw::HwConfig hw = hw::load_hw_config_or_named(o.hw);
