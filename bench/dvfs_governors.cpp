@@ -74,9 +74,11 @@ PhaseResult governors(const hw::HwConfig& hw, const char* label, const isa::Prog
   std::printf("online prediction: the profile of %s (%s %.3f ms at the top point)\n", pred_what.c_str(), label,
               pred.free[top].time_s * 1e3);
 
-  const power::Schedule s_fixed = power::fixed_point(prob, top), s_race = power::race_to_idle(prob),
-                        s_off = power::offline_optimum(prob);
-  res.off = run_schedule(hw, p, so, dom, s_off.point, top, "offline schedule");
+  const power::Schedule s_fixed = power::fixed_point(prob, top), s_race = power::race_to_idle(prob);
+  const OfflinePlan op = plan_offline(hw, p, so, dom, prob, "offline schedule");
+  if (op.replans) std::printf("offline: planned %u more time(s), the deadline moved earlier by the overshoot\n", op.replans);
+  const power::Schedule& s_off = op.schedule;
+  res.off = op.run;
   const MeasuredRun& off = res.off;
   std::vector<size_t> on_pts;
   const MeasuredRun on = run_online(hw, p, so, dom, prob, layer_costs(pred), &on_pts, "online governor");

@@ -196,7 +196,10 @@ TEST_CASE("run --governor fixed:0 runs as the design point at that point, online
   ro.governor.tpot_target_s = 1;  // a second: met, whatever the point
   const nlohmann::json fx = run_model(m, hw, ro);
   hw.domains[size_t(hw::Domain::Compute)].initial = 0;
-  const nlohmann::json at0 = run_model(m, hw, RunOptions{ro.prompt, ro.gen});
+  RunOptions plain;
+  plain.prompt = ro.prompt;
+  plain.gen = ro.gen;
+  const nlohmann::json at0 = run_model(m, hw, plain);
   for (size_t i = 0; i < 2; ++i) {
     const nlohmann::json& g = fx.at("phases")[i].at("governor");
     CHECK(fx.at("phases")[i].at("time_s").get<double>() == at0.at("phases")[i].at("time_s").get<double>());

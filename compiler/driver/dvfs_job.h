@@ -63,6 +63,20 @@ std::vector<power::LayerCost> layer_costs(const DvfsProfile& prof);
 // from `initial`.
 MeasuredRun run_schedule(const hw::HwConfig& hw, const isa::Program& p, const sim::Options& opt, hw::Domain d,
                          const std::vector<size_t>& point, size_t initial, const std::string& what);
+// The offline optimum of `problem` as dvfs instructions in `p`, checked on
+// the simulator: when the run ends after the deadline (the plan adds up
+// measured regions; a change's drain is not quite additive), the deadline
+// planned for is moved earlier by the overshoot and the schedule planned
+// again, at most `tries` times.  The domain starts at problem.initial.
+struct OfflinePlan {
+  power::Schedule schedule;
+  isa::Program program;
+  MeasuredRun run;      // the last check
+  unsigned replans = 0; // plans after the first
+};
+OfflinePlan plan_offline(const hw::HwConfig& hw, const isa::Program& p, const sim::Options& opt, hw::Domain d,
+                         power::GovernorProblem problem, const std::string& what, unsigned tries = 4);
+
 // `p` with the online governor deciding each region's point at run time
 // from `predicted` and the deadline of `problem`.
 MeasuredRun run_online(const hw::HwConfig& hw, const isa::Program& p, const sim::Options& opt, hw::Domain d,
@@ -106,6 +120,7 @@ struct GovernedProgram {
   std::shared_ptr<const DvfsProfile> profile;  // kept alive: the problem and the online governor refer to it
   std::shared_ptr<const power::GovernorProblem> problem;
   power::Schedule plan;                        // what the governor planned from the profile
+  unsigned replans = 0;                        // offline: plans after the first (plan_offline)
 };
 // `target_s` > 0: the phase's target; else opt's slack x the time at the top point.
 GovernedProgram govern(const hw::HwConfig& hw, const isa::Program& p, const sim::Options& opt,
