@@ -392,6 +392,48 @@ TEST_CASE("run --report and report write the same report, and a file that is not
     CHECK(!read_file(a + "/" + f).empty());
     CHECK(read_file(a + "/" + f) == read_file(b + "/" + f));
   }
+  // no DVFS change in the run: no dvfs.csv, and a line says so
+  CHECK_THAT(read_file(a + "/report.txt"),
+             Catch::Contains("DVFS changes: none in the run JSON (no dvfs instruction or governor changed a point): "
+                             "dvfs.csv not written\n"));
+  CHECK(read_file(a + "/dvfs.csv").empty());
+  // the run JSON with a change in its decode step: dvfs.csv on the run's timeline, a band in power.svg
+  nlohmann::json rj = nlohmann::json::parse(read_file(json));
+  REQUIRE(rj["phases"].size() == 2);
+  const double prefill_s = rj["phases"][0]["time_s"].get<double>(), step_s = rj["phases"][1]["time_s"].get<double>();
+  rj["phases"][1]["dvfs_changes"] = {{{"domain", "memory"},
+                                      {"point", 1},
+                                      {"mhz", 300},
+                                      {"volts", 0.7},
+                                      {"start_s", 0.25 * step_s},
+                                      {"end_s", 0.5 * step_s},
+                                      {"by", "instruction"}}};
+  const std::string dj = tmp_path("rep-dvfs.json"), e = tmp_path("rep-e");
+  write_file(dj, rj.dump());
+  const Out d = run("report " + dj + " -o " + e);
+  INFO(d.err);
+  REQUIRE(d.code == 0);
+  CHECK_THAT(d.out, Catch::Contains(e + "/dvfs.csv\n"));
+  const std::string dcsv = read_file(e + "/dvfs.csv");
+  REQUIRE(lines(dcsv) == 2);
+  CHECK(dcsv.rfind("phase_index,phase,position,domain,point,mhz,volts,start_s,end_s,by\n"
+                   "1,decode,5,memory,1,300,0.7,",
+                   0) == 0);
+  double s0 = 0, s1 = 0;
+  CHECK(std::sscanf(dcsv.c_str() + dcsv.find(",0.7,") + 5, "%lf,%lf", &s0, &s1) == 2);
+  CHECK(s0 == Approx(prefill_s + 0.25 * step_s).epsilon(1e-9));
+  CHECK(s1 == Approx(prefill_s + 0.5 * step_s).epsilon(1e-9));
+  CHECK(dcsv.substr(dcsv.size() - 13) == ",instruction\n");
+  CHECK_THAT(read_file(e + "/power.svg"),
+             Catch::Contains("<rect class=\"dvfs\"") && Catch::Contains(">memory -&gt; 300 MHz</text>"));
+  rj["phases"][1]["dvfs_changes"][0]["end_s"] = 0.1 * step_s;
+  write_file(dj, rj.dump());
+  const Out de = run("report " + dj + " -o " + tmp_path("rep-f"));
+  CHECK(de.code != 0);
+  CHECK(lines(de.err) == 1);
+  CHECK_THAT(de.err, Catch::StartsWith("clonesim: error: " + dj + ": phases[1].dvfs_changes[0].end_s: ") &&
+                         Catch::Contains("before start_s"));
+  CHECK(read_file(tmp_path("rep-f") + "/report.txt").empty());
   // no power samples (--sample-us 0): the report says so and has no power files
   const std::string c = tmp_path("rep-d");
   const Out off = run("run --model tiny --hw edge-small --prompt 5 --gen 2 -q --sample-us 0 --report " + c);

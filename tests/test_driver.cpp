@@ -108,6 +108,19 @@ std::vector<double> numbers_of_row(const std::string& text, const std::string& a
   return v;
 }
 
+// The words of the line of `text` that starts with `start` after the line
+// containing `after`.
+std::vector<std::string> words_of_row(const std::string& text, const std::string& after, const std::string& start) {
+  const size_t from = text.find(after);
+  REQUIRE(from != std::string::npos);
+  const size_t at = text.find("\n" + start, from);
+  REQUIRE(at != std::string::npos);
+  std::istringstream in(text.substr(at + 1, text.find('\n', at + 1) - at - 1));
+  std::vector<std::string> v;
+  for (std::string x; in >> x;) v.push_back(x);
+  return v;
+}
+
 // A run JSON by hand with what the report reads: a prefill of 3.5 ms and
 // decode steps at positions 3 and 4 of 2.5 ms each, each program with three
 // regions (embedding, layers.0, lm_head) adding up to it, and power sampled
@@ -607,6 +620,10 @@ TEST_CASE("write_run_report: power over time and per layer, by hand", "[driver]"
   const auto all = numbers_of_row(txt, dec, "  all");
   CHECK(all == std::vector<double>{2.5, 2.8, 1.12});
   CHECK(txt.find("power over time: 10 samples every 1000 us in power.csv and power.svg\n") != std::string::npos);
+  CHECK(txt.find("DVFS changes: none in the run JSON (no dvfs instruction or governor changed a point): dvfs.csv not "
+                 "written\n") != std::string::npos);
+  CHECK(txt.find("DVFS changes, ") == std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/out/dvfs.csv"));
   // the charts: a step line per series, two points per sample; a bar per region in each panel
   const std::string svg = test::read_text(dir + "/out/power.svg");
   const auto lines = polylines(svg);
@@ -716,5 +733,146 @@ TEST_CASE("write_run_report: power over time and per layer, by hand", "[driver]"
     j = r;
     j.erase("ttft_s");
     CHECK(error(j) == "x.json: no key ttft_s (a run JSON of clonesim run, with energy)");
+  }
+}
+
+// The DVFS changes of a run JSON made by hand (hand_run: the prefill of 3.5
+// ms, decode steps at positions 3 and 4 of 2.5 ms each): three in the
+// prefill, one in the second decode step (without MHz and volts, as runs of
+// an older clonesim have them); dvfs.csv on the run's timeline, a band per
+// change in power.svg, report.txt's tables, and broken changes as one line.
+TEST_CASE("write_run_report: DVFS changes in dvfs.csv, power.svg and report.txt, by hand", "[driver]") {
+  const std::string dir = temp_dir("report-dvfs");
+  json r = hand_run();
+  const auto change = [](const char* domain, int point, double start, double end, const char* by) {
+    return json{{"domain", domain}, {"point", point}, {"start_s", start}, {"end_s", end}, {"by", by}};
+  };
+  const auto at = [](json c, double mhz, double volts) {
+    c["mhz"] = mhz;
+    c["volts"] = volts;
+    return c;
+  };
+  r["phases"][0]["dvfs_changes"] = {at(change("compute", 2, 0.0005, 0.000502, "governor"), 400, 0.8),
+                                    at(change("memory", 0, 0.001, 0.0010015, "instruction"), 200, 0.6),
+                                    at(change("compute", 2, 0.003, 0.003002, "governor"), 400, 0.8)};
+  r["phases"][2]["dvfs_changes"] = {change("compute", 0, 0.0001, 0.000102, "governor")};
+  const std::vector<std::string> files = write_run_report(r, dir + "/out");
+  CHECK(files.size() == 11);
+  CHECK(std::count(files.begin(), files.end(), dir + "/out/dvfs.csv") == 1);
+  // dvfs.csv: a row per change; the second decode step starts at 3.5 + 2.5 ms
+  std::string header;
+  const auto dc = csv_rows(test::read_text(dir + "/out/dvfs.csv"), &header);
+  CHECK(header == "phase_index,phase,position,domain,point,mhz,volts,start_s,end_s,by");
+  REQUIRE(dc.size() == 4);
+  CHECK(dc[0] == std::vector<std::string>{"0", "prefill", "", "compute", "2", "400", "0.8", "0.0005", "0.000502",
+                                          "governor"});
+  CHECK(dc[1] == std::vector<std::string>{"0", "prefill", "", "memory", "0", "200", "0.6", "0.001", "0.0010015",
+                                          "instruction"});
+  CHECK(dc[2] == std::vector<std::string>{"0", "prefill", "", "compute", "2", "400", "0.8", "0.003", "0.003002",
+                                          "governor"});
+  CHECK(dc[3] == std::vector<std::string>{"2", "decode", "4", "compute", "0", "", "", "0.0061", "0.006102",
+                                          "governor"});
+  // power.svg: a band per change (the polylines kept), labelled where there is room, and the legend
+  const std::string svg = test::read_text(dir + "/out/power.svg");
+  CHECK(count_of(svg, "<rect class=\"dvfs\"") == 4);
+  CHECK(count_of(svg, "<polyline") == 5);
+  for (const auto& [k, pts] : polylines(svg)) CHECK(pts.size() == 20);
+  CHECK(count_of(svg, ">compute -&gt; 400 MHz</text>") == 2);
+  CHECK(count_of(svg, ">memory -&gt; 200 MHz</text>") == 1);
+  CHECK(count_of(svg, ">compute -&gt; point 0</text>") == 1);
+  CHECK(svg.find("<title>memory -&gt; 200 MHz 0.60 V (instruction) from 1 to 1.0015 ms</title>") != std::string::npos);
+  CHECK(svg.find(">DVFS changes: 4</text>") != std::string::npos);
+  CHECK(svg.find(">a band per transition</text>") != std::string::npos);
+  // a band from 6.1 to 6.102 ms of the 8.5 ms on 740 pixels from x = 80: 611.06, 1.5 pixels wide at least
+  CHECK(svg.find("<rect class=\"dvfs\" x=\"611.06\" y=\"40.00\" width=\"1.50\" height=\"300.00\" fill=\"#d62728\"") !=
+        std::string::npos);
+  // report.txt: per program, the changes to each point and the time in transitions
+  const std::string txt = test::read_text(dir + "/out/report.txt");
+  const std::string pre = "DVFS changes, prefill: the changes to each point, the time in transitions\n";
+  CHECK(words_of_row(txt, pre, "  domain") ==
+        std::vector<std::string>{"domain", "point", "MHz", "V", "changes", "transition", "us"});
+  CHECK(numbers_of_row(txt, pre, "  compute") == std::vector<double>{2, 400, 0.8, 2, 4.0});
+  CHECK(numbers_of_row(txt, pre, "  memory") == std::vector<double>{0, 200, 0.6, 1, 1.5});
+  CHECK(numbers_of_row(txt, pre, "  all") == std::vector<double>{3, 5.5});
+  CHECK(txt.find("\nDVFS changes, decode step at position 3: none\n") != std::string::npos);
+  const std::string dec =
+      "DVFS changes, decode step at position 4: the changes to each point, the time in transitions\n";
+  CHECK(words_of_row(txt, dec, "  compute") == std::vector<std::string>{"compute", "0", "-", "-", "1", "2.000"});
+  CHECK(numbers_of_row(txt, dec, "  all") == std::vector<double>{1, 2.0});
+  CHECK(txt.find("DVFS changes: 4 in dvfs.csv, drawn as bands in power.svg\n") != std::string::npos);
+  CHECK(txt.find("DVFS changes: none") == std::string::npos);
+
+  SECTION("many changes: every band drawn, at most 20 labelled") {
+    json many = r;
+    json& ch = many["phases"][0]["dvfs_changes"];
+    ch = json::array();
+    for (int k = 0; k < 300; ++k)
+      ch.push_back(at(change(k % 2 ? "memory" : "compute", k % 3, 1e-5 * k, 1e-5 * k + 2e-6, "governor"), 100, 0.5));
+    CHECK(write_run_report(many, dir + "/many").size() == 11);
+    const std::string m = test::read_text(dir + "/many/power.svg");
+    CHECK(count_of(m, "<rect class=\"dvfs\"") == 301);
+    const size_t labels = count_of(m, "font-size=\"9\"");
+    CHECK(labels >= 2);
+    CHECK(labels <= 20);
+    CHECK(csv_rows(test::read_text(dir + "/many/dvfs.csv")).size() == 301);
+    const std::string t = test::read_text(dir + "/many/report.txt");
+    CHECK(numbers_of_row(t, "DVFS changes, prefill:", "  memory     ") == std::vector<double>{0, 100, 0.5, 50, 100});
+    CHECK(numbers_of_row(t, "DVFS changes, prefill:", "  all") == std::vector<double>{300, 600});
+  }
+
+  SECTION("no power samples: dvfs.csv and the tables all the same") {
+    json old = r;
+    for (json& p : old["phases"]) p.erase("power");
+    CHECK(write_run_report(old, dir + "/nopower").size() == 9);
+    CHECK(csv_rows(test::read_text(dir + "/nopower/dvfs.csv")).size() == 4);
+    CHECK(test::read_text(dir + "/nopower/report.txt").find("DVFS changes: 4 in dvfs.csv\n") != std::string::npos);
+  }
+
+  SECTION("consecutive decode steps without changes: one line") {
+    json more = r;
+    more["phases"][2].erase("dvfs_changes");
+    CHECK(write_run_report(more, dir + "/more").size() == 11);
+    CHECK(test::read_text(dir + "/more/report.txt").find("\nDVFS changes, decode steps at positions 3..4: none\n") !=
+          std::string::npos);
+  }
+
+  SECTION("broken changes: one line naming the file and the key, nothing written") {
+    const auto error = [&](json j) {
+      const std::string e = test::error_of([&] { write_run_report(j, dir + "/bad", "x.json"); });
+      CHECK_FALSE(fs::exists(dir + "/bad"));
+      return e;
+    };
+    json j = r;
+    j["phases"][2]["dvfs_changes"] = 1;
+    CHECK(error(j) == "x.json: phases[2].dvfs_changes: expected an array");
+    j = r;
+    j["phases"][0]["dvfs_changes"][1].erase("by");
+    CHECK(error(j) == "x.json: no key phases[0].dvfs_changes[1].by (a run JSON of clonesim run, with energy)");
+    j = r;
+    j["phases"][0]["dvfs_changes"][2]["point"] = "2";
+    CHECK(error(j) == "x.json: phases[0].dvfs_changes[2].point: expected a number");
+    j = r;
+    j["phases"][0]["dvfs_changes"][2]["point"] = 1.5;
+    CHECK(error(j) == "x.json: phases[0].dvfs_changes[2].point: 1.5, expected an operating point's index (0, 1, ...)");
+    j = r;
+    j["phases"][0]["dvfs_changes"][0]["domain"] = "dram";
+    CHECK(error(j) ==
+          "x.json: phases[0].dvfs_changes[0].domain: \"dram\", expected compute, memory or always_on");
+    j = r;
+    j["phases"][2]["dvfs_changes"][0]["by"] = "hand";
+    CHECK(error(j) == "x.json: phases[2].dvfs_changes[0].by: \"hand\", expected instruction or governor");
+    j = r;
+    j["phases"][0]["dvfs_changes"][0]["end_s"] = 0.0004;
+    CHECK(error(j) == "x.json: phases[0].dvfs_changes[0].end_s: 0.0004 s, before start_s (0.0005 s)");
+    j = r;
+    j["phases"][0]["dvfs_changes"][0]["start_s"] = 0.004;
+    j["phases"][0]["dvfs_changes"][0]["end_s"] = 0.005;
+    CHECK(error(j) == "x.json: phases[0].dvfs_changes[0].start_s: 0.004 s, not within the program's time (0.0035 s)");
+    j = r;
+    j["phases"][0]["dvfs_changes"][1]["mhz"] = "fast";
+    CHECK(error(j) == "x.json: phases[0].dvfs_changes[1].mhz: expected a number");
+    j = r;
+    j["phases"][0]["dvfs_changes"][1].erase("volts");
+    CHECK(error(j) == "x.json: no key phases[0].dvfs_changes[1].volts (a run JSON of clonesim run, with energy)");
   }
 }

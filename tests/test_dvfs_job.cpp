@@ -103,7 +103,16 @@ TEST_CASE("dvfs job: the offline optimum of a measured profile meets its deadlin
   CHECK(on.time_s <= deadline);
   REQUIRE(chosen.size() == R);
   CHECK(on.chip_j() < prof.free[top].chip_j());
-  for (const auto& c : on.dvfs_changes) CHECK(c.at("by") == "governor");
+  // each change as the run JSON has it: the domain, the point with its MHz and volts, the transition
+  REQUIRE_FALSE(on.dvfs_changes.empty());
+  for (const auto& c : on.dvfs_changes) {
+    CHECK(c.at("by") == "governor");
+    CHECK(c.at("domain") == "compute");
+    const hw::OperatingPoint& op = t.hw.domain(dom).points.at(c.at("point").get<size_t>());
+    CHECK(c.at("mhz").get<double>() == op.mhz);
+    CHECK(c.at("volts").get<double>() == op.volts);
+    CHECK(c.at("end_s").get<double>() - c.at("start_s").get<double>() == Approx(prof.transition_s).epsilon(1e-9));
+  }
 }
 
 // ---- clonesim run --governor (run_model with RunOptions::governor)

@@ -209,12 +209,16 @@ ChildRun simulate_in_child(const hw::HwConfig& hw, const isa::Program& program, 
             }
             if (!acc.dvfs_changes().empty()) {
               nlohmann::json ch = nlohmann::json::array();
-              for (const sim::DvfsChange& c : acc.dvfs_changes())
+              for (const sim::DvfsChange& c : acc.dvfs_changes()) {
+                const hw::OperatingPoint& op = hw.domain(c.domain).points.at(c.point);
                 ch.push_back({{"domain", hw::to_string(c.domain)},
                               {"point", c.point},
+                              {"mhz", op.mhz},
+                              {"volts", op.volts},
                               {"start_s", double(c.start_ps) * 1e-12},
                               {"end_s", double(c.end_ps) * 1e-12},
                               {"by", c.by_governor ? "governor" : "instruction"}});
+              }
               sj["dvfs_changes"] = ch;
             }
             const std::string js = sj.dump();

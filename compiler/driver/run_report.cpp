@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "common/error.h"
@@ -70,6 +71,21 @@ struct RegionRow {
   double time_s = 0, energy_j = 0, dynamic_j = 0, leakage_j = 0, dram_j = 0, avg_power_w = 0;
 };
 
+// The domains of the DVFS changes, in the order of the power series.
+constexpr std::array<const char*, 3> kDomains = {"compute", "memory", "always_on"};
+
+// A DVFS change of a program: its domain (index in kDomains) to operating
+// point `point` of that domain, the transition from start_s to end_s (the
+// program's time), by a dvfs instruction or the governor; the point's MHz
+// and volts when the run JSON has them (runs of an older clonesim: not).
+struct DvfsRow {
+  size_t domain = 0;
+  unsigned long long point = 0;
+  double start_s = 0, end_s = 0, mhz = 0, volts = 0;
+  bool has_point = false;  // mhz and volts known
+  std::string by;
+};
+
 // A program of the run (the prefill or a decode step), checked.
 struct Program {
   std::string phase, position;  // no position: ""
@@ -77,6 +93,7 @@ struct Program {
   unsigned long long cycles = 0;
   bool has_regions = false, has_power = false;
   std::vector<RegionRow> regions;
+  std::vector<DvfsRow> dvfs;
 };
 
 // The power samples of the whole run on one timeline.
@@ -114,7 +131,46 @@ Program read_program(const json& p, size_t i, double start_s, const std::string&
     }
   }
   r.has_power = p.contains("power") && !p["power"].is_null();
+  if (p.contains("dvfs_changes")) {
+    const json& cs = list(p, "dvfs_changes", source, w);
+    for (size_t k = 0; k < cs.size(); ++k) {
+      const std::string wc = w + strf("dvfs_changes[%zu].", k);
+      DvfsRow c;
+      const std::string d = text(cs[k], "domain", source, wc);
+      c.domain = size_t(std::find(kDomains.begin(), kDomains.end(), d) - kDomains.begin());
+      if (c.domain == kDomains.size())
+        throw Error(source + ": " + wc + "domain: \"" + d + "\", expected compute, memory or always_on");
+      const double q = num(cs[k], "point", source, wc);
+      if (q < 0 || q != std::floor(q) || q > 1e9)
+        throw Error(source + ": " + wc + strf("point: %.9g, expected an operating point's index (0, 1, ...)", q));
+      c.point = (unsigned long long)q;
+      c.start_s = num(cs[k], "start_s", source, wc);
+      c.end_s = num(cs[k], "end_s", source, wc);
+      // a transition starts within its program; it may outlast it (a domain
+      // settling after its last instruction)
+      if (c.start_s < 0 || c.start_s > r.time_s)
+        throw Error(source + ": " + wc +
+                    strf("start_s: %.9g s, not within the program's time (%.9g s)", c.start_s, r.time_s));
+      if (c.end_s < c.start_s)
+        throw Error(source + ": " + wc + strf("end_s: %.9g s, before start_s (%.9g s)", c.end_s, c.start_s));
+      c.by = text(cs[k], "by", source, wc);
+      if (c.by != "instruction" && c.by != "governor")
+        throw Error(source + ": " + wc + "by: \"" + c.by + "\", expected instruction or governor");
+      c.has_point = cs[k].contains("mhz") || cs[k].contains("volts");
+      if (c.has_point) {
+        c.mhz = num(cs[k], "mhz", source, wc);
+        c.volts = num(cs[k], "volts", source, wc);
+      }
+      r.dvfs.push_back(c);
+    }
+  }
   return r;
+}
+
+// "compute -> 400 MHz", "memory -> point 2" (no MHz in the run JSON).
+std::string dvfs_label(const DvfsRow& c) {
+  return std::string(kDomains[c.domain]) + " -> " +
+         (c.has_point ? strf("%.0f MHz", c.mhz) : strf("point %llu", c.point));
 }
 
 // Appends program i's power samples to `tr`: a sample lasts to the next one,
@@ -224,6 +280,55 @@ std::string layer_table_name(const LayerTable& t) {
     return strf("%s, the average of %zu steps", t.phase.c_str(), t.programs) +
            (t.first_position.empty() ? "" : " (positions " + t.first_position + ".." + t.last_position + ")");
   return t.phase + (t.first_position.empty() ? "" : " step at position " + t.first_position);
+}
+
+// report.txt's DVFS tables: per program with changes, the changes to each
+// operating point of each domain and the time in their transitions;
+// consecutive programs of a phase without changes one line.
+std::string dvfs_tables(const std::vector<Program>& progs) {
+  std::string o;
+  for (size_t i = 0; i < progs.size();) {
+    const Program& g = progs[i];
+    if (g.dvfs.empty()) {
+      size_t j = i + 1;
+      while (j < progs.size() && progs[j].dvfs.empty() && progs[j].phase == g.phase) ++j;
+      const Program& last = progs[j - 1];
+      std::string name;
+      if (j - i == 1) name = g.phase + (g.position.empty() ? "" : " step at position " + g.position);
+      else if (!g.position.empty() && !last.position.empty())
+        name = g.phase + " steps at positions " + g.position + ".." + last.position;
+      else name = strf("%s, phases[%zu..%zu]", g.phase.c_str(), i, j - 1);
+      o += "\nDVFS changes, " + name + ": none\n";
+      i = j;
+      continue;
+    }
+    o += "\nDVFS changes, " + g.phase + (g.position.empty() ? "" : " step at position " + g.position) +
+         ": the changes to each point, the time in transitions\n";
+    o += strf("  %-10s %6s %8s %7s %8s %14s\n", "domain", "point", "MHz", "V", "changes", "transition us");
+    struct Cell {
+      size_t n = 0;
+      double time_s = 0;
+      const DvfsRow* first = nullptr;
+    };
+    std::map<std::pair<size_t, unsigned long long>, Cell> cells;  // (domain, point): ordered as kDomains
+    double total_s = 0;
+    for (const DvfsRow& c : g.dvfs) {
+      Cell& x = cells[{c.domain, c.point}];
+      ++x.n;
+      x.time_s += c.end_s - c.start_s;
+      if (!x.first) x.first = &c;
+      total_s += c.end_s - c.start_s;
+    }
+    for (const auto& [key, x] : cells) {
+      const DvfsRow& c = *x.first;
+      o += strf("  %-10s %6llu %8s %7s %8zu %14.3f\n", kDomains[key.first], key.second,
+                c.has_point ? strf("%.0f", c.mhz).c_str() : "-", c.has_point ? strf("%.2f", c.volts).c_str() : "-", x.n,
+                x.time_s * 1e6);
+    }
+    o += strf("  %-10s %6s %8s %7s %8zu %14.3f\n", "all", "", "", "", g.dvfs.size(), total_s * 1e6);
+    ++i;
+  }
+  return o;
 }
 
 std::string csv_field(const std::string& s) {
@@ -381,7 +486,10 @@ Panel column_chart(const std::string& title, const std::string& unit,
 
 // Power over time: a line per series (each sample held over its length, at
 // most 1000 samples: 2000 points), the start of each program a thin vertical
-// line labelled with its phase where there is room, and a legend.
+// line labelled with its phase where there is room, each DVFS change a band
+// in its domain's colour from the start to the end of its transition (at
+// least 1.5 pixels wide; the first 20 with room for it labelled "compute ->
+// 400 MHz" along the band), and a legend.
 Panel power_chart(const PowerTrace& full, const std::vector<Program>& progs, double run_s) {
   const size_t most = 1000, k = (full.t_s.size() + most - 1) / most;
   const PowerTrace tr = downsample(full, most);
@@ -396,6 +504,7 @@ Panel power_chart(const PowerTrace& full, const std::vector<Program>& progs, dou
           chart_title(strf("Power over time per domain (sampled every %g us", full.interval_s * 1e6) +
                       (k > 1 ? strf(", drawn as averages of %zu samples)", k) : std::string(")"))) +
               y_axis(f, yt, "power (W)") + x_axis(f, xt, ms ? "time (ms)" : "time (s)")};
+  const std::array<const char*, kSeries.size()> colour = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#222222"};
   double last_label = -1e9;
   for (const Program& g : progs) {
     const double x = f.x(g.start_s * scale);
@@ -406,7 +515,30 @@ Panel power_chart(const PowerTrace& full, const std::vector<Program>& progs, dou
       last_label = x;
     }
   }
-  const std::array<const char*, kSeries.size()> colour = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#222222"};
+  // the DVFS changes: every band drawn, under the lines; a label where it
+  // does not crowd the one before (at most 20)
+  const size_t most_labels = 20;
+  const double label_gap = std::max(12.0, (f.x1 - f.x0) / double(most_labels));
+  size_t changes = 0, labels = 0;
+  last_label = -1e9;
+  for (const Program& g : progs)
+    for (const DvfsRow& c : g.dvfs) {
+      const double a = f.x(std::min(g.start_s + c.start_s, run_s) * scale),
+                   b = f.x(std::min(g.start_s + c.end_s, run_s) * scale), w = std::max(1.5, b - a);
+      const std::string what = dvfs_label(c) + (c.has_point ? strf(" %.2f V", c.volts) : std::string()) + " (" +
+                               c.by + strf(") from %.6g to %.6g %s", (g.start_s + c.start_s) * scale,
+                                           (g.start_s + c.end_s) * scale, ms ? "ms" : "s");
+      p.body += strf("<rect class=\"dvfs\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\" "
+                     "fill-opacity=\"0.35\"><title>%s</title></rect>\n",
+                     std::min(a, f.x1 - w), f.y1, w, f.y0 - f.y1, colour[c.domain], xml_escape(what).c_str());
+      ++changes;
+      if (labels < most_labels && a - last_label >= label_gap) {
+        p.body += strf("<text transform=\"translate(%.2f,%.2f) rotate(-90)\" font-size=\"9\" fill=\"%s\">%s</text>\n",
+                       a + w + 10, f.y0 - 4, colour[c.domain], xml_escape(dvfs_label(c)).c_str());
+        last_label = a;
+        ++labels;
+      }
+    }
   for (size_t s = 0; s < kSeries.size(); ++s) {
     const bool total = std::string(kSeries[s]) == "total";
     std::string pts;
@@ -420,6 +552,23 @@ Panel power_chart(const PowerTrace& full, const std::vector<Program>& progs, dou
     const double ly = f.y1 + 8 + 18 * double(s);
     p.body += line(f.x1 + 15, ly, f.x1 + 35, ly, colour[s], 2);
     p.body += strf("<text x=\"%.2f\" y=\"%.2f\">%s</text>\n", f.x1 + 40, ly + 4, kSeries[s]);
+  }
+  if (changes) {  // the bands in the legend: a swatch per domain that changes
+    double ly = f.y1 + 8 + 18 * double(kSeries.size()) + 6;
+    p.body += strf("<text x=\"%.2f\" y=\"%.2f\">DVFS changes: %zu</text>\n", f.x1 + 15, ly + 4, changes);
+    p.body += strf("<text x=\"%.2f\" y=\"%.2f\" font-size=\"10\" fill=\"#666\">a band per transition</text>\n",
+                   f.x1 + 15, ly + 18);
+    ly += 32;
+    for (size_t d = 0; d < kDomains.size(); ++d) {
+      if (std::none_of(progs.begin(), progs.end(), [&](const Program& g) {
+            return std::any_of(g.dvfs.begin(), g.dvfs.end(), [&](const DvfsRow& c) { return c.domain == d; });
+          }))
+        continue;
+      p.body += strf("<rect x=\"%.2f\" y=\"%.2f\" width=\"20\" height=\"10\" fill=\"%s\" fill-opacity=\"0.35\"/>\n",
+                     f.x1 + 15, ly - 5, colour[d]);
+      p.body += strf("<text x=\"%.2f\" y=\"%.2f\">%s</text>\n", f.x1 + 40, ly + 4, kDomains[d]);
+      ly += 18;
+    }
   }
   return p;
 }
@@ -469,6 +618,12 @@ std::vector<std::string> write_run_report(const json& run, const std::string& di
                     no_layers = lacking(&Program::has_regions, "per layer",
                                         "a run of an older clonesim, without regions", "layers.csv and layers.svg");
   const bool power = no_power.empty(), layers = no_layers.empty();
+  size_t dvfs_changes = 0;
+  for (const Program& g : progs) dvfs_changes += g.dvfs.size();
+  const std::string no_dvfs =
+      dvfs_changes ? ""
+                   : "DVFS changes: none in the run JSON (no dvfs instruction or governor changed a point): dvfs.csv "
+                     "not written\n";
   if (power)
     for (size_t i = 0; i < phases.size(); ++i) read_power(phases[i], i, progs[i], source, trace);
   std::error_code ec;
@@ -520,11 +675,14 @@ std::vector<std::string> write_run_report(const json& run, const std::string& di
     txt += strf("  %-16s %12.4f %8s %12.4f %8s %10.4f\n", "all", t.time_s * 1e3, "", t.energy_j * 1e3, "",
                 t.time_s > 0 ? t.energy_j / t.time_s : 0.0);
   }
+  if (dvfs_changes) txt += dvfs_tables(progs);
   txt += strf("\n%.6g J in %.6g s: %.4g W average\n", energy, time, time > 0 ? energy / time : 0.0);
   if (power)
     txt += strf("power over time: %zu samples every %g us in power.csv and power.svg\n", trace.t_s.size(),
                 trace.interval_s * 1e6);
-  txt += no_power + no_layers;
+  if (dvfs_changes)
+    txt += strf("DVFS changes: %zu in dvfs.csv%s\n", dvfs_changes, power ? ", drawn as bands in power.svg" : "");
+  txt += no_power + no_layers + no_dvfs;
   put("report.txt", txt);
   put("run.json", run.dump(2) + "\n");
   std::string ecsv = "component,energy_j,share\n";
@@ -547,6 +705,16 @@ std::vector<std::string> write_run_report(const json& run, const std::string& di
     }
     put("power.csv", pc);
     put("power.svg", svg_doc({power_chart(trace, progs, start)}));
+  }
+  if (dvfs_changes) {
+    std::string dc = "phase_index,phase,position,domain,point,mhz,volts,start_s,end_s,by\n";
+    for (size_t i = 0; i < progs.size(); ++i)
+      for (const DvfsRow& c : progs[i].dvfs)
+        dc += strf("%zu,%s,%s,%s,%llu,%s,%s,%.12g,%.12g,%s\n", i, csv_field(progs[i].phase).c_str(),
+                   progs[i].position.c_str(), kDomains[c.domain], c.point,
+                   c.has_point ? strf("%.12g", c.mhz).c_str() : "", c.has_point ? strf("%.12g", c.volts).c_str() : "",
+                   progs[i].start_s + c.start_s, progs[i].start_s + c.end_s, c.by.c_str());
+    put("dvfs.csv", dc);
   }
   if (layers) {
     std::string lc = "phase_index,phase,position,region,time_s,energy_j,dynamic_j,leakage_j,dram_j,avg_power_w\n";

@@ -10,8 +10,14 @@
 //   layers.csv, layers.svg     time and energy of each region (embedding, layer, LM head)
 //                              of each program; the charts: the prefill and the decode
 //                              steps averaged
-// The last four only when every program of the run has power samples (not
-// with --sample-us 0) or regions; report.txt says when they are not written
+//   dvfs.csv                   the DVFS changes of every program on the run's timeline:
+//                              domain, operating point (MHz and volts when the run JSON
+//                              has them), start and end of the transition, by a dvfs
+//                              instruction or the governor; power.svg draws each as a
+//                              band, report.txt counts them per program, domain and point
+// The power and layer files only when every program of the run has power
+// samples (not with --sample-us 0) or regions, dvfs.csv only when a program
+// has DVFS changes; report.txt says when they are not written
 // (docs/energy-model.md, "Reports").
 #pragma once
 
