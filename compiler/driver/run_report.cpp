@@ -72,7 +72,8 @@ struct RegionRow {
 };
 
 // The domains of the DVFS changes, in the order of the power series.
-constexpr std::array<const char*, 3> kDomains = {"compute", "memory", "always_on"};
+const std::array<const char*, hw::kNumDomains> kDomains = {
+    hw::to_string(hw::Domain::Compute), hw::to_string(hw::Domain::Memory), hw::to_string(hw::Domain::AlwaysOn)};
 
 // A DVFS change of a program: its domain (index in kDomains) to operating
 // point `point` of that domain, the transition from start_s to end_s (the
